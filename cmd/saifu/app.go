@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"saifu/internal/httpapi"
+	"saifu/internal/store"
+)
+
+// app holds the running services of `saifu serve`.
+type app struct {
+	db      *store.DB
+	log     *slog.Logger
+	closers []func()
+}
+
+// newApp builds the services on db. Each service that runs in the
+// background registers its close in closers, run in reverse on close.
+func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (*app, error) {
+	a := &app{db: db, log: log}
+	return a, nil
+}
+
+func (a *app) deps() httpapi.Deps {
+	return httpapi.Deps{
+		Log: a.log,
+		DB:  a.db,
+		Ready: func() error {
+			return a.db.W.Ping()
+		},
+	}
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

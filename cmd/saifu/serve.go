@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"saifu/internal/httpapi"
+)
+
+// shutdownTimeout bounds how long in-flight requests may run after a signal.
+const shutdownTimeout = 30 * time.Second
+
+// serveConfig is the configuration of `saifu serve`.
+type serveConfig struct {
+	dbConfig
+	addr     string
+	logLevel string
+	demo     bool
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c serveConfig
+	c.dbConfig.register(fs, getenv)
+	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
+	envFlag(fs, getenv, &c.logLevel, "log-level", "SAIFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := newLogger(stderr, c.logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database open", "dialect", db.Dialect, "dsn", redactDSN(c.dsn()))
+
+	a, err := newApp(ctx, &c, db, log, stdout)
+	if err != nil {
+		return err
+	}
+	appClosed := false
+	defer func() {
+		if !appClosed {
+			a.close()
+		}
+	}()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(a.deps()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	fmt.Fprintf(stdout, "saifu listening on http://%s\n", ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String(), "demo", c.demo)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop accepting, finish in-flight requests, then flush the ledger and
+	// close the database (deferred above).
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	a.close()
+	appClosed = true
+	log.Info("stopped")
+	return nil
+}

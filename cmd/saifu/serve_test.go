@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"saifu/internal/store"
+	"saifu/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listenRE = regexp.MustCompile(`saifu listening on (http://\S+)`)
+
+// startServer runs `saifu serve` through run, as main would, and returns
+// its base URL; the server is stopped (and must stop cleanly) at cleanup.
+func startServer(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, &stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v; stderr:\n%s", err, stderr.String())
+			}
+		case <-time.After(40 * time.Second):
+			t.Errorf("serve did not stop after cancel")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
+			base := m[1]
+			resp, err := http.Get(base + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return base
+				}
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v; stderr:\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not come up; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	return ""
+}
+
+func TestServeHealthAndReady(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			var dbArgs []string
+			if d == store.Postgres {
+				dbArgs = []string{"--db", storetest.PostgresURL(t)}
+			} else {
+				dbArgs = []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
+			}
+			base := startServer(t, dbArgs...)
+			for _, path := range []string{"/healthz", "/readyz"} {
+				resp, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+				}
+			}
+			resp, err := http.Get(base + "/no/such/route")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("unknown route = %d, want 404", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out, &errb)
+	if exitCode(err) != 2 {
+		t.Fatalf("exit code = %d (%v), want 2", exitCode(err), err)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://u:secret@h:5432/db", "postgres://u:xxxxx@h:5432/db"},
+		{"postgres://u@h/db", "postgres://u@h/db"},
+		{"saifu-data/saifu.db", "saifu-data/saifu.db"},
+	}
+	for _, tt := range tests {
+		if got := redactDSN(tt.in); got != tt.want {
+			t.Errorf("redactDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"saifu/internal/apperr"
+)
+
+// statusOf maps an error code to its HTTP status: the one place that does.
+func statusOf(c apperr.Code) int {
+	switch c {
+	case apperr.Invalid, apperr.IdempotencyKeyRequired:
+		return http.StatusBadRequest
+	case apperr.Unauthenticated, apperr.InvalidCredentials:
+		return http.StatusUnauthorized
+	case apperr.Forbidden, apperr.ReauthRequired, apperr.KYCRequired, apperr.AccountFrozen:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict, apperr.IdempotencyKeyInUse:
+		return http.StatusConflict
+	case apperr.IdempotencyKeyReused, apperr.InsufficientFunds, apperr.LimitExceeded:
+		return http.StatusUnprocessableEntity
+	case apperr.MFARequired:
+		return http.StatusUnauthorized
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.CapabilityDisabled, apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      apperr.Code       `json:"code"`
+	Message   string            `json:"message"`
+	MessageJA string            `json:"message_ja,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+}
+
+// writeError writes err in the contract's error shape. Errors without a
+// public code are logged and shown as "internal error" with the request id.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := apperr.As(err)
+	if !ok || e.Code == apperr.Internal {
+		loggerFrom(r).Error("internal error", "err", err)
+		e = apperr.E(apperr.Internal, "internal error").JA("内部エラーが発生しました")
+	} else if e.Err != nil && statusOf(e.Code) >= 500 {
+		loggerFrom(r).Warn("request failed", "code", e.Code, "err", e.Err)
+	}
+	if e.RetryAfter > 0 {
+		secs := int(e.RetryAfter.Seconds() + 0.999)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	encode(w, r, statusOf(e.Code), errorBody{Error: errorDetail{
+		Code: e.Code, Message: e.Message, MessageJA: e.MessageJA, Fields: e.Fields,
+		RequestID: requestIDFrom(r),
+	}})
+}

@@ -1,0 +1,39 @@
+// Package httpapi is saifu's JSON API: routing (routes.go lists the whole
+// surface), middleware, request decoding and the mapping of apperr codes to
+// HTTP statuses. It holds no business rules: handlers decode, call a domain
+// service, and encode.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"saifu/internal/store"
+)
+
+// Deps are what the handlers need. Fields are added as the domain grows;
+// a nil service leaves its routes unregistered.
+type Deps struct {
+	Log *slog.Logger
+	DB  *store.DB
+	// Ready reports whether the server can take traffic (database reachable,
+	// ledger committer running).
+	Ready func() error
+}
+
+// New returns the API handler with every route and the common middleware.
+func New(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, d)
+	return chain(mux, recoverer(d.Log), requestID, logRequests(d.Log), securityHeaders)
+}
+
+func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
