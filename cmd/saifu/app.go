@@ -20,11 +20,22 @@ type app struct {
 // background registers its close in closers, run in reverse on close.
 func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (*app, error) {
 	a := &app{db: db, log: log}
+	// --- notify wiring ---
+
+	// --- identity wiring ---
+
+	// --- sandbox wiring ---
+
+	// --- ledger wiring ---
+
+	// --- wallet wiring ---
+
 	return a, nil
 }
 
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
+		// --- deps fields ---
 		Log: a.log,
 		DB:  a.db,
 		Ready: func() error {

@@ -12,7 +12,9 @@ import (
 
 // migrations lists every package's migration set, in dependency order.
 func migrations() []store.Migrations {
-	return []store.Migrations{}
+	return []store.Migrations{
+		// --- migration sets ---
+	}
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -19,6 +19,14 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database reachable,
 	// ledger committer running).
 	Ready func() error
+
+	// --- identity deps ---
+
+	// --- wallet deps ---
+
+	// --- notify deps ---
+
+	// --- sandbox deps ---
 }
 
 // New returns the API handler with every route and the common middleware.
