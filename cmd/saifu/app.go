@@ -14,6 +14,7 @@ type app struct {
 	db      *store.DB
 	log     *slog.Logger
 	closers []func()
+	// --- app fields ---
 }
 
 // newApp builds the services on db. Each service that runs in the
