@@ -1,0 +1,270 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"saifu/internal/store"
+)
+
+// Dialect-specific SQL of the committer. PostgreSQL takes whole arrays in
+// one fixed statement (= ANY, unnest), so the server prepares each statement
+// once; SQLite reads id lists through json_each and inserts multi-row VALUES
+// in chunks below its bound on variables.
+
+// sqliteRowsPerInsert keeps 16 columns × rows under SQLite's 32,766
+// variables.
+const sqliteRowsPerInsert = 500
+
+func (l *Ledger) pg() bool { return l.db.Dialect == store.Postgres }
+
+func uniq(ids []int64) []int64 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// inInt64 returns a condition "col IN the set" and its one argument.
+func (l *Ledger) inInt64(ids []int64) (string, any) {
+	if l.pg() {
+		return "= ANY(?::bigint[])", ids
+	}
+	b, _ := json.Marshal(ids)
+	return "IN (SELECT value FROM json_each(?))", string(b)
+}
+
+func (l *Ledger) inText(vals []string) (string, any) {
+	if l.pg() {
+		return "= ANY(?::text[])", vals
+	}
+	b, _ := json.Marshal(vals)
+	return "IN (SELECT value FROM json_each(?))", string(b)
+}
+
+func (l *Ledger) lockHead(ctx context.Context, tx *txn) (head, error) {
+	q := `SELECT last_transfer_id, last_hash, last_request_id FROM ledger_head WHERE id = 1`
+	if l.pg() {
+		q += ` FOR UPDATE`
+	}
+	var h head
+	if err := tx.QueryRow(ctx, q).Scan(&h.lastTransfer, &h.lastHash, &h.lastRequest); err != nil {
+		return head{}, fmt.Errorf("ledger: lock head: %w", err)
+	}
+	return h, nil
+}
+
+func (l *Ledger) loadRequests(ctx context.Context, tx *txn, keys []string) (map[scopeKey]storedRequest, error) {
+	out := map[scopeKey]storedRequest{}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	cond, arg := l.inText(keys)
+	rows, err := tx.Query(ctx, `SELECT scope, idem_key, id, request_hash, status, error_code, error_message, first_transfer_id, transfer_count
+		FROM ledger_requests WHERE idem_key `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: load requests: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sk scopeKey
+		var r storedRequest
+		if err := rows.Scan(&sk.scope, &sk.key, &r.id, &r.hash, &r.status, &r.errCode, &r.errMessage, &r.firstTransfer, &r.count); err != nil {
+			return nil, fmt.Errorf("ledger: scan request: %w", err)
+		}
+		out[sk] = r
+	}
+	return out, rows.Err()
+}
+
+func (l *Ledger) loadHolds(ctx context.Context, tx *txn, ids []int64) (map[int64]*holdInfo, error) {
+	out := map[int64]*holdInfo{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ids = uniq(ids)
+	cond, arg := l.inInt64(ids)
+	rows, err := tx.Query(ctx, `SELECT id, debit_account_id, credit_account_id, amount, currency, COALESCE(expires_at, 0)
+		FROM ledger_transfers WHERE phase = 'pending' AND id `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: load holds: %w", err)
+	}
+	for rows.Next() {
+		h := &holdInfo{}
+		if err := rows.Scan(&h.id, &h.debit, &h.credit, &h.amount, &h.currency, &h.expiresAt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ledger: scan hold: %w", err)
+		}
+		out[h.id] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT pending_id FROM ledger_transfers WHERE pending_id `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: load hold resolutions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if h := out[id]; h != nil {
+			h.resolved = true
+		}
+	}
+	return out, rows.Err()
+}
+
+// lockAccounts loads the accounts, locking them in id order on PostgreSQL
+// (one fixed order: no deadlocks between batches of several nodes).
+func (l *Ledger) lockAccounts(ctx context.Context, tx *txn, ids []int64) (map[int64]*Account, error) {
+	out := make(map[int64]*Account, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ids = uniq(ids)
+	cond, arg := l.inInt64(ids)
+	q := `SELECT ` + accountCols + ` FROM ledger_accounts WHERE id ` + cond + ` ORDER BY id`
+	if l.pg() {
+		q += ` FOR UPDATE`
+	}
+	rows, err := tx.Query(ctx, q, arg)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: lock accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: scan account: %w", err)
+		}
+		out[a.ID] = &a
+	}
+	return out, rows.Err()
+}
+
+func (l *Ledger) insertRequests(ctx context.Context, tx *txn, reqs []requestRow) error {
+	if l.pg() {
+		n := len(reqs)
+		ids, firsts, counts, created := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		scopes, keys, hashes, statuses, codes, msgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range reqs {
+			ids[i], firsts[i], counts[i], created[i] = r.id, r.firstTransfer, int64(r.count), r.createdAt
+			scopes[i], keys[i], hashes[i], statuses[i], codes[i], msgs[i] = r.scope, r.key, r.hash, r.status, r.errCode, r.errMessage
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_requests (id, scope, idem_key, request_hash, status, error_code, error_message, first_transfer_id, transfer_count, created_at)
+			SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])`,
+			ids, scopes, keys, hashes, statuses, codes, msgs, firsts, counts, created)
+		if err != nil {
+			return fmt.Errorf("ledger: insert requests: %w", err)
+		}
+		return nil
+	}
+	const cols = 10
+	for start := 0; start < len(reqs); start += sqliteRowsPerInsert {
+		chunk := reqs[start:min(start+sqliteRowsPerInsert, len(reqs))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, r.id, r.scope, r.key, r.hash, r.status, r.errCode, r.errMessage, r.firstTransfer, r.count, r.createdAt)
+		}
+		q := `INSERT INTO ledger_requests (id, scope, idem_key, request_hash, status, error_code, error_message, first_transfer_id, transfer_count, created_at) VALUES ` +
+			placeholders(len(chunk), "(?,?,?,?,?,?,?,?,?,?)")
+		if _, err := tx.Tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("ledger: insert requests: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) insertEntries(ctx context.Context, tx *txn, es []entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if l.pg() {
+		n := len(es)
+		ids, rids, ds, cs, amts, pids, lids, exps, das, cas, ts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		kinds, phases, curs, metas, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i := range es {
+			e := &es[i]
+			ids[i], rids[i], ds[i], cs[i], amts[i], pids[i], lids[i], exps[i], das[i], cas[i], ts[i] = e.id, e.requestID, e.debit, e.credit, e.amount, e.pendingID, e.linkedID, e.expiresAt, e.debitAfter, e.creditAfter, e.createdAt
+			kinds[i], phases[i], curs[i], metas[i], hashes[i] = e.kind, string(e.phase), e.currency, e.metadata, e.hash
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_transfers (id, request_id, kind, phase, debit_account_id, credit_account_id, amount, currency, pending_id, linked_id, expires_at, metadata, debit_posted_after, credit_posted_after, created_at, hash)
+			SELECT u.id, u.rid, u.kind, u.phase, u.d, u.c, u.amt, u.cur, NULLIF(u.pid, 0), NULLIF(u.lid, 0), NULLIF(u.exp, 0), u.meta, u.da, u.ca, u.ts, u.hash
+			FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[])
+			AS u(id, rid, kind, phase, d, c, amt, cur, pid, lid, exp, meta, da, ca, ts, hash)`,
+			ids, rids, kinds, phases, ds, cs, amts, curs, pids, lids, exps, metas, das, cas, ts, hashes)
+		if err != nil {
+			return fmt.Errorf("ledger: insert transfers: %w", err)
+		}
+		return nil
+	}
+	const cols = 16
+	for start := 0; start < len(es); start += sqliteRowsPerInsert {
+		chunk := es[start:min(start+sqliteRowsPerInsert, len(es))]
+		args := make([]any, 0, len(chunk)*cols)
+		for i := range chunk {
+			e := &chunk[i]
+			args = append(args, e.id, e.requestID, e.kind, string(e.phase), e.debit, e.credit, e.amount, e.currency,
+				e.pendingID, e.linkedID, e.expiresAt, e.metadata, e.debitAfter, e.creditAfter, e.createdAt, e.hash)
+		}
+		q := `INSERT INTO ledger_transfers (id, request_id, kind, phase, debit_account_id, credit_account_id, amount, currency, pending_id, linked_id, expires_at, metadata, debit_posted_after, credit_posted_after, created_at, hash) VALUES ` +
+			placeholders(len(chunk), "(?,?,?,?,?,?,?,?,NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),?,?,?,?,?)")
+		if _, err := tx.Tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("ledger: insert transfers: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) updateAccounts(ctx context.Context, tx *txn, st *batchState) error {
+	ids := make([]int64, 0, len(st.dirty))
+	for id := range st.dirty {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	if l.pg() {
+		posted, pd, pc := make([]int64, len(ids)), make([]int64, len(ids)), make([]int64, len(ids))
+		for i, id := range ids {
+			a := st.accounts[id]
+			posted[i], pd[i], pc[i] = a.Posted, a.PendingDebits, a.PendingCredits
+		}
+		_, err := tx.Exec(ctx, `UPDATE ledger_accounts AS a SET posted = u.posted, pending_debits = u.pd, pending_credits = u.pc
+			FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS u(id, posted, pd, pc) WHERE a.id = u.id`,
+			ids, posted, pd, pc)
+		if err != nil {
+			return fmt.Errorf("ledger: update accounts: %w", err)
+		}
+		return nil
+	}
+	stmt, err := tx.Tx.PrepareContext(ctx, `UPDATE ledger_accounts SET posted = ?, pending_debits = ?, pending_credits = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("ledger: prepare account update: %w", err)
+	}
+	defer stmt.Close()
+	for _, id := range ids {
+		a := st.accounts[id]
+		if _, err := stmt.ExecContext(ctx, a.Posted, a.PendingDebits, a.PendingCredits, id); err != nil {
+			return fmt.Errorf("ledger: update account %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func placeholders(rows int, tuple string) string {
+	var b strings.Builder
+	b.Grow(rows * (len(tuple) + 1))
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(tuple)
+	}
+	return b.String()
+}
