@@ -1,0 +1,149 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"text/template"
+)
+
+//go:embed templates/*.txt
+var templatesFS embed.FS
+
+// The languages of the templates. A template missing in the requested
+// language falls back to Japanese, saifu's first language, then English.
+const (
+	LangJA = "ja"
+	LangEN = "en"
+)
+
+// phraseRunesMax bounds the anti-phishing phrase shown in a mail.
+const phraseRunesMax = 64
+
+// footers end every mail: saifu's promise that lets a user tell a forged
+// mail from a genuine one. They contain no link.
+var footers = map[string]string{
+	LangJA: "saifu がメールやSMSでログイン用のリンクや添付ファイルを送ることはありません。\nリンクからのログインやファイルの開封を求めるメールは偽物です。",
+	LangEN: "saifu never sends login links or attachments by mail or SMS.\nA message asking you to sign in through a link or to open a file is not from saifu.",
+}
+
+var phraseLines = map[string]string{
+	LangJA: "あなたのフィッシング対策フレーズ: %s\n(このフレーズが無いメールは saifu からのものではありません)",
+	LangEN: "Your anti-phishing phrase: %s\n(a mail without this phrase is not from saifu)",
+}
+
+type parsed struct {
+	subject, body *template.Template
+}
+
+var (
+	templatesOnce sync.Once
+	templates     map[string]parsed // "name.lang" → templates
+	templatesErr  error
+)
+
+// loadTemplates parses every templates/NAME.LANG.txt: a first line
+// "Subject: …", a blank line, then the body, both text/template.
+func loadTemplates() {
+	templates = map[string]parsed{}
+	entries, err := fs.ReadDir(templatesFS, "templates")
+	if err != nil {
+		templatesErr = fmt.Errorf("notify: read templates: %w", err)
+		return
+	}
+	for _, e := range entries {
+		key, ok := strings.CutSuffix(e.Name(), ".txt")
+		if !ok {
+			continue
+		}
+		src, err := templatesFS.ReadFile("templates/" + e.Name())
+		if err != nil {
+			templatesErr = fmt.Errorf("notify: read template %s: %w", e.Name(), err)
+			return
+		}
+		p, err := parseTemplate(key, string(src))
+		if err != nil {
+			templatesErr = err
+			return
+		}
+		templates[key] = p
+	}
+}
+
+func parseTemplate(key, src string) (parsed, error) {
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	first, rest, _ := strings.Cut(src, "\n")
+	subject, ok := strings.CutPrefix(first, "Subject: ")
+	blank, body, _ := strings.Cut(rest, "\n")
+	if !ok || strings.TrimSpace(blank) != "" {
+		return parsed{}, fmt.Errorf("notify: template %s must start with \"Subject: …\" and a blank line", key)
+	}
+	st, err := template.New(key + ".subject").Option("missingkey=error").Parse(subject)
+	if err != nil {
+		return parsed{}, fmt.Errorf("notify: template %s subject: %w", key, err)
+	}
+	bt, err := template.New(key).Option("missingkey=error").Parse(body)
+	if err != nil {
+		return parsed{}, fmt.Errorf("notify: template %s body: %w", key, err)
+	}
+	return parsed{subject: st, body: bt}, nil
+}
+
+// Render renders the template name in lang ("ja" or "en"; missing or
+// unknown languages fall back to "ja", then "en") with data. The body ends
+// with the anti-phishing phrase when data["AntiPhishing"] is a non-empty
+// string, then the fixed footer in the template's language. A key the
+// template uses but data lacks is an error.
+func Render(name, lang string, data map[string]any) (subject, body string, err error) {
+	templatesOnce.Do(loadTemplates)
+	if templatesErr != nil {
+		return "", "", templatesErr
+	}
+	p, lang, ok := lookup(name, lang)
+	if !ok {
+		return "", "", fmt.Errorf("notify: no template %q", name)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	var sb, bb bytes.Buffer
+	if err := p.subject.Execute(&sb, data); err != nil {
+		return "", "", fmt.Errorf("notify: render %s.%s subject: %w", name, lang, err)
+	}
+	if err := p.body.Execute(&bb, data); err != nil {
+		return "", "", fmt.Errorf("notify: render %s.%s: %w", name, lang, err)
+	}
+	subject = strings.Join(strings.Fields(sb.String()), " ")
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(bb.String(), " \t\n"))
+	b.WriteString("\n\n-- \n")
+	if phrase, _ := data["AntiPhishing"].(string); oneLine(phrase) != "" {
+		fmt.Fprintf(&b, phraseLines[lang], oneLine(phrase))
+		b.WriteString("\n\n")
+	}
+	b.WriteString(footers[lang])
+	b.WriteString("\n")
+	return subject, b.String(), nil
+}
+
+func lookup(name, lang string) (parsed, string, bool) {
+	for _, l := range []string{lang, LangJA, LangEN} {
+		if p, ok := templates[name+"."+l]; ok {
+			return p, l, true
+		}
+	}
+	return parsed{}, "", false
+}
+
+// oneLine collapses whitespace and bounds the phrase, so that a phrase
+// cannot forge lines of the mail.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > phraseRunesMax {
+		s = string(r[:phraseRunesMax])
+	}
+	return s
+}
