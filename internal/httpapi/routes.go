@@ -15,6 +15,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// --- merchant routes ---
 
 	// --- sandbox routes (demo mode only) ---
+	if d.Mailbox != nil {
+		mux.Handle("GET /sandbox/api/messages", handleSandboxMessages(d.Mailbox))
+	}
 
 	mux.Handle("/", handleNotFound())
 }

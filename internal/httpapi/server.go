@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"saifu/internal/notify"
 	"saifu/internal/store"
 )
 
@@ -25,6 +26,11 @@ type Deps struct {
 	// --- wallet deps ---
 
 	// --- notify deps ---
+	// Outbox queues mail and SMS inside the caller's transaction.
+	Outbox *notify.Outbox
+	// Mailbox, when set, mounts GET /sandbox/api/messages (demo mode and
+	// development without SMTP only: it reveals one-time codes).
+	Mailbox *notify.Mailbox
 
 	// --- sandbox deps ---
 }
