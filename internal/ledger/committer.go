@@ -103,11 +103,14 @@ func (l *Ledger) commitBatch(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	var outs []outcome
-	err := l.db.Write(ctx, func(tx *txn) error {
-		var err error
-		outs, err = l.process(ctx, tx, batch)
-		return err
-	})
+	err := l.prepareSQLite(ctx)
+	if err == nil {
+		err = l.db.Write(ctx, func(tx *txn) error {
+			var err error
+			outs, err = l.process(ctx, tx, batch)
+			return err
+		})
+	}
 	if l.testHook != nil {
 		l.testHook("committed")
 	}

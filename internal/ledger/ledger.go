@@ -20,6 +20,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -105,6 +106,8 @@ type Ledger struct {
 	closeMu  sync.RWMutex
 	closed   bool
 	testHook func(stage string) // crash tests and unit tests only
+
+	stmts map[string]*sql.Stmt // SQLite statements; committer goroutine only
 }
 
 const (
@@ -132,6 +135,7 @@ func Open(db *store.DB, o Options) *Ledger {
 		batchMax: o.BatchSizeMax,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+		stmts:    map[string]*sql.Stmt{},
 	}
 	go l.commitLoop()
 	return l
@@ -150,6 +154,9 @@ func (l *Ledger) Close() {
 	close(l.stop)
 	l.closeMu.Unlock()
 	<-l.done
+	for _, s := range l.stmts {
+		s.Close()
+	}
 }
 
 var (
