@@ -141,7 +141,9 @@ func FuzzOpen(f *testing.F) {
 	f.Add("v1.")
 	f.Fuzz(func(t *testing.T, in string) {
 		got, err := b.Open(in, []byte("aad"))
-		if err == nil && (in != s || string(got) != "seed") {
+		// Only the sealed bytes can authenticate (a string may differ from s
+		// in base64 padding bits and still carry them).
+		if err == nil && string(got) != "seed" {
 			t.Fatalf("Open(%q) = %q: forged value accepted", in, got)
 		}
 	})
