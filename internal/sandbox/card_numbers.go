@@ -1,0 +1,71 @@
+package sandbox
+
+import "strings"
+
+// What a test card's issuer does.
+const (
+	behaveFrictionless = "frictionless"
+	behaveChallenge    = "challenge"
+	behaveDecline      = "decline:" // + decline code
+)
+
+type testCard struct {
+	Number, Behaviour, About string
+}
+
+// testCards are the only numbers the sandbox acquirer accepts: a real card
+// number typed into a demo is refused rather than stored in any form.
+var testCards = []testCard{
+	{"4242424242424242", behaveFrictionless, "Visa: 3-D Secure frictionless, approved"},
+	{"5555555555554444", behaveFrictionless, "Mastercard: frictionless, approved"},
+	{"3530111333300000", behaveFrictionless, "JCB: frictionless, approved"},
+	{"4000000000003220", behaveChallenge, "Visa: 3-D Secure challenge always, then approved"},
+	{"4000000000000002", behaveDecline + "card_declined", "declined: card_declined"},
+	{"4000000000009995", behaveDecline + "insufficient_funds", "declined: insufficient_funds (verification passes)"},
+	{"4000000000000069", behaveDecline + "expired_card", "declined: expired_card"},
+	{"4000000000000127", behaveDecline + "incorrect_cvc", "declined: incorrect_cvc"},
+}
+
+func behaviourOf(number string) (string, bool) {
+	for _, c := range testCards {
+		if c.Number == number {
+			return c.Behaviour, true
+		}
+	}
+	return "", false
+}
+
+// luhn reports whether the digits pass the Luhn check (ISO/IEC 7812-1).
+func luhn(digits string) bool {
+	sum, double := 0, false
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// brandOf names the card network by the number's prefix (IIN ranges).
+func brandOf(n string) string {
+	switch {
+	case strings.HasPrefix(n, "4"):
+		return "visa"
+	case n[:2] >= "51" && n[:2] <= "55", len(n) >= 4 && n[:4] >= "2221" && n[:4] <= "2720":
+		return "mastercard"
+	case strings.HasPrefix(n, "35"):
+		return "jcb"
+	case strings.HasPrefix(n, "34"), strings.HasPrefix(n, "37"):
+		return "amex"
+	case strings.HasPrefix(n, "36"), strings.HasPrefix(n, "30"), strings.HasPrefix(n, "38"):
+		return "diners"
+	case strings.HasPrefix(n, "6011"), strings.HasPrefix(n, "65"):
+		return "discover"
+	}
+	return "unknown"
+}
