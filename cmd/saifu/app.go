@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"saifu/internal/httpapi"
+	"saifu/internal/notify"
 	"saifu/internal/store"
 )
 
@@ -15,6 +16,8 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
+	outbox  *notify.Outbox
+	mailbox *notify.Mailbox
 }
 
 // newApp builds the services on db. Each service that runs in the
@@ -22,6 +25,9 @@ type app struct {
 func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (*app, error) {
 	a := &app{db: db, log: log}
 	// --- notify wiring ---
+	if err := a.wireNotify(c); err != nil {
+		return nil, err
+	}
 
 	// --- identity wiring ---
 
@@ -37,6 +43,9 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
 		// --- deps fields ---
+		Outbox:  a.outbox,
+		Mailbox: a.mailbox,
+
 		Log: a.log,
 		DB:  a.db,
 		Ready: func() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"saifu/internal/notify"
 	"saifu/internal/store"
 )
 
@@ -14,6 +15,7 @@ import (
 func migrations() []store.Migrations {
 	return []store.Migrations{
 		// --- migration sets ---
+		notify.Migrations,
 	}
 }
 

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"saifu/internal/notify"
+)
+
+// notifyConfig is the mail configuration of `saifu serve`.
+type notifyConfig struct {
+	smtpURL string
+}
+
+func (c *notifyConfig) register(fs *flag.FlagSet, getenv func(string) string) {
+	c.smtpURL = getenv("SAIFU_SMTP_URL")
+	fs.Var(secretURL{&c.smtpURL}, "smtp-url", "mail relay: smtp://user:pass@host:port?from=addr (STARTTLS whenever offered) or smtps://…; empty sends mail and SMS to the sandbox mailbox (env SAIFU_SMTP_URL)")
+}
+
+// secretURL is a URL flag whose printed default hides the password.
+type secretURL struct{ p *string }
+
+func (s secretURL) String() string {
+	if s.p == nil {
+		return ""
+	}
+	return redactDSN(*s.p)
+}
+
+func (s secretURL) Set(v string) error { *s.p = v; return nil }
+
+// wireNotify builds the outbox and its sender. Mail goes over SMTP when
+// --smtp-url is set; otherwise, and for SMS in demo mode, to the sandbox
+// mailbox. The mailbox's HTTP route is exposed only in demo mode, because it
+// reveals one-time codes. The outbox stops last (it is wired first), so
+// that services closing before it can still enqueue.
+func (a *app) wireNotify(c *serveConfig) error {
+	var mb *notify.Mailbox
+	if c.demo || c.smtpURL == "" {
+		mb = notify.NewMailbox(a.db)
+	}
+	if c.demo {
+		a.mailbox = mb // mounted as GET /sandbox/api/messages
+	}
+	var sender notify.Sender = mb
+	if c.smtpURL != "" {
+		s, err := notify.NewSMTPSender(c.smtpURL)
+		if err != nil {
+			return err
+		}
+		route := notify.Route{notify.ChannelEmail: s}
+		if c.demo {
+			route[notify.ChannelSMS] = mb
+		}
+		sender = route
+		a.log.Info("mail over SMTP", "relay", s.String())
+	} else if !c.demo {
+		a.log.Warn("no --smtp-url: mail and SMS are kept in the sandbox mailbox and not delivered")
+	}
+	a.outbox = notify.NewOutbox(a.db, sender, a.log)
+	a.outbox.Start(context.Background())
+	a.closers = append(a.closers, a.outbox.Close)
+	return nil
+}
