@@ -7,7 +7,9 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 
+	"saifu/internal/identity"
 	"saifu/internal/notify"
 	"saifu/internal/store"
 )
@@ -22,6 +24,12 @@ type Deps struct {
 	Ready func() error
 
 	// --- identity deps ---
+	// Identity runs accounts, sessions and second factors; nil leaves
+	// the identity routes unregistered.
+	Identity *identity.Service
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (--trusted-proxies); from anyone else the header is ignored.
+	TrustedProxies []netip.Prefix
 
 	// --- wallet deps ---
 
@@ -42,7 +50,7 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return chain(mux, recoverer(d.Log), requestID, logRequests(d.Log), securityHeaders)
+	return chain(mux, recoverer(d.Log), requestID, clientAddr(d.TrustedProxies), logRequests(d.Log), securityHeaders)
 }
 
 func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"saifu/internal/identity"
+)
+
+type emailChangeRequest struct {
+	NewEmail string `json:"new_email"`
+}
+
+func (q *emailChangeRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "new_email", q.NewEmail)
+	return p
+}
+
+// handleEmailChange: POST /api/v1/email/change {new_email} → 202
+// (privileged session): code to the new address, notice to the old.
+func handleEmailChange(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[emailChangeRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := id.ChangeEmail(r.Context(), sessionFrom(r), q.NewEmail, clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusAccepted, map[string]string{"status": "verification_sent"})
+	})
+}
+
+// handleEmailChangeVerify: POST /api/v1/email/change/verify {code} → 200.
+func handleEmailChangeVerify(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[codeRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u, err := id.VerifyEmailChange(r.Context(), sessionFrom(r), q.Code, clientFrom(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]any{"email": u.Email, "cooling_off_until": u.CoolingOffUntil})
+	})
+}
+
+type emailCancelRequest struct {
+	CancelCode string `json:"cancel_code"`
+}
+
+func (q *emailCancelRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "cancel_code", q.CancelCode)
+	return p
+}
+
+// handleEmailChangeCancel: POST /api/v1/email/change/cancel {cancel_code}
+// → 200: the previous address undoes a change (no session needed).
+func handleEmailChangeCancel(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[emailCancelRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := id.CancelEmailChange(r.Context(), q.CancelCode, clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]string{"status": "cancelled"})
+	})
+}

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"saifu/internal/identity"
+)
+
+// handleTOTPBegin: POST /api/v1/mfa/totp → {secret, otpauth_uri}
+// (privileged session).
+func handleTOTPBegin(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, uri, err := id.BeginTOTP(r.Context(), sessionFrom(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]string{"secret": secret, "otpauth_uri": uri})
+	})
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+func (q *codeRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "code", q.Code)
+	return p
+}
+
+// handleTOTPVerify: POST /api/v1/mfa/totp/verify {code} → {recovery_codes}.
+func handleTOTPVerify(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[codeRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		codes, err := id.ConfirmTOTP(r.Context(), sessionFrom(r), q.Code, clientFrom(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]any{"recovery_codes": codes})
+	})
+}
+
+// handleTOTPDelete: DELETE /api/v1/mfa/totp → 204 (privileged session).
+func handleTOTPDelete(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := id.DisableTOTP(r.Context(), sessionFrom(r), clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleRecoveryCodes: POST /api/v1/mfa/recovery-codes → {recovery_codes}
+// (privileged session): ten new codes replace the old ones.
+func handleRecoveryCodes(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		codes, err := id.RegenerateRecoveryCodes(r.Context(), sessionFrom(r), clientFrom(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]any{"recovery_codes": codes})
+	})
+}

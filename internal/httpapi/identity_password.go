@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"saifu/internal/identity"
+)
+
+// forgotRequest takes only the address: any other field (a birth date, a
+// phone number, a destination address) is refused by decode with 400.
+type forgotRequest struct {
+	Email string `json:"email"`
+}
+
+func (q *forgotRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "email", q.Email)
+	return p
+}
+
+// handleForgot: POST /api/v1/password/forgot → 202, the same body whether
+// or not the address exists; the mail goes only to the address on file.
+func handleForgot(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[forgotRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := id.ForgotPassword(r.Context(), q.Email, clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusAccepted, map[string]string{"status": "reset_sent_if_registered"})
+	})
+}
+
+type resetRequest struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"new_password"`
+	Code        string `json:"code,omitempty"`
+}
+
+func (q *resetRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "token", q.Token)
+	required(p, "new_password", q.NewPassword)
+	if len(q.Code) > fieldBytesMax {
+		p["code"] = "too long"
+	}
+	return p
+}
+
+// handleReset: POST /api/v1/password/reset → 200; ends every session.
+func handleReset(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[resetRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := id.ResetPassword(r.Context(), q.Token, q.NewPassword, q.Code, clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]string{"status": "password_reset"})
+	})
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (q *changePasswordRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "current_password", q.CurrentPassword)
+	required(p, "new_password", q.NewPassword)
+	return p
+}
+
+// handlePasswordChange: POST /api/v1/password/change → 200 (privileged
+// session); the user's other sessions end.
+func handlePasswordChange(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[changePasswordRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := id.ChangePassword(r.Context(), sessionFrom(r), q.CurrentPassword, q.NewPassword, clientFrom(r)); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, map[string]string{"status": "password_changed"})
+	})
+}

@@ -1,0 +1,75 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"saifu/internal/store"
+)
+
+// devicesPerUserMax bounds the devices remembered per user; the least
+// recently seen are forgotten first.
+const devicesPerUserMax = 50
+
+// NewDeviceID returns a fresh device identifier for the saifu_device
+// cookie (128 random bits).
+func NewDeviceID() string { return randomToken(deviceIDBytes) }
+
+// deviceHash is how a device cookie is stored ("" for no valid cookie).
+func deviceHash(deviceID string) string {
+	if !validToken(deviceID) {
+		return ""
+	}
+	return hashToken(deviceID)
+}
+
+// knownDevice reports whether the user has logged in before from this
+// device cookie with this user agent.
+func (s *Service) knownDevice(ctx context.Context, userID, deviceID, ua string) (bool, error) {
+	h := deviceHash(deviceID)
+	if userID == "" || h == "" {
+		return false, nil
+	}
+	var seenUA string
+	err := s.db.QueryRow(ctx, `SELECT user_agent FROM devices WHERE user_id = ? AND device_hash = ?`, userID, h).Scan(&seenUA)
+	if errors.Is(err, store.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("identity: read device: %w", err)
+	}
+	return seenUA == ua, nil
+}
+
+// rememberDevice records a login from the device (h is its deviceHash)
+// and reports whether it was new for the user (unknown cookie, no cookie,
+// or another user agent).
+func rememberDevice(ctx context.Context, tx *store.Tx, userID, h, ua string, now time.Time) (bool, error) {
+	if h == "" {
+		return true, nil
+	}
+	var seenUA string
+	err := tx.QueryRow(ctx, `SELECT user_agent FROM devices WHERE user_id = ? AND device_hash = ?`, userID, h).Scan(&seenUA)
+	switch {
+	case errors.Is(err, store.ErrNoRows):
+		if _, err := tx.Exec(ctx, `DELETE FROM devices WHERE user_id = ? AND device_hash IN (
+			SELECT device_hash FROM devices WHERE user_id = ? ORDER BY last_seen DESC LIMIT ? OFFSET ?)`,
+			userID, userID, devicesPerUserMax, devicesPerUserMax-1); err != nil {
+			return false, fmt.Errorf("identity: bound devices: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO devices (user_id, device_hash, user_agent, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)`,
+			userID, h, ua, now.UnixMilli(), now.UnixMilli()); err != nil {
+			return false, fmt.Errorf("identity: remember device: %w", err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("identity: read device: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE devices SET user_agent = ?, last_seen = ? WHERE user_id = ? AND device_hash = ?`,
+		ua, now.UnixMilli(), userID, h); err != nil {
+		return false, fmt.Errorf("identity: touch device: %w", err)
+	}
+	return seenUA != ua, nil
+}

@@ -1,0 +1,223 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/identity/emailaddr"
+	"saifu/internal/store"
+)
+
+// States of an email change.
+const (
+	changePending   = "pending"
+	changeDone      = "done"
+	changeCancelled = "cancelled"
+	changeVoid      = "void"
+)
+
+var errCancelToken = apperr.E(apperr.InvalidCredentials, "the cancel code is wrong or expired").JA("取り消しコードが正しくないか、有効期限切れです")
+
+// ChangeEmail begins moving a privileged session's account to newEmail: a
+// 6-digit code goes to the new address, and a notice with a cancel code
+// goes to the current one. If newEmail belongs to another account, that
+// owner is told instead and the answer is the same.
+func (s *Service) ChangeEmail(ctx context.Context, sess Session, newEmail string, c Client) error {
+	if err := s.RequirePrivileged(ctx, sess); err != nil {
+		return err
+	}
+	norm, err := emailaddr.Normalize(newEmail)
+	if err != nil {
+		return errBadEmail
+	}
+	key := emailaddr.Key(norm)
+	if err := s.hit(ctx, "email-change:"+sess.UserID, s.lim.SignupEmail); err != nil {
+		return err
+	}
+	now := s.now()
+	code, cancel := newCode(), randomToken(cancelTokenBytes)
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		a, err := accountByID(ctx, tx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		if key == a.emailKey {
+			return apperr.E(apperr.Invalid, "that is already your address").JA("現在のメールアドレスと同じです")
+		}
+		if other, err := accountByKey(ctx, tx, key); err == nil {
+			return s.mailUser(ctx, tx, other, tmplSignupExisting, map[string]any{"IP": c.ip()})
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE user_id = ? AND state = ?`, changeVoid, a.ID, changePending); err != nil {
+			return fmt.Errorf("identity: void email changes: %w", err)
+		}
+		id := newID("emc")
+		if _, err := tx.Exec(ctx, `INSERT INTO email_changes (id, user_id, old_email, old_key, new_email, new_key, code_hash, attempts, expires_at, state, cancel_hash, cancel_until, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+			id, a.ID, a.Email, a.emailKey, norm, key, s.codeHash("email_change", id, code), now.Add(s.lim.CodeTTL).UnixMilli(),
+			changePending, hashToken(cancel), now.Add(s.cfg.CoolingOff).UnixMilli(), now.UnixMilli()); err != nil {
+			return fmt.Errorf("identity: store email change: %w", err)
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "email.change_requested", IP: c.ip(), UserAgent: c.userAgent(), Detail: "to " + norm, At: now}); err != nil {
+			return err
+		}
+		if err := s.mail(ctx, tx, norm, a.Lang, a.AntiPhishing, tmplEmailChangeCode, map[string]any{
+			"Code": code, "Minutes": int(s.lim.CodeTTL / time.Minute)}); err != nil {
+			return err
+		}
+		return s.mailUser(ctx, tx, a, tmplEmailChangeOld, map[string]any{
+			"NewEmail": norm, "CancelCode": cancel, "Hours": int(s.cfg.CoolingOff / time.Hour), "IP": c.ip()})
+	})
+	if err != nil {
+		return err
+	}
+	s.outbox.Kick()
+	return nil
+}
+
+// VerifyEmailChange applies the pending change when code is right (at most
+// CodeAttempts guesses), starts the cooling-off period, and tells both
+// addresses.
+func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code string, c Client) (User, error) {
+	if !validCode(code) {
+		return User{}, errBadCode
+	}
+	now := s.now()
+	var outcome error
+	var u User
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		outcome = nil
+		var id, newEmail, newKey, codeHash string
+		var attempts, expires int64
+		err := tx.QueryRow(ctx, `SELECT id, new_email, new_key, code_hash, attempts, expires_at FROM email_changes WHERE user_id = ? AND state = ?`,
+			sess.UserID, changePending).Scan(&id, &newEmail, &newKey, &codeHash, &attempts, &expires)
+		if errors.Is(err, store.ErrNoRows) {
+			outcome = errBadCode
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("identity: read email change: %w", err)
+		}
+		if now.UnixMilli() >= expires || attempts >= int64(s.lim.CodeAttempts) {
+			outcome = errBadCode
+			return nil
+		}
+		if !equalHash(codeHash, s.codeHash("email_change", id, code)) {
+			if _, err := tx.Exec(ctx, `UPDATE email_changes SET attempts = attempts + 1 WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("identity: count code guess: %w", err)
+			}
+			outcome = errBadCode
+			return nil
+		}
+		a, err := accountByID(ctx, tx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		cooling := now.Add(s.cfg.CoolingOff)
+		if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ?,
+			cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
+			newEmail, newKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), a.ID); err != nil {
+			if store.IsUniqueViolation(err) {
+				outcome = apperr.E(apperr.Conflict, "that address is no longer available").JA("そのメールアドレスは使用できません")
+				return nil
+			}
+			return fmt.Errorf("identity: change email: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ?`, changeDone, id); err != nil {
+			return fmt.Errorf("identity: finish email change: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, a.ID); err != nil {
+			return fmt.Errorf("identity: void reset tokens: %w", err)
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "email.changed", IP: c.ip(), UserAgent: c.userAgent(),
+			Detail: "from " + a.Email + " to " + newEmail, At: now}); err != nil {
+			return err
+		}
+		data := map[string]any{"OldEmail": a.Email, "NewEmail": newEmail, "Hours": int(s.cfg.CoolingOff / time.Hour), "IP": c.ip()}
+		if err := s.mail(ctx, tx, a.Email, a.Lang, a.AntiPhishing, tmplEmailChanged, data); err != nil {
+			return err
+		}
+		if err := s.mail(ctx, tx, newEmail, a.Lang, a.AntiPhishing, tmplEmailChanged, data); err != nil {
+			return err
+		}
+		u = a.User
+		u.Email, u.CoolingOffUntil = newEmail, cooling
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	if outcome != nil {
+		return User{}, outcome
+	}
+	s.outbox.Kick()
+	return u, nil
+}
+
+// CancelEmailChange is what the previous owner of an address does with the
+// cancel code mailed to it, within the cooling-off period: a pending change
+// is voided; an applied one is reverted, every session ends, and the
+// cooling-off period restarts. It needs no session: the account may be in
+// an attacker's hands.
+func (s *Service) CancelEmailChange(ctx context.Context, cancelCode string, c Client) error {
+	if !validToken(cancelCode) {
+		return errCancelToken
+	}
+	if err := s.hit(ctx, "email-cancel:ip:"+c.ip(), s.lim.ForgotIP); err != nil {
+		return err
+	}
+	now := s.now()
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		var id, userID, oldEmail, oldKey, state string
+		var until int64
+		err := tx.QueryRow(ctx, `SELECT id, user_id, old_email, old_key, state, cancel_until FROM email_changes WHERE cancel_hash = ?`,
+			hashToken(cancelCode)).Scan(&id, &userID, &oldEmail, &oldKey, &state, &until)
+		if errors.Is(err, store.ErrNoRows) {
+			return errCancelToken
+		}
+		if err != nil {
+			return fmt.Errorf("identity: read email change: %w", err)
+		}
+		if now.UnixMilli() >= until || (state != changePending && state != changeDone) {
+			return errCancelToken
+		}
+		if _, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ?`, changeCancelled, id); err != nil {
+			return fmt.Errorf("identity: cancel email change: %w", err)
+		}
+		a, err := accountByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if state == changeDone {
+			cooling := now.Add(s.cfg.CoolingOff)
+			if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, updated_at = ?,
+				cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
+				oldEmail, oldKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), userID); err != nil {
+				if store.IsUniqueViolation(err) {
+					return apperr.E(apperr.Conflict, "the previous address is in use by another account; contact support").JA("以前のメールアドレスは別のアカウントで使用されています。サポートにご連絡ください")
+				}
+				return fmt.Errorf("identity: revert email: %w", err)
+			}
+			if err := endSessions(ctx, tx, userID, ""); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, userID); err != nil {
+				return fmt.Errorf("identity: void reset tokens: %w", err)
+			}
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Actor: "previous_address", Action: "email.change_cancelled",
+			IP: c.ip(), UserAgent: c.userAgent(), Detail: "state was " + state, At: now}); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, oldEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()})
+	})
+	if err != nil {
+		return err
+	}
+	s.outbox.Kick()
+	return nil
+}

@@ -1,0 +1,153 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/identity/emailaddr"
+	"saifu/internal/store"
+)
+
+// passwordBytesMax: anything longer cannot be a valid password (the
+// policy allows 128 characters of up to 4 bytes) and is refused unhashed.
+const passwordBytesMax = 512
+
+var errBadCredentials = apperr.E(apperr.InvalidCredentials, "wrong email address or password").JA("メールアドレスまたはパスワードが違います")
+
+// Methods of a second factor at login.
+const (
+	MethodTOTP         = "totp"
+	MethodRecoveryCode = "recovery_code"
+)
+
+// LoginResult is a finished login (SessionToken set) or a request for the
+// second factor (MFARequired, MFAToken, Methods).
+type LoginResult struct {
+	SessionToken string
+	Session      Session
+	UserID       string
+	NewDevice    bool
+	MFARequired  bool
+	MFAToken     string
+	Methods      []string
+}
+
+// Login checks an email address and password. Throttles run first — global,
+// per address, per network, per account, then the account's growing delay
+// after consecutive failures — so a refused attempt costs no hash. A user
+// with a second factor gets an mfa_token instead of a session. Unknown
+// addresses cost a dummy hash, so timing tells nothing.
+func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginResult, error) {
+	norm, err := emailaddr.Normalize(email)
+	if err != nil || len(pw) > passwordBytesMax || pw == "" {
+		return LoginResult{}, errBadCredentials
+	}
+	key := emailaddr.Key(norm)
+	ua := c.userAgent()
+
+	var a account
+	exists := true
+	if err := s.db.Read(ctx, func(tx *store.Tx) (err error) { a, err = accountByKey(ctx, tx, key); return err }); err != nil {
+		if apperr.CodeOf(err) != apperr.NotFound {
+			return LoginResult{}, err
+		}
+		exists = false
+	}
+	known, err := s.knownDevice(ctx, a.ID, c.DeviceID, ua)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if err := s.loginThrottles(ctx, key, known, c); err != nil {
+		return LoginResult{}, err
+	}
+	if !known {
+		if err := s.claimAttempt(ctx, key); err != nil {
+			return LoginResult{}, err
+		}
+	}
+
+	var ok, rehash bool
+	if exists {
+		ok, rehash, err = s.hasher.Verify(ctx, pw, a.passwordHash)
+	} else {
+		s.hasher.DummyVerify(ctx)
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if err := s.recordAttempt(ctx, key, ok, c); err != nil {
+		return LoginResult{}, err
+	}
+	if !ok {
+		return LoginResult{}, errBadCredentials
+	}
+	if err := s.clearFailures(ctx, key); err != nil {
+		return LoginResult{}, err
+	}
+	if rehash {
+		s.upgradeHash(ctx, a.ID, a.passwordHash, pw)
+	}
+	methods, err := s.secondFactors(ctx, a)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if len(methods) > 0 {
+		return s.beginMFA(ctx, a, methods, known, c)
+	}
+	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c)
+}
+
+// completeLogin records the device (mailing a notice when it is new) and
+// creates the session.
+func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, c Client) (LoginResult, error) {
+	now := s.now()
+	var res LoginResult
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		a, err := accountByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		isNew, err := rememberDevice(ctx, tx, userID, devHash, ua, now)
+		if err != nil {
+			return err
+		}
+		token, sess, err := s.newSession(ctx, tx, userID, factors, c, now)
+		if err != nil {
+			return err
+		}
+		action := "login"
+		if isNew {
+			action = "login.new_device"
+			if err := s.mailUser(ctx, tx, a, tmplNewDevice, map[string]any{
+				"IP": c.ip(), "UserAgent": ua, "Time": now.UTC().Format(time.RFC3339)}); err != nil {
+				return err
+			}
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Action: action, IP: c.ip(), UserAgent: ua, Detail: sess.ID, At: now}); err != nil {
+			return err
+		}
+		res = LoginResult{SessionToken: token, Session: sess, UserID: userID, NewDevice: isNew}
+		return nil
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if res.NewDevice {
+		s.outbox.Kick()
+	}
+	return res, nil
+}
+
+// upgradeHash stores a hash with the current parameters after a login
+// proved the password. Best effort: a failure leaves the old hash.
+func (s *Service) upgradeHash(ctx context.Context, userID, oldPHC, pw string) {
+	phc, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		s.log.Warn("identity: rehash password", "user_id", userID, "err", err)
+		return
+	}
+	if _, err := s.db.Exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, phc, userID, oldPHC); err != nil {
+		s.log.Warn("identity: store rehashed password", "user_id", userID, "err", err)
+	}
+}

@@ -1,0 +1,120 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"saifu/internal/apperr"
+	"saifu/internal/store"
+)
+
+var (
+	errMFAToken = apperr.E(apperr.InvalidCredentials, "the sign-in attempt expired; log in again").JA("ログインの有効期限が切れました。もう一度ログインしてください")
+	errMFACode  = apperr.E(apperr.InvalidCredentials, "wrong code").JA("コードが正しくありません")
+)
+
+// secondFactors lists the methods a login of a must complete with: none
+// when no second factor is enrolled.
+func (s *Service) secondFactors(ctx context.Context, a account) ([]string, error) {
+	if a.totpSecret == "" {
+		return nil, nil
+	}
+	return []string{MethodTOTP, MethodRecoveryCode}, nil
+}
+
+// beginMFA stores a short-lived challenge and returns its mfa_token.
+func (s *Service) beginMFA(ctx context.Context, a account, methods []string, known bool, c Client) (LoginResult, error) {
+	now := s.now()
+	token := randomToken(mfaTokenBytes)
+	newDevice := int64(1)
+	if known {
+		newDevice = 0
+	}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM mfa_challenges WHERE user_id = ? AND expires_at <= ?`, a.ID, now.UnixMilli()); err != nil {
+			return fmt.Errorf("identity: prune mfa challenges: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO mfa_challenges (token_hash, user_id, expires_at, attempts, new_device, device_hash, ip, user_agent)
+			VALUES (?, ?, ?, 0, ?, ?, ?, ?)`, hashToken(token), a.ID, now.Add(s.lim.MFATTL).UnixMilli(), newDevice,
+			deviceHash(c.DeviceID), c.ip(), c.userAgent())
+		if err != nil {
+			return fmt.Errorf("identity: store mfa challenge: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{MFARequired: true, MFAToken: token, Methods: methods, UserID: a.ID}, nil
+}
+
+// LoginMFA completes a login with the second factor: method "totp" or
+// "recovery_code". Each mfa_token takes at most MFAAttempts guesses and
+// lives MFATTL; each account at most MFAAccount guesses.
+func (s *Service) LoginMFA(ctx context.Context, mfaToken, method, code string, c Client) (LoginResult, error) {
+	if !validToken(mfaToken) {
+		return LoginResult{}, errMFAToken
+	}
+	th := hashToken(mfaToken)
+	now := s.now()
+	var userID, devHash, ua string
+	var outcome error
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		outcome = nil
+		var expires, attempts int64
+		err := tx.QueryRow(ctx, `SELECT user_id, expires_at, attempts, device_hash, user_agent FROM mfa_challenges WHERE token_hash = ?`, th).
+			Scan(&userID, &expires, &attempts, &devHash, &ua)
+		if errors.Is(err, store.ErrNoRows) {
+			outcome = errMFAToken
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("identity: read mfa challenge: %w", err)
+		}
+		if now.UnixMilli() >= expires || attempts >= int64(s.lim.MFAAttempts) {
+			if _, err := tx.Exec(ctx, `DELETE FROM mfa_challenges WHERE token_hash = ?`, th); err != nil {
+				return fmt.Errorf("identity: drop mfa challenge: %w", err)
+			}
+			outcome = errMFAToken
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = ?`, th)
+		return err
+	})
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("identity: mfa challenge: %w", err)
+	}
+	if outcome != nil {
+		return LoginResult{}, outcome
+	}
+	if err := s.hit(ctx, "mfa:acct:"+userID, s.lim.MFAAccount); err != nil {
+		return LoginResult{}, err
+	}
+	factor, err := s.checkSecondFactor(ctx, userID, method, code, c)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	res, err := s.db.Exec(ctx, `DELETE FROM mfa_challenges WHERE token_hash = ?`, th)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("identity: consume mfa challenge: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return LoginResult{}, errMFAToken
+	}
+	return s.completeLogin(ctx, userID, devHash, ua, []string{FactorPassword, factor}, c)
+}
+
+// checkSecondFactor verifies a TOTP code (refusing a replayed time step)
+// or consumes a recovery code (and tells the user), and returns the factor
+// it proved.
+func (s *Service) checkSecondFactor(ctx context.Context, userID, method, code string, c Client) (string, error) {
+	switch method {
+	case MethodTOTP:
+		return FactorTOTP, s.checkTOTP(ctx, userID, code)
+	case MethodRecoveryCode:
+		return FactorRecoveryCode, s.useRecoveryCode(ctx, userID, code, c)
+	default:
+		return "", apperr.E(apperr.Invalid, `method must be "totp" or "recovery_code"`).JA("認証方法が正しくありません")
+	}
+}

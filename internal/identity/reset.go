@@ -1,0 +1,216 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/identity/emailaddr"
+	"saifu/internal/identity/password"
+	"saifu/internal/store"
+)
+
+var errResetToken = apperr.E(apperr.InvalidCredentials, "the reset token is wrong, used or expired; ask for a new one").JA("再設定用のトークンが正しくないか、使用済みか、有効期限切れです")
+
+// ForgotPassword mails a single-use reset token to the verified address on
+// file for email — never to any other address; the request names no
+// destination. The answer is the same whether or not the address exists.
+func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) error {
+	norm, err := emailaddr.Normalize(email)
+	if err != nil {
+		return errBadEmail
+	}
+	key := emailaddr.Key(norm)
+	if err := s.hit(ctx, "forgot:ip:"+c.ip(), s.lim.ForgotIP); err != nil {
+		return err
+	}
+	if err := s.hit(ctx, "forgot:email:"+key, s.lim.ForgotEmail); err != nil {
+		return err
+	}
+	now := s.now()
+	token := randomToken(resetTokenBytes)
+	sent := false
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		sent = false
+		a, err := accountByKey(ctx, tx, key)
+		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && !a.EmailVerified) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// One outstanding token per user: a new request voids the old.
+		if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, a.ID); err != nil {
+			return fmt.Errorf("identity: void reset tokens: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reset_tokens (token_hash, user_id, expires_at, used_at, created_at) VALUES (?, ?, ?, 0, ?)`,
+			hashToken(token), a.ID, now.Add(s.lim.ResetTTL).UnixMilli(), now.UnixMilli()); err != nil {
+			return fmt.Errorf("identity: store reset token: %w", err)
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Actor: "anonymous", Action: "password.reset_requested", IP: c.ip(), UserAgent: c.userAgent(), At: now}); err != nil {
+			return err
+		}
+		sent = true
+		return s.mailUser(ctx, tx, a, tmplResetToken, map[string]any{
+			"Token": token, "Minutes": int(s.lim.ResetTTL / time.Minute), "IP": c.ip()})
+	})
+	if err != nil {
+		return err
+	}
+	if sent {
+		s.outbox.Kick()
+	}
+	return nil
+}
+
+// ResetPassword sets a new password with a reset token. When the account
+// has a second factor, code (a TOTP or recovery code) is required: a reset
+// never bypasses MFA. It ends every session, starts the cooling-off period
+// during which outgoing money is held, and tells the user.
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code string, c Client) error {
+	if !validToken(token) {
+		return errResetToken
+	}
+	th := hashToken(token)
+	now := s.now()
+	var userID string
+	var expires, used int64
+	err := s.db.QueryRow(ctx, `SELECT user_id, expires_at, used_at FROM reset_tokens WHERE token_hash = ?`, th).Scan(&userID, &expires, &used)
+	if errors.Is(err, store.ErrNoRows) {
+		return errResetToken
+	}
+	if err != nil {
+		return fmt.Errorf("identity: read reset token: %w", err)
+	}
+	if used != 0 || now.UnixMilli() >= expires {
+		return errResetToken
+	}
+	a, err := s.account(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := password.CheckPolicy(newPassword, a.Email); err != nil {
+		return err
+	}
+	if a.totpSecret != "" {
+		if code == "" {
+			return apperr.E(apperr.MFARequired, "this account has a second factor: include code (authenticator or recovery code)").JA("2段階認証のコード（認証アプリまたはリカバリーコード）を入力してください")
+		}
+		if err := s.hit(ctx, "mfa:acct:"+userID, s.lim.MFAAccount); err != nil {
+			return err
+		}
+		method := MethodRecoveryCode
+		if validCode(code) {
+			method = MethodTOTP
+		}
+		if _, err := s.checkSecondFactor(ctx, userID, method, code, c); err != nil {
+			return err
+		}
+	}
+	phc, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	coolingUntil := now.Add(s.cfg.CoolingOff)
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? AND used_at = 0 AND expires_at > ?`,
+			now.UnixMilli(), th, now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("identity: consume reset token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errResetToken
+		}
+		if err := s.setPassword(ctx, tx, a, phc, coolingUntil, now); err != nil {
+			return err
+		}
+		if err := endSessions(ctx, tx, a.ID, ""); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM login_guard WHERE email_key = ?`, a.emailKey); err != nil {
+			return fmt.Errorf("identity: clear login guard: %w", err)
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Actor: "anonymous", Action: "password.reset", IP: c.ip(), UserAgent: c.userAgent(),
+			Detail: "cooling off until " + coolingUntil.UTC().Format(time.RFC3339), At: now}); err != nil {
+			return err
+		}
+		return s.mailUser(ctx, tx, a, tmplResetDone, map[string]any{
+			"IP": c.ip(), "Hours": int(s.cfg.CoolingOff / time.Hour), "CoolingOffUntil": coolingUntil.UTC().Format(time.RFC3339)})
+	})
+	if err != nil {
+		return err
+	}
+	s.outbox.Kick()
+	return nil
+}
+
+// ChangePassword replaces the password of a privileged session's user
+// after checking the current one, ends the user's other sessions, and
+// tells the user.
+func (s *Service) ChangePassword(ctx context.Context, sess Session, current, newPassword string, c Client) error {
+	if err := s.RequirePrivileged(ctx, sess); err != nil {
+		return err
+	}
+	if err := s.hit(ctx, "reauth:"+sess.ID, s.lim.Reauth); err != nil {
+		return err
+	}
+	a, err := s.account(ctx, sess.UserID)
+	if err != nil {
+		return err
+	}
+	if len(current) > passwordBytesMax {
+		return errBadCredentials
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, a.passwordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.E(apperr.InvalidCredentials, "the current password is wrong").JA("現在のパスワードが違います")
+	}
+	if err := password.CheckPolicy(newPassword, a.Email); err != nil {
+		return err
+	}
+	phc, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := s.setPassword(ctx, tx, a, phc, time.Time{}, now); err != nil {
+			return err
+		}
+		if err := endSessions(ctx, tx, a.ID, sess.ID); err != nil {
+			return err
+		}
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "password.changed", IP: c.ip(), UserAgent: c.userAgent(), At: now}); err != nil {
+			return err
+		}
+		return s.mailUser(ctx, tx, a, tmplPasswordChanged, map[string]any{"IP": c.ip()})
+	})
+	if err != nil {
+		return err
+	}
+	s.outbox.Kick()
+	return nil
+}
+
+// setPassword stores a new hash and, when coolingUntil is later than the
+// current cooling-off, extends it.
+func (s *Service) setPassword(ctx context.Context, tx *store.Tx, a account, phc string, coolingUntil, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ?,
+		cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
+		phc, now.UnixMilli(), coolingUntil.UnixMilli(), coolingUntil.UnixMilli(), a.ID); err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	return nil
+}
+
+// account reads a user with credentials.
+func (s *Service) account(ctx context.Context, id string) (account, error) {
+	var a account
+	err := s.db.Read(ctx, func(tx *store.Tx) (err error) { a, err = accountByID(ctx, tx, id); return err })
+	return a, err
+}

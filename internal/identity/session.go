@@ -1,0 +1,219 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/store"
+)
+
+// Factors a session may have been authenticated with.
+const (
+	FactorPassword     = "password"
+	FactorTOTP         = "totp"
+	FactorPasskey      = "passkey"
+	FactorRecoveryCode = "recovery_code"
+	FactorEmailCode    = "email_code"
+)
+
+const (
+	// sessionsPerUserMax bounds the sessions one user holds; the oldest
+	// end first.
+	sessionsPerUserMax = 50
+	// touchEvery bounds the write rate of Authenticate: last_seen is
+	// written at most once per interval per session.
+	touchEvery = time.Minute
+)
+
+// Session is an authenticated session.
+type Session struct {
+	ID              string
+	UserID          string
+	PrivilegedUntil time.Time
+	Factors         []string // "password", "totp", "passkey", "recovery_code", "email_code"
+	CreatedAt       time.Time
+	LastSeenAt      time.Time
+	ExpiresAt       time.Time
+	IP, UserAgent   string
+}
+
+// Privileged reports whether the session was strongly (re-)authenticated
+// within the last 5 minutes.
+func (s Session) Privileged(now time.Time) bool { return now.Before(s.PrivilegedUntil) }
+
+// HasFactor reports whether the session was authenticated with f.
+func (s Session) HasFactor(f string) bool { return slices.Contains(s.Factors, f) }
+
+var errUnauthenticated = apperr.E(apperr.Unauthenticated, "not signed in or session expired").JA("ログインしていないか、セッションの有効期限が切れています")
+
+const sessionColumns = `id, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent`
+
+func scanSession(r scanner) (Session, error) {
+	var s Session
+	var factors string
+	var priv, created, seen, expires int64
+	if err := r.Scan(&s.ID, &s.UserID, &factors, &priv, &created, &seen, &expires, &s.IP, &s.UserAgent); err != nil {
+		return s, err
+	}
+	if factors != "" {
+		s.Factors = strings.Split(factors, ",")
+	}
+	s.PrivilegedUntil = time.UnixMilli(priv).UTC()
+	s.CreatedAt = time.UnixMilli(created).UTC()
+	s.LastSeenAt = time.UnixMilli(seen).UTC()
+	s.ExpiresAt = time.UnixMilli(expires).UTC()
+	return s, nil
+}
+
+// Authenticate returns the live session of a bearer token;
+// apperr.Unauthenticated when the token is unknown, idle too long, or past
+// its absolute lifetime. It records the last use at most once a minute.
+func (s *Service) Authenticate(ctx context.Context, token string) (Session, error) {
+	if !validToken(token) {
+		return Session{}, errUnauthenticated
+	}
+	now := s.now()
+	sess, err := scanSession(s.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, hashToken(token)))
+	if errors.Is(err, store.ErrNoRows) {
+		return Session{}, errUnauthenticated
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("identity: read session: %w", err)
+	}
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.cfg.SessionIdle {
+		return Session{}, errUnauthenticated
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if _, err := s.db.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
+			now.UnixMilli(), sess.ID, now.UnixMilli()); err != nil {
+			return Session{}, fmt.Errorf("identity: touch session: %w", err)
+		}
+		sess.LastSeenAt = now
+	}
+	return sess, nil
+}
+
+// RequirePrivileged returns apperr.ReauthRequired unless sess was strongly
+// authenticated within the last 5 minutes. It re-reads the session, so a
+// session revoked meanwhile is refused too.
+func (s *Service) RequirePrivileged(ctx context.Context, sess Session) error {
+	now := s.now()
+	cur, err := scanSession(s.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sess.ID))
+	if errors.Is(err, store.ErrNoRows) {
+		return errUnauthenticated
+	}
+	if err != nil {
+		return fmt.Errorf("identity: read session: %w", err)
+	}
+	if cur.UserID != sess.UserID || !now.Before(cur.ExpiresAt) {
+		return errUnauthenticated
+	}
+	if !cur.Privileged(now) {
+		return apperr.E(apperr.ReauthRequired, "confirm it is you first (POST /api/v1/reauth)").JA("本人確認のため、もう一度認証してください")
+	}
+	return nil
+}
+
+// newSession creates a session for userID in tx, privileged for 5 minutes
+// (a login is a strong authentication), and returns its bearer token.
+func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, factors []string, c Client, now time.Time) (string, Session, error) {
+	token := randomToken(sessionTokenBytes)
+	sess := Session{
+		ID: newID("ses"), UserID: userID, Factors: factors,
+		PrivilegedUntil: now.Add(privilegedFor), CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: c.ip(), UserAgent: c.userAgent(),
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND (expires_at <= ? OR last_seen_at <= ?)`,
+		userID, now.UnixMilli(), now.Add(-s.cfg.SessionIdle).UnixMilli()); err != nil {
+		return "", sess, fmt.Errorf("identity: prune sessions: %w", err)
+	}
+	limitAll := "LIMIT ALL" // PostgreSQL
+	if tx.Dialect() == store.SQLite {
+		limitAll = "LIMIT -1"
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC `+limitAll+` OFFSET ?)`, userID, sessionsPerUserMax-1); err != nil {
+		return "", sess, fmt.Errorf("identity: bound sessions: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, hashToken(token), userID, strings.Join(factors, ","), sess.PrivilegedUntil.UnixMilli(),
+		now.UnixMilli(), now.UnixMilli(), sess.ExpiresAt.UnixMilli(), sess.IP, sess.UserAgent); err != nil {
+		return "", sess, fmt.Errorf("identity: create session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// Sessions lists the user's live sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error) {
+	now := s.now()
+	rows, err := s.db.Query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? AND expires_at > ? AND last_seen_at > ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`, userID, now.UnixMilli(), now.Add(-s.cfg.SessionIdle).UnixMilli(), sessionsPerUserMax)
+	if err != nil {
+		return nil, fmt.Errorf("identity: list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("identity: list sessions: %w", err)
+		}
+		out = append(out, sess)
+	}
+	return out, rows.Err()
+}
+
+// RevokeSession ends one of the user's sessions; a session of another user
+// (or none) is apperr.NotFound.
+func (s *Service) RevokeSession(ctx context.Context, userID, sessionID string, c Client) error {
+	now := s.now()
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = ? AND user_id = ?`, sessionID, userID)
+		if err != nil {
+			return fmt.Errorf("identity: revoke session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.E(apperr.NotFound, "session not found").JA("セッションが見つかりません")
+		}
+		return s.Audit(ctx, tx, AuditEvent{UserID: userID, Action: "session.revoked", Detail: sessionID, IP: c.ip(), UserAgent: c.userAgent(), At: now})
+	})
+}
+
+// Logout ends the session.
+func (s *Service) Logout(ctx context.Context, sess Session) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE id = ?`, sess.ID); err != nil {
+		return fmt.Errorf("identity: logout: %w", err)
+	}
+	return nil
+}
+
+// endSessions ends every session of the user except keep (may be "").
+func endSessions(ctx context.Context, tx *store.Tx, userID, keep string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keep); err != nil {
+		return fmt.Errorf("identity: end sessions: %w", err)
+	}
+	return nil
+}
+
+// privilege makes the session privileged for 5 minutes and adds factor.
+func privilege(ctx context.Context, tx *store.Tx, sess Session, factor string, now time.Time) error {
+	factors := sess.Factors
+	if !slices.Contains(factors, factor) {
+		factors = append(slices.Clone(factors), factor)
+	}
+	res, err := tx.Exec(ctx, `UPDATE sessions SET privileged_until = ?, factors = ? WHERE id = ? AND user_id = ?`,
+		now.Add(privilegedFor).UnixMilli(), strings.Join(factors, ","), sess.ID, sess.UserID)
+	if err != nil {
+		return fmt.Errorf("identity: privilege session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errUnauthenticated
+	}
+	return nil
+}
