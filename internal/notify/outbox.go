@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"saifu/internal/store"
@@ -48,11 +47,7 @@ type Outbox struct {
 	sender Sender
 	log    *slog.Logger
 	now    func() time.Time
-
-	kick   chan struct{}
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	w      *worker
 }
 
 // NewOutbox returns an outbox on db that delivers through sender. A nil log
@@ -61,7 +56,7 @@ func NewOutbox(db *store.DB, sender Sender, log *slog.Logger) *Outbox {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Outbox{db: db, sender: sender, log: log, now: time.Now, kick: make(chan struct{}, 1)}
+	return &Outbox{db: db, sender: sender, log: log, now: time.Now, w: newWorker()}
 }
 
 // Enqueue adds m to the outbox inside tx: it will be delivered iff tx
@@ -80,69 +75,17 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *store.Tx, m Message) error {
 }
 
 // Kick wakes the worker now. It never blocks.
-func (o *Outbox) Kick() {
-	select {
-	case o.kick <- struct{}{}:
-	default:
-	}
-}
+func (o *Outbox) Kick() { o.w.wake() }
 
 // Start starts the background worker; it runs until ctx ends or Close.
 // A second Start while running does nothing.
 func (o *Outbox) Start(ctx context.Context) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cancel != nil {
-		return
-	}
-	ctx, o.cancel = context.WithCancel(ctx)
-	o.done = make(chan struct{})
-	go o.loop(ctx, o.done)
+	o.w.start(ctx, o.log, "outbox", o.now, o.runOnce, o.pruneDead)
 }
 
 // Close stops the worker and waits for it. A message being sent when Close
 // is called counts as a failed attempt and is retried later.
-func (o *Outbox) Close() {
-	o.mu.Lock()
-	cancel, done := o.cancel, o.done
-	o.cancel, o.done = nil, nil
-	o.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
-
-func (o *Outbox) loop(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
-	var lastPrune time.Time
-	for {
-		for {
-			n, err := o.runOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				o.log.Error("notify: outbox round", "err", err)
-			}
-			if err != nil || n < batchSizeMax {
-				break
-			}
-		}
-		if now := o.now(); now.Sub(lastPrune) > time.Hour {
-			lastPrune = now
-			if err := o.pruneDead(ctx); err != nil && ctx.Err() == nil {
-				o.log.Error("notify: prune dead messages", "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-o.kick:
-		case <-t.C:
-		}
-	}
-}
+func (o *Outbox) Close() { o.w.stop() }
 
 // claimed is a message a worker holds the lease of.
 type claimed struct {
@@ -262,10 +205,12 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 // backoff is the wait after the attempts-th failed attempt: backoffBase
 // doubled per attempt, capped at backoffMax, plus up to 20% jitter so that
 // a relay coming back is not hit by every message at once.
-func backoff(attempts int) time.Duration {
-	d := backoffMax
+func backoff(attempts int) time.Duration { return backoffFrom(attempts, backoffBase, backoffMax) }
+
+func backoffFrom(attempts int, base, ceiling time.Duration) time.Duration {
+	d := ceiling
 	if attempts-1 < 20 {
-		d = min(backoffBase<<max(attempts-1, 0), backoffMax)
+		d = min(base<<max(attempts-1, 0), ceiling)
 	}
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
