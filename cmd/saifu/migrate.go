@@ -9,12 +9,14 @@ import (
 
 	"saifu/internal/notify"
 	"saifu/internal/store"
+	"saifu/internal/throttle"
 )
 
 // migrations lists every package's migration set, in dependency order.
 func migrations() []store.Migrations {
 	return []store.Migrations{
 		// --- migration sets ---
+		throttle.Migrations,
 		notify.Migrations,
 	}
 }
