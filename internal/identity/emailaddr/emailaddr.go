@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
 	"saifu/internal/apperr"
@@ -69,9 +70,11 @@ func Normalize(s string) (string, error) {
 }
 
 // Key returns the uniqueness key of a normalised address: the whole address
-// lower-cased, so that addresses differing only in case are one account.
+// lower-cased by Unicode full case folding (so also "ß" and "ss", final and
+// medial sigma are one), so that addresses differing only in case are one
+// account.
 func Key(normalized string) string {
-	return strings.ToLower(normalized)
+	return norm.NFC.String(cases.Fold().String(normalized))
 }
 
 func invalid(en, ja string) error {

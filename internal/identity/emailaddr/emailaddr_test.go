@@ -95,6 +95,8 @@ func TestKeyIgnoresCase(t *testing.T) {
 		{name: "upper everything", a: "VICTIM@EXAMPLE.COM", b: "victim@example.com", wantSame: true},
 		{name: "surrounding space", a: " victim@example.com ", b: "victim@example.com", wantSame: true},
 		{name: "NFD and NFC", a: "jose\u0301@example.com", b: "JOS\u00c9@example.com", wantSame: true},
+		{name: "greek final sigma", a: "αλεξης@example.gr", b: "ΑΛΕΞΗΣ@example.gr", wantSame: true},
+		{name: "sharp s", a: "straße@example.de", b: "STRASSE@example.de", wantSame: true},
 		{name: "different people", a: "victim@example.com", b: "victim1@example.com", wantSame: false},
 	}
 	for _, tc := range tests {
@@ -134,6 +136,9 @@ func FuzzNormalize(f *testing.F) {
 		again, err := Normalize(got)
 		if err != nil || again != got {
 			t.Fatalf("Normalize not idempotent: %q → %q → %q, %v", s, got, again, err)
+		}
+		if k := Key(got); Key(k) != k {
+			t.Fatalf("Key not idempotent for %q", got)
 		}
 		if Key(again) != Key(got) {
 			t.Fatalf("Key unstable for %q", got)
