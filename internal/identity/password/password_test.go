@@ -227,3 +227,23 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParsePHC feeds arbitrary stored-hash strings: parsing never panics,
+// and whatever it accepts stays inside the bounds Verify relies on.
+func FuzzParsePHC(f *testing.F) {
+	h := NewHasher(nil, fast, 1, 0)
+	good, _ := h.Hash(context.Background(), "seed password")
+	f.Add(good)
+	f.Add("$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=0,t=0,p=0$$")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, salt, key, err := parsePHC(s)
+		if err != nil {
+			return
+		}
+		if p.Time < 1 || p.Time > timeMax || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) ||
+			len(salt) < 8 || len(salt) > saltBytesMax || len(key) < 16 || len(key) > keyBytesMax {
+			t.Fatalf("parsePHC(%q) accepted out-of-bounds %+v salt %d key %d", s, p, len(salt), len(key))
+		}
+	})
+}

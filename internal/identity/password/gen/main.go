@@ -35,7 +35,7 @@ func main() {
 	in := flag.String("in", "", "passwords.json from @zxcvbn-ts/language-common")
 	out := flag.String("out", "blocklist.txt.gz", "gzip file to write")
 	flag.Parse()
-	n, err := build(*in, *out)
+	n, err := build(*in, *out, entriesMin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
@@ -43,7 +43,7 @@ func main() {
 	fmt.Printf("wrote %d passwords to %s\n", n, *out)
 }
 
-func build(in, out string) (int, error) {
+func build(in, out string, entriesMin int) (int, error) {
 	if in == "" {
 		return 0, errors.New("-in is required")
 	}
