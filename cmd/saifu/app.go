@@ -16,8 +16,9 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
-	outbox  *notify.Outbox
-	mailbox *notify.Mailbox
+	outbox   *notify.Outbox
+	mailbox  *notify.Mailbox
+	webhooks *notify.Webhooks
 }
 
 // newApp builds the services on db. Each service that runs in the

@@ -29,7 +29,7 @@ func (s secretURL) String() string {
 
 func (s secretURL) Set(v string) error { *s.p = v; return nil }
 
-// wireNotify builds the outbox and its sender. Mail goes over SMTP when
+// wireNotify builds the outbox and its sender, and the webhook queue. Mail goes over SMTP when
 // --smtp-url is set; otherwise, and for SMS in demo mode, to the sandbox
 // mailbox. The mailbox's HTTP route is exposed only in demo mode, because it
 // reveals one-time codes. The outbox stops last (it is wired first), so
@@ -60,5 +60,11 @@ func (a *app) wireNotify(c *serveConfig) error {
 	a.outbox = notify.NewOutbox(a.db, sender, a.log)
 	a.outbox.Start(context.Background())
 	a.closers = append(a.closers, a.outbox.Close)
+
+	// Merchant webhooks. Secrets are sealed with a key kept in the database
+	// until a configured secrets key is passed to a.webhooks.SetKey.
+	a.webhooks = notify.NewWebhooks(a.db, nil, a.log)
+	a.webhooks.Start(context.Background())
+	a.closers = append(a.closers, a.webhooks.Close)
 	return nil
 }
