@@ -211,3 +211,22 @@ func TestWindowStart(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHit measures one counted event: one upsert in its own write
+// transaction (on SQLite one fsync, as synchronous=FULL asks).
+func BenchmarkHit(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			db := storetest.Open(b, d, Migrations)
+			l := New(db, nil)
+			ctx := context.Background()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, _, err := l.Hit(ctx, "bench", limitMax, time.Minute); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
