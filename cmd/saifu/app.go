@@ -7,6 +7,7 @@ import (
 
 	"saifu/internal/httpapi"
 	"saifu/internal/notify"
+	"saifu/internal/sandbox"
 	"saifu/internal/store"
 )
 
@@ -16,6 +17,7 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
+	sandbox  *sandbox.Sandbox
 	outbox   *notify.Outbox
 	mailbox  *notify.Mailbox
 	webhooks *notify.Webhooks
@@ -33,6 +35,9 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 	// --- identity wiring ---
 
 	// --- sandbox wiring ---
+	if err := a.wireSandbox(ctx, c); err != nil {
+		return nil, err
+	}
 
 	// --- ledger wiring ---
 
@@ -44,6 +49,7 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
 		// --- deps fields ---
+		Sandbox: a.sandboxHandler(),
 		Outbox:  a.outbox,
 		Mailbox: a.mailbox,
 

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"saifu/internal/notify"
+	"saifu/internal/sandbox"
 	"saifu/internal/store"
 	"saifu/internal/throttle"
 )
@@ -16,6 +17,7 @@ import (
 func migrations() []store.Migrations {
 	return []store.Migrations{
 		// --- migration sets ---
+		sandbox.Migrations,
 		throttle.Migrations,
 		notify.Migrations,
 	}

@@ -22,6 +22,10 @@ type serveConfig struct {
 	addr     string
 	logLevel string
 	demo     bool
+
+	// publicURL is where browsers reach this server (sandbox challenge pages).
+	publicURL string
+
 	notifyConfig
 }
 
@@ -31,6 +35,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	c.dbConfig.register(fs, getenv)
 	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
 	envFlag(fs, getenv, &c.logLevel, "log-level", "SAIFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	envFlag(fs, getenv, &c.publicURL, "public-url", "SAIFU_PUBLIC_URL", "", "URL where browsers reach this server, used by the sandbox's challenge pages (default: from --addr)")
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
 	c.notifyConfig.register(fs, getenv)
 	if err := parseFlags(fs, args, stderr); err != nil {

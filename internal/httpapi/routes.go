@@ -37,6 +37,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// --- merchant routes ---
 
 	// --- sandbox routes (demo mode only) ---
+	if d.Sandbox != nil {
+		mux.Handle("/sandbox/", d.Sandbox)
+	}
 	if d.Mailbox != nil {
 		mux.Handle("GET /sandbox/api/messages", handleSandboxMessages(d.Mailbox))
 	}

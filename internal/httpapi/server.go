@@ -41,6 +41,9 @@ type Deps struct {
 	Mailbox *notify.Mailbox
 
 	// --- sandbox deps ---
+	// Sandbox, when set (demo mode only), serves the sandbox bank, card
+	// acquirer and eKYC under /sandbox/.
+	Sandbox http.Handler
 }
 
 // New returns the API handler with every route and the common middleware.

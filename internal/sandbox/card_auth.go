@@ -74,11 +74,11 @@ func loadAuth(ctx context.Context, tx *store.Tx, id string) (auth, error) {
 	return scanAuth(tx.QueryRow(ctx, `SELECT `+authColumns+` FROM sandbox_card_auths WHERE id = ?`, id))
 }
 
-func (s *Sandbox) answer(a auth) authAnswer {
+func (s *Sandbox) answer(r *http.Request, a auth) authAnswer {
 	ans := authAnswer{ID: a.id, Kind: a.kind, Status: a.status, DeclineCode: a.declineCode, Amount: a.amount,
 		Currency: a.currency, Captured: a.captured, Refunded: a.refunded}
 	if a.status == statusAction {
-		ans.ChallengeURL = s.base + "/sandbox/card/challenge/" + a.id
+		ans.ChallengeURL = s.baseURL(r) + "/sandbox/card/challenge/" + a.id
 	}
 	return ans
 }
@@ -156,7 +156,7 @@ func (s *Sandbox) createAuth(w http.ResponseWriter, r *http.Request, kind string
 			s.log.Error("sandbox: send 3-D Secure code by SMS", "auth", a.id, "err", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, s.answer(a))
+	writeJSON(w, http.StatusOK, s.answer(r, a))
 }
 
 func (s *Sandbox) sendChallengeCode(ctx context.Context, a auth, c card, otp string) error {
@@ -229,7 +229,7 @@ func (s *Sandbox) handleGetAuth(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.answer(a))
+	writeJSON(w, http.StatusOK, s.answer(r, a))
 }
 
 // expireChallenge declines a pending challenge whose time is up.

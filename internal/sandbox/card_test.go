@@ -346,3 +346,25 @@ func TestCardCaptureAndRefund(t *testing.T) {
 		}
 	})
 }
+
+// TestChallengeURLWithoutPublicBase: with no public base URL the challenge
+// URL names the host the API call came to (demo mode on an ephemeral port).
+func TestChallengeURLWithoutPublicBase(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		sb, err := sandbox.New(db, e.sms.send, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := newServer(t, sb.Handler())
+		card, _ := connector.NewCardClient(url+"/sandbox/card", "", nil)
+		res, err := card.Authorize(context.Background(), connector.AuthRequest{CardToken: e.cardToken(t, "4000000000003220"),
+			Amount: 500, IdempotencyKey: "k", ReturnURL: returnURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := url + "/sandbox/card/challenge/" + res.ID; res.ChallengeURL != want {
+			t.Errorf("challenge URL %q, want %q", res.ChallengeURL, want)
+		}
+	})
+}

@@ -48,6 +48,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -92,14 +93,18 @@ type Sandbox struct {
 
 // New returns the sandbox on db (migrated with Migrations). sms sends the
 // one-time codes; publicBaseURL is how browsers reach this server (e.g.
-// "http://127.0.0.1:8080"), used in challenge URLs.
+// "http://127.0.0.1:8080"), used in challenge URLs. An empty publicBaseURL
+// means "the host the API call came to" (demo mode on an ephemeral port,
+// where saifu calls its own sandbox).
 func New(db *store.DB, sms SMSFunc, publicBaseURL string, log *slog.Logger) (*Sandbox, error) {
 	if db == nil || sms == nil {
 		return nil, errors.New("sandbox: db and sms are required")
 	}
-	u, err := url.Parse(publicBaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("sandbox: public base URL %q must be an absolute http(s) URL", publicBaseURL)
+	if publicBaseURL != "" {
+		u, err := url.Parse(publicBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("sandbox: public base URL %q must be an absolute http(s) URL", publicBaseURL)
+		}
 	}
 	if log == nil {
 		log = slog.Default()
@@ -142,6 +147,18 @@ func (s *Sandbox) secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("sandbox: secret %s: %w", name, err)
 	}
 	return hex.DecodeString(v)
+}
+
+// baseURL is the public base URL, or the one r came to when none was set.
+func (s *Sandbox) baseURL(r *http.Request) string {
+	if s.base != "" {
+		return s.base
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 func randBytes(n int) []byte {
