@@ -96,7 +96,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout first, so that the pragmas after it wait instead of failing.
 	// synchronous=FULL: the ledger acknowledges a transfer only after its
 	// commit reached the disk, which WAL's default NORMAL does not promise.
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", busyTimeoutMillis)
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(memory)", busyTimeoutMillis)
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
