@@ -4,11 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 
 	"saifu/internal/httpapi"
+	"saifu/internal/identity"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
+	"saifu/internal/throttle"
 )
 
 // app holds the running services of `saifu serve`.
@@ -17,6 +20,10 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
+	identity       *identity.Service
+	limiter        *throttle.Limiter
+	trustedProxies []netip.Prefix
+
 	sandbox  *sandbox.Sandbox
 	outbox   *notify.Outbox
 	mailbox  *notify.Mailbox
@@ -33,6 +40,9 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 	}
 
 	// --- identity wiring ---
+	if err := a.wireIdentity(c); err != nil {
+		return nil, err
+	}
 
 	// --- sandbox wiring ---
 	if err := a.wireSandbox(ctx, c); err != nil {
@@ -49,6 +59,9 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
 		// --- deps fields ---
+		Identity:       a.identity,
+		TrustedProxies: a.trustedProxies,
+
 		Sandbox: a.sandboxHandler(),
 		Outbox:  a.outbox,
 		Mailbox: a.mailbox,

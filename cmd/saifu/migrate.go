@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"saifu/internal/identity"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
@@ -20,6 +21,7 @@ func migrations() []store.Migrations {
 		sandbox.Migrations,
 		throttle.Migrations,
 		notify.Migrations,
+		identity.Migrations,
 	}
 }
 

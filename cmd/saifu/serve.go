@@ -27,6 +27,7 @@ type serveConfig struct {
 	publicURL string
 
 	notifyConfig
+	identityConfig
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -38,6 +39,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	envFlag(fs, getenv, &c.publicURL, "public-url", "SAIFU_PUBLIC_URL", "", "URL where browsers reach this server, used by the sandbox's challenge pages (default: from --addr)")
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
 	c.notifyConfig.register(fs, getenv)
+	c.identityConfig.register(fs, getenv)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
