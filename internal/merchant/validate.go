@@ -1,0 +1,63 @@
+package merchant
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"saifu/internal/apperr"
+)
+
+const (
+	nameCharsMax       = 100
+	webhookURLBytesMax = 2048
+)
+
+func validName(name string) error {
+	n := utf8.RuneCountInString(name)
+	if !utf8.ValidString(name) || n == 0 || n > nameCharsMax || strings.TrimSpace(name) != name {
+		return apperr.E(apperr.Invalid, "merchant name must be 1 to 100 characters without surrounding spaces").JA("加盟店名は前後に空白のない1〜100文字にしてください")
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) && r != '\u3000' {
+			return apperr.E(apperr.Invalid, "merchant name contains a control or invisible character").JA("加盟店名に使えない文字が含まれています")
+		}
+	}
+	return nil
+}
+
+// validWebhookURL accepts an empty URL (no webhooks), any https URL, and
+// http only to a loopback host (local development and tests): webhooks
+// carry payment data and must not cross a network in clear text.
+func validWebhookURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	bad := apperr.E(apperr.Invalid, "webhook URL must be an absolute https URL (http only for localhost)").JA("Webhook の URL は https の絶対 URL にしてください（http は localhost のみ）")
+	if len(raw) > webhookURLBytesMax {
+		return bad
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return bad
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return bad
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
