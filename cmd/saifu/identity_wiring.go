@@ -132,9 +132,9 @@ func derive(secret []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
-// serverSecret returns --secret-key, or in demo mode and in development
-// (SQLite) the key in <data-dir>/secret.key, generated on first start.
-// The key itself is never logged.
+// serverSecret returns --secret-key or, when it is absent (demo mode,
+// development), the key in <data-dir>/secret.key, generated on first start
+// with a warning. The key itself is never logged.
 func (c *serveConfig) serverSecret(a *app) ([]byte, error) {
 	if c.secretKey != "" {
 		if len(c.secretKey) < secretKeyBytesMin {
@@ -143,7 +143,9 @@ func (c *serveConfig) serverSecret(a *app) ([]byte, error) {
 		return []byte(c.secretKey), nil
 	}
 	if !c.demo && a.db.Dialect != store.SQLite {
-		return nil, fmt.Errorf("%w: --secret-key (SAIFU_SECRET_KEY) is required with PostgreSQL outside --demo", errUsage)
+		// Several nodes on one PostgreSQL must share one secret: a key
+		// generated per node would break every other node's hashes.
+		a.log.Warn("no --secret-key with PostgreSQL: using a per-node key file; every node must share one SAIFU_SECRET_KEY")
 	}
 	path := filepath.Join(c.dataDir, "secret.key")
 	b, err := os.ReadFile(path)
