@@ -35,6 +35,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// --- wallet routes ---
 
 	// --- merchant routes ---
+	if d.Merchants != nil {
+		withMerchant := requireMerchant(d.Merchants)
+		mux.Handle("GET /api/v1/merchant/qr", withMerchant(handleMerchantQR()))
+	}
 
 	// --- sandbox routes (demo mode only) ---
 	if d.Sandbox != nil {

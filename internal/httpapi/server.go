@@ -10,6 +10,7 @@ import (
 	"net/netip"
 
 	"saifu/internal/identity"
+	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/store"
 )
@@ -32,6 +33,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 
 	// --- wallet deps ---
+	// Merchants authenticates merchant secret keys (requireMerchant); nil
+	// leaves the merchant routes unregistered.
+	Merchants *merchant.Service
 
 	// --- notify deps ---
 	// Outbox queues mail and SMS inside the caller's transaction.
