@@ -1,0 +1,277 @@
+// Package funding moves money between saifu and the outside world: cards
+// (registered with 3-D Secure) that top up money lite, bank accounts
+// (linked through the bank's own consent screen) that top up money, and
+// withdrawals of money to a linked bank account.
+//
+// What it promises:
+//   - saifu never sees or stores a card number: only the acquirer's token
+//     (sealed at rest), brand, last 4 and fingerprint. Card registration is
+//     throttled per user, device and IP and capped per account and per card.
+//   - A bank account is linked only through OAuth 2.0 + PKCE (S256) at the
+//     bank, by a KYC-verified user whose verified name matches the holder's;
+//     the bank tokens are sealed at rest; the user and the holder are told.
+//   - Every movement is credited at most once: ledger requests carry keys
+//     derived from the top-up or withdrawal id, and the counterpart calls
+//     carry idempotency keys derived from the same id, so any step can be
+//     retried (Reconcile, ReleaseDue) after a crash or an unknown outcome.
+//   - Withdrawals take money only (never money lite), reserve it with a
+//     ledger hold first, pay out at the bank, and only then post the hold;
+//     a bank refusal voids the hold. New destinations and cooling-off
+//     periods hold the withdrawal until release_at; the user may cancel it.
+//
+// The package knows nothing of HTTP; internal/httpapi calls it.
+package funding
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"saifu/internal/connector"
+	"saifu/internal/identity"
+	"saifu/internal/identity/seal"
+	"saifu/internal/ledger"
+	"saifu/internal/notify"
+	"saifu/internal/store"
+	"saifu/internal/throttle"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is funding's schema (set "funding"); it needs the ledger's,
+// throttle's and notify's sets.
+var Migrations = store.Migrations{Set: "funding", FS: mustSub(migrationFiles, "migrations")}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Wallet is what funding needs from internal/wallet: the user's ledger
+// accounts, the system accounts mirroring the outside world, the operator
+// kill switches, the limits and the user's notifications.
+type Wallet interface {
+	Accounts(ctx context.Context, userID string) (money, lite ledger.Account, err error)
+	SystemAccount(ctx context.Context, name string) (ledger.Account, error)
+	CheckCapability(ctx context.Context, capability string) error
+	ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error)
+	Notify(ctx context.Context, userID, kind string, data map[string]any) error
+}
+
+// Users is what funding needs from internal/identity.
+type Users interface {
+	User(ctx context.Context, id string) (identity.User, error)
+}
+
+// The capabilities funding checks before each flow (operator kill switches).
+const (
+	CapCardRegistration = "card_registration"
+	CapCardTopup        = "card_topup"
+	CapBankLink         = "bank_link"
+	CapBankTopup        = "bank_topup"
+	CapWithdrawal       = "withdrawal"
+)
+
+// Config configures a Service. Zero values take the defaults of Limits.
+type Config struct {
+	DB       *store.DB
+	Ledger   *ledger.Ledger
+	Wallet   Wallet
+	Users    Users
+	Bank     connector.Bank
+	Acquirer connector.Acquirer
+	Limiter  *throttle.Limiter
+	Outbox   *notify.Outbox // SMS to the bank account holder
+	// SealKey encrypts card and bank tokens at rest (32 bytes).
+	SealKey []byte
+	// PublicURL is where browsers reach saifu: the bank redirects to
+	// PublicURL/api/v1/bank-links/callback and the issuer's 3-D Secure
+	// challenge to PublicURL/api/v1/3ds/return.
+	PublicURL string
+	// MatchName decides whether a bank holder is the KYC-verified person
+	// (namematch.Match).
+	MatchName func(kycName, holderKana, holderRomaji string) bool
+	Limits    Limits
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Limits bound the flows. Zero fields take DefaultLimits.
+type Limits struct {
+	// Card registration attempts per window, per user, device and IP
+	// (PayPay 2018: security codes brute-forced by registering cards).
+	CardAttemptsUser, CardAttemptsDevice, CardAttemptsIP int
+	CardAttemptsWindow                                   time.Duration
+	// CardsPerUserMax caps a user's cards; UsersPerCardMax caps the
+	// accounts one card (fingerprint) may be registered to.
+	CardsPerUserMax, UsersPerCardMax int
+	// TopupAmountMax bounds one top-up; Topup3DSAmount and above always
+	// ask for a 3-D Secure challenge.
+	TopupAmountMax, Topup3DSAmount int64
+	// WithdrawalAmountMax bounds one withdrawal (fund-transfer law: one
+	// remittance is at most 1,000,000 JPY).
+	WithdrawalAmountMax int64
+	// LinkAttemptsUser bounds bank-link starts per user and window; a
+	// started link must come back within LinkTTL.
+	LinkAttemptsUser  int
+	LinkAttemptsWindow time.Duration
+	LinkTTL           time.Duration
+	// LinksPerUserMax caps a user's active links.
+	LinksPerUserMax int
+	// WithdrawalWait is how long a new link waits before it can receive
+	// withdrawals (the SBI Securities lesson).
+	WithdrawalWait time.Duration
+}
+
+// DefaultLimits are the limits used where Config.Limits leaves a zero.
+var DefaultLimits = Limits{
+	CardAttemptsUser: 5, CardAttemptsDevice: 5, CardAttemptsIP: 20, CardAttemptsWindow: time.Hour,
+	CardsPerUserMax: 5, UsersPerCardMax: 2,
+	TopupAmountMax: 1_000_000, Topup3DSAmount: 30_000,
+	WithdrawalAmountMax: 1_000_000,
+	LinkAttemptsUser:    10, LinkAttemptsWindow: time.Hour, LinkTTL: 15 * time.Minute,
+	LinksPerUserMax: 5,
+	WithdrawalWait:  24 * time.Hour,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	pick := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick64 := func(v *int64, def int64) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pickD := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick(&l.CardAttemptsUser, d.CardAttemptsUser)
+	pick(&l.CardAttemptsDevice, d.CardAttemptsDevice)
+	pick(&l.CardAttemptsIP, d.CardAttemptsIP)
+	pickD(&l.CardAttemptsWindow, d.CardAttemptsWindow)
+	pick(&l.CardsPerUserMax, d.CardsPerUserMax)
+	pick(&l.UsersPerCardMax, d.UsersPerCardMax)
+	pick64(&l.TopupAmountMax, d.TopupAmountMax)
+	pick64(&l.Topup3DSAmount, d.Topup3DSAmount)
+	pick64(&l.WithdrawalAmountMax, d.WithdrawalAmountMax)
+	pick(&l.LinkAttemptsUser, d.LinkAttemptsUser)
+	pickD(&l.LinkAttemptsWindow, d.LinkAttemptsWindow)
+	pickD(&l.LinkTTL, d.LinkTTL)
+	pick(&l.LinksPerUserMax, d.LinksPerUserMax)
+	pickD(&l.WithdrawalWait, d.WithdrawalWait)
+	return l
+}
+
+// Service runs the funding flows. Safe for concurrent use.
+type Service struct {
+	db       *store.DB
+	ledger   *ledger.Ledger
+	wallet   Wallet
+	users    Users
+	bank     connector.Bank
+	acquirer connector.Acquirer
+	limiter  *throttle.Limiter
+	outbox   *notify.Outbox
+	box      *seal.Box
+	public   string
+	match    func(kycName, holderKana, holderRomaji string) bool
+	lim      Limits
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns the Service.
+func New(c Config) (*Service, error) {
+	if c.DB == nil || c.Ledger == nil || c.Wallet == nil || c.Users == nil || c.Bank == nil ||
+		c.Acquirer == nil || c.Limiter == nil || c.Outbox == nil || c.MatchName == nil {
+		return nil, errors.New("funding: db, ledger, wallet, users, bank, acquirer, limiter, outbox and name matcher are required")
+	}
+	box, err := seal.New(c.SealKey)
+	if err != nil {
+		return nil, fmt.Errorf("funding: seal key: %w", err)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("funding: public URL %q must be an absolute http(s) URL", c.PublicURL)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return &Service{
+		db: c.DB, ledger: c.Ledger, wallet: c.Wallet, users: c.Users, bank: c.Bank, acquirer: c.Acquirer,
+		limiter: c.Limiter, outbox: c.Outbox, box: box, public: strings.TrimRight(c.PublicURL, "/"),
+		match: c.MatchName, lim: c.Limits.withDefaults(), now: c.Now, log: c.Log,
+	}, nil
+}
+
+// Client describes the caller of a throttled flow.
+type Client struct {
+	IP       string
+	DeviceID string
+}
+
+// NextAction tells the client what to do before a requires_action object
+// can complete: "3ds_challenge" or "redirect" with a URL.
+type NextAction struct {
+	Type string
+	URL  string
+}
+
+// newID returns prefix + 128 random bits, base64url.
+func newID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go ≥ 1.24)
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// randSecret returns 256 random bits, base64url.
+func randSecret() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// notifyUser tells the user about a movement; a failure is logged, never
+// undoes the movement.
+func (s *Service) notifyUser(ctx context.Context, userID, kind string, data map[string]any) {
+	if err := s.wallet.Notify(ctx, userID, kind, data); err != nil {
+		s.log.Warn("funding: notify user", "kind", kind, "err", err)
+	}
+}

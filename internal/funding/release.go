@@ -1,0 +1,85 @@
+package funding
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// releaseBatchMax bounds the withdrawals one ReleaseDue call pays out.
+const releaseBatchMax = 100
+
+// ReleaseDue pays out held withdrawals whose release_at has come, and
+// repeats those left processing by an unknown answer from the bank. A
+// user who entered a new cooling-off period meanwhile stays held, with a
+// later release_at. It returns how many it finished.
+func (s *Service) ReleaseDue(ctx context.Context) (int, error) {
+	now := s.now()
+	rows, err := s.db.Query(ctx, `SELECT `+wdCols+` FROM funding_withdrawals
+		WHERE (status = ? AND release_at <= ?) OR (status = ? AND updated_at <= ?)
+		ORDER BY release_at LIMIT ?`, WithdrawalHeld, ms(now), WithdrawalProcessing, ms(now.Add(-reconcileAfter)), releaseBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("funding: find due withdrawals: %w", err)
+	}
+	var ws []Withdrawal
+	for rows.Next() {
+		w, err := scanWithdrawal(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("funding: find due withdrawals: %w", err)
+		}
+		ws = append(ws, w)
+	}
+	rows.Close()
+	n := 0
+	for _, w := range ws {
+		l, err := s.link(ctx, w.UserID, w.BankLinkID)
+		if err != nil {
+			return n, err
+		}
+		if w.Status == WithdrawalHeld {
+			until, reason, err := s.holdUntil(ctx, w.UserID, l)
+			if err != nil {
+				return n, err
+			}
+			if !until.IsZero() {
+				if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET release_at = ?, hold_reason = ?, updated_at = ? WHERE id = ? AND status = ?`,
+					ms(until), reason, ms(now), w.ID, WithdrawalHeld); err != nil {
+					return n, fmt.Errorf("funding: extend hold: %w", err)
+				}
+				continue
+			}
+		}
+		out, err := s.payout(ctx, w, l)
+		if err != nil {
+			s.log.Warn("funding: release withdrawal", "withdrawal", w.ID, "err", err)
+			continue
+		}
+		if out.Status == WithdrawalSucceeded || out.Status == WithdrawalFailed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RunJobs runs ReleaseDue and Reconcile every interval until ctx ends.
+// Run it in one goroutine per node: claims are conditional updates and
+// every step is keyed, so concurrent runners do each payment once.
+func (s *Service) RunJobs(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.ReleaseDue(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("funding: release due withdrawals", "err", err)
+		}
+		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("funding: reconcile top-ups", "err", err)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package funding
+
+import (
+	"context"
+	"errors"
+
+	"saifu/internal/apperr"
+	"saifu/internal/connector"
+)
+
+// systemBank names the ledger account mirroring a bank.
+func systemBank(code string) string { return "system:bank:" + code }
+
+// BankTopup tops up userID's money from one of their active bank links.
+// Order: the top-up is recorded as processing, the bank is debited
+// (idempotency key from the top-up id), then the ledger is credited (key
+// from the same id). A refusal by the bank ends it failed with nothing
+// moved; an unknown answer, or a crash after the debit, leaves it
+// processing for Reconcile, which repeats both keyed steps.
+// Errors: apperr.NotFound (link), apperr.Invalid (amount),
+// apperr.LimitExceeded, apperr.CapabilityDisabled.
+func (s *Service) BankTopup(ctx context.Context, userID, linkID string, amount int64) (Topup, error) {
+	if err := s.wallet.CheckCapability(ctx, CapBankTopup); err != nil {
+		return Topup{}, err
+	}
+	if err := validAmount(amount, s.lim.TopupAmountMax); err != nil {
+		return Topup{}, err
+	}
+	l, err := s.link(ctx, userID, linkID)
+	if err != nil {
+		return Topup{}, err
+	}
+	if l.Status != LinkActive {
+		return Topup{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
+	}
+	release, err := s.wallet.ReserveLimit(ctx, userID, CapBankTopup, amount)
+	if err != nil {
+		return Topup{}, err
+	}
+	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceBank, SourceID: l.ID, Amount: amount, Status: StatusProcessing}
+	if err := s.insertTopup(ctx, t); err != nil {
+		release(context.WithoutCancel(ctx))
+		return Topup{}, err
+	}
+	out, err := s.finishBankTopup(ctx, t)
+	if err == nil && (out.Status == StatusFailed || out.Status == StatusDeclined) {
+		release(context.WithoutCancel(ctx))
+	}
+	return out, err
+}
+
+// finishBankTopup debits the bank and credits the wallet, both keyed by
+// the top-up id, so it may run again after any failure.
+func (s *Service) finishBankTopup(ctx context.Context, t Topup) (Topup, error) {
+	l, err := s.link(ctx, t.UserID, t.SourceID)
+	if err != nil {
+		return Topup{}, err
+	}
+	if l.Status != LinkActive {
+		return s.fail(ctx, t, StatusFailed, "link_inactive")
+	}
+	token, err := s.accessToken(ctx, l)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Unavailable {
+			return s.topupByID(ctx, t.ID)
+		}
+		return s.fail(ctx, t, StatusFailed, "invalid_token")
+	}
+	if _, err := s.bank.Debit(ctx, l.BankCode, token, t.Amount, "saifu-topup:"+t.ID, "saifu top-up"); err != nil {
+		switch {
+		case errors.Is(err, connector.ErrUnavailable):
+			return s.topupByID(ctx, t.ID)
+		case errors.Is(err, connector.ErrInsufficientFunds):
+			return s.fail(ctx, t, StatusDeclined, "insufficient_funds")
+		case errors.Is(err, connector.ErrDeclined):
+			return s.fail(ctx, t, StatusDeclined, "bank_declined")
+		}
+		return s.fail(ctx, t, StatusFailed, "bank_error")
+	}
+	return s.credit(ctx, t, systemBank(l.BankCode))
+}

@@ -1,0 +1,174 @@
+package funding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"saifu/internal/apperr"
+	"saifu/internal/connector"
+	"saifu/internal/store"
+)
+
+// systemAcquirer mirrors the card acquirer in the ledger.
+const systemAcquirer = "system:card_acquirer"
+
+// CardTopup tops up userID's money lite from one of their active cards.
+// 3-D Secure is forced on the first top-up of a card, from Topup3DSAmount
+// up, and when the session is not privileged; the acquirer may ask for it
+// anyway. The answer is succeeded, requires_action (challenge URL; the
+// top-up completes when the challenge does), declined or processing.
+// Errors: apperr.NotFound (card), apperr.Invalid (amount),
+// apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
+func (s *Service) CardTopup(ctx context.Context, userID, cardID string, amount int64, privileged bool) (Topup, error) {
+	if err := s.wallet.CheckCapability(ctx, CapCardTopup); err != nil {
+		return Topup{}, err
+	}
+	if err := validAmount(amount, s.lim.TopupAmountMax); err != nil {
+		return Topup{}, err
+	}
+	card, err := s.card(ctx, userID, cardID)
+	if err != nil {
+		return Topup{}, err
+	}
+	if card.Status != CardActive {
+		return Topup{}, apperr.E(apperr.Conflict, "the card is not active").JA("このカードは利用できません")
+	}
+	token, err := s.box.Open(card.tokenSealed, cardAAD(card.ID))
+	if err != nil {
+		return Topup{}, fmt.Errorf("funding: open card token: %w", err)
+	}
+	release, err := s.wallet.ReserveLimit(ctx, userID, CapCardTopup, amount)
+	if err != nil {
+		return Topup{}, err
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			release(context.WithoutCancel(ctx))
+		}
+	}()
+	var done int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM funding_topups WHERE source_id = ? AND status = ?`, card.ID, StatusSucceeded).Scan(&done); err != nil {
+		return Topup{}, fmt.Errorf("funding: count top-ups: %w", err)
+	}
+	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceCard, SourceID: card.ID, Amount: amount, Status: StatusProcessing}
+	if err := s.insertTopup(ctx, t); err != nil {
+		return Topup{}, err
+	}
+	res, err := s.acquirer.Authorize(ctx, connector.AuthRequest{
+		CardToken: string(token), Amount: amount, Currency: "JPY", IdempotencyKey: "topup:" + t.ID,
+		Force3DS: done == 0 || amount >= s.lim.Topup3DSAmount || !privileged, ReturnURL: s.returnURL(),
+	})
+	if err != nil {
+		if errors.Is(err, connector.ErrUnavailable) {
+			keep = true // Reconcile asks again with the same key
+			return s.topupByID(ctx, t.ID)
+		}
+		return s.fail(ctx, t, StatusFailed, connector.CodeOf(err))
+	}
+	switch res.Status {
+	case connector.AuthRequiresAction:
+		// The limit is checked again when the challenge ends.
+		if _, err := s.setTopup(ctx, t.ID, StatusRequiresAction, res.ID, res.ChallengeURL, "", 0); err != nil {
+			return Topup{}, err
+		}
+		return s.topupByID(ctx, t.ID)
+	case connector.AuthDeclined:
+		if _, err := s.setTopup(ctx, t.ID, StatusDeclined, res.ID, "", res.DeclineCode, 0); err != nil {
+			return Topup{}, err
+		}
+		return s.topupByID(ctx, t.ID)
+	}
+	t.authID = res.ID
+	if _, err := s.setTopup(ctx, t.ID, StatusProcessing, res.ID, "", "", 0); err != nil {
+		return Topup{}, err
+	}
+	keep = true
+	return s.captureCardTopup(ctx, t)
+}
+
+// captureCardTopup captures an approved authorisation and credits money
+// lite; both steps are keyed by the top-up id.
+func (s *Service) captureCardTopup(ctx context.Context, t Topup) (Topup, error) {
+	if _, err := s.acquirer.Capture(ctx, t.authID, t.Amount, "topup:"+t.ID+":capture"); err != nil {
+		if errors.Is(err, connector.ErrUnavailable) {
+			return s.topupByID(ctx, t.ID)
+		}
+		return s.fail(ctx, t, StatusFailed, connector.CodeOf(err))
+	}
+	return s.credit(ctx, t, systemAcquirer)
+}
+
+// resumeCardTopup asks the acquirer how a top-up's authorisation ended and
+// finishes it.
+func (s *Service) resumeCardTopup(ctx context.Context, t Topup) (Topup, error) {
+	if err := notProcessing(t); err != nil {
+		return t, nil
+	}
+	if t.authID == "" {
+		return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+	}
+	res, err := s.acquirer.Get(ctx, t.authID)
+	if err != nil {
+		return t, nil // unknown for now; polling or Reconcile asks again
+	}
+	switch res.Status {
+	case connector.AuthRequiresAction:
+		return t, nil
+	case connector.AuthDeclined:
+		return s.fail(ctx, t, StatusDeclined, res.DeclineCode)
+	}
+	if t.Status == StatusRequiresAction {
+		// The challenge passed: count the amount against the limits now.
+		if _, err := s.wallet.ReserveLimit(ctx, t.UserID, CapCardTopup, t.Amount); err != nil {
+			if apperr.CodeOf(err) == apperr.LimitExceeded {
+				return s.fail(ctx, t, StatusDeclined, "limit_exceeded")
+			}
+			return Topup{}, err
+		}
+		if _, err := s.setTopup(ctx, t.ID, StatusProcessing, "", "", "", 0); err != nil {
+			return Topup{}, err
+		}
+	}
+	return s.captureCardTopup(ctx, t)
+}
+
+// ThreeDSResult is what a finished 3-D Secure challenge completed.
+type ThreeDSResult struct {
+	Kind   string // "card" or "topup"
+	ID     string
+	Status string
+}
+
+// ThreeDSReturn completes the card registration or top-up whose challenge
+// ended with the acquirer's authID (the browser's return from the issuer).
+// It trusts nothing from the browser but the id: the outcome is asked of
+// the acquirer. Errors: apperr.NotFound.
+func (s *Service) ThreeDSReturn(ctx context.Context, authID string) (ThreeDSResult, error) {
+	if authID == "" || len(authID) > 128 {
+		return ThreeDSResult{}, apperr.E(apperr.NotFound, "unknown authentication").JA("認証が見つかりません")
+	}
+	c, err := scanCard(s.db.QueryRow(ctx, `SELECT `+cardCols+` FROM funding_cards WHERE auth_id = ?`, authID))
+	if err == nil {
+		c, err = s.Card(ctx, c.UserID, c.ID)
+		if err != nil {
+			return ThreeDSResult{}, err
+		}
+		return ThreeDSResult{Kind: "card", ID: c.ID, Status: c.Status}, nil
+	}
+	if !errors.Is(err, store.ErrNoRows) {
+		return ThreeDSResult{}, fmt.Errorf("funding: find card: %w", err)
+	}
+	t, err := scanTopup(s.db.QueryRow(ctx, `SELECT `+topupCols+` FROM funding_topups WHERE auth_id = ?`, authID))
+	if errors.Is(err, store.ErrNoRows) {
+		return ThreeDSResult{}, apperr.E(apperr.NotFound, "unknown authentication").JA("認証が見つかりません")
+	}
+	if err != nil {
+		return ThreeDSResult{}, fmt.Errorf("funding: find top-up: %w", err)
+	}
+	if t, err = s.resumeCardTopup(ctx, t); err != nil {
+		return ThreeDSResult{}, err
+	}
+	return ThreeDSResult{Kind: "topup", ID: t.ID, Status: t.Status}, nil
+}

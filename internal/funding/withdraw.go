@@ -1,0 +1,244 @@
+package funding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/connector"
+	"saifu/internal/ledger"
+	"saifu/internal/store"
+)
+
+// Withdrawal statuses (API.md "Conventions", plus processing and cancelled).
+const (
+	WithdrawalHeld       = "held"
+	WithdrawalProcessing = "processing"
+	WithdrawalSucceeded  = "succeeded"
+	WithdrawalFailed     = "failed"
+	WithdrawalCancelled  = "cancelled"
+)
+
+// Hold reasons.
+const (
+	HoldCoolingOff     = "cooling_off"     // a password reset or email change
+	HoldNewDestination = "new_destination" // the link is within its waiting period
+)
+
+// Withdrawal is money going out of the user's money balance to a bank link.
+type Withdrawal struct {
+	ID          string
+	UserID      string
+	BankLinkID  string
+	Amount      int64
+	Status      string
+	HoldReason  string
+	ReleaseAt   time.Time
+	DeclineCode string
+	CreatedAt   time.Time
+
+	holdID int64
+}
+
+const wdCols = `id, user_id, bank_link_id, amount, status, hold_reason, release_at, hold_transfer_id, decline_code, created_at`
+
+func scanWithdrawal(r interface{ Scan(...any) error }) (Withdrawal, error) {
+	var w Withdrawal
+	var release, created int64
+	err := r.Scan(&w.ID, &w.UserID, &w.BankLinkID, &w.Amount, &w.Status, &w.HoldReason, &release, &w.holdID, &w.DeclineCode, &created)
+	w.ReleaseAt, w.CreatedAt = fromMS(release), fromMS(created)
+	return w, err
+}
+
+func (s *Service) withdrawal(ctx context.Context, id string) (Withdrawal, error) {
+	w, err := scanWithdrawal(s.db.QueryRow(ctx, `SELECT `+wdCols+` FROM funding_withdrawals WHERE id = ?`, id))
+	if errors.Is(err, store.ErrNoRows) {
+		return Withdrawal{}, errWithdrawalNotFound
+	}
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: read withdrawal: %w", err)
+	}
+	return w, nil
+}
+
+// Withdrawal returns userID's withdrawal. Errors: apperr.NotFound.
+func (s *Service) Withdrawal(ctx context.Context, userID, id string) (Withdrawal, error) {
+	w, err := s.withdrawal(ctx, id)
+	if err == nil && w.UserID != userID {
+		return Withdrawal{}, errWithdrawalNotFound
+	}
+	return w, err
+}
+
+// holdUntil says until when, and why, money leaving for l must wait.
+func (s *Service) holdUntil(ctx context.Context, userID string, l BankLink) (time.Time, string, error) {
+	u, err := s.users.User(ctx, userID)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	until, reason := l.UsableForWithdrawalAt, HoldNewDestination
+	if u.CoolingOffUntil.After(until) {
+		until, reason = u.CoolingOffUntil, HoldCoolingOff
+	}
+	if !until.After(s.now()) {
+		return time.Time{}, "", nil
+	}
+	return until, reason, nil
+}
+
+// Withdraw sends amount of userID's money (never money lite) to their
+// active bank link (the caller has checked that the session is privileged).
+// The money is reserved first by a ledger hold. While the link is in its
+// waiting period or the user in a cooling-off period, the withdrawal is
+// held until release_at (ReleaseDue pays it out then; CancelWithdrawal
+// voids it); otherwise it is paid out at once.
+// Errors: apperr.NotFound (link), apperr.Invalid (amount),
+// apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled.
+func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount int64) (Withdrawal, error) {
+	if err := s.wallet.CheckCapability(ctx, CapWithdrawal); err != nil {
+		return Withdrawal{}, err
+	}
+	if err := validAmount(amount, s.lim.WithdrawalAmountMax); err != nil {
+		return Withdrawal{}, err
+	}
+	l, err := s.link(ctx, userID, linkID)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if l.Status != LinkActive {
+		return Withdrawal{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
+	}
+	until, reason, err := s.holdUntil(ctx, userID, l)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	money, _, err := s.wallet.Accounts(ctx, userID)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	bank, err := s.wallet.SystemAccount(ctx, systemBank(l.BankCode))
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: system account: %w", err)
+	}
+	release, err := s.wallet.ReserveLimit(ctx, userID, CapWithdrawal, amount)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	now := s.now()
+	w := Withdrawal{ID: newID("wd_"), UserID: userID, BankLinkID: l.ID, Amount: amount, Status: WithdrawalHeld,
+		HoldReason: reason, ReleaseAt: until, CreatedAt: now}
+	res, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":hold", Transfers: []ledger.Transfer{{
+		Kind: "withdrawal", Debit: money.ID, Credit: bank.ID, Amount: amount, Currency: money.Currency, Pending: true,
+		Metadata: map[string]string{"withdrawal_id": w.ID, "user_id": userID, "bank_link_id": l.ID},
+	}}})
+	if err != nil {
+		release(context.WithoutCancel(ctx))
+		return Withdrawal{}, err
+	}
+	w.holdID = res.TransferIDs[0]
+	if _, err := s.db.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
+		w.ID, userID, l.ID, amount, WithdrawalHeld, reason, ms(until), w.holdID, ms(now), ms(now)); err != nil {
+		// Nothing records the hold: give the money back at once.
+		s.void(context.WithoutCancel(ctx), w)
+		release(context.WithoutCancel(ctx))
+		return Withdrawal{}, fmt.Errorf("funding: insert withdrawal: %w", err)
+	}
+	if !until.IsZero() {
+		s.notifyUser(ctx, userID, "funding_withdrawal_held", map[string]any{"Amount": amount, "Reason": reason,
+			"ReleaseAt": until.Format("2006-01-02 15:04"), "Last4": l.AccountLast4})
+		return w, nil
+	}
+	return s.payout(ctx, w, l)
+}
+
+// void releases a withdrawal's hold (keyed, so repeats are harmless).
+func (s *Service) void(ctx context.Context, w Withdrawal) error {
+	_, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":void", Transfers: []ledger.Transfer{{
+		Kind: "withdrawal", VoidPending: w.holdID}}})
+	if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+		s.log.Error("funding: void withdrawal hold", "withdrawal", w.ID, "err", err)
+		return err
+	}
+	return nil
+}
+
+// payout claims a due withdrawal, credits the bank (keyed by the
+// withdrawal id), then posts the hold; a refusal by the bank voids it. An
+// unknown answer leaves it processing for ReleaseDue to repeat.
+func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdrawal, error) {
+	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)`,
+		WithdrawalProcessing, ms(s.now()), w.ID, WithdrawalHeld, WithdrawalProcessing)
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: claim withdrawal: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return s.withdrawal(ctx, w.ID) // cancelled or finished meanwhile
+	}
+	fail := func(code string) (Withdrawal, error) {
+		if err := s.void(ctx, w); err != nil {
+			return s.withdrawal(ctx, w.ID) // stays processing; retried
+		}
+		if err := s.finish(ctx, w.ID, WithdrawalFailed, code); err != nil {
+			return Withdrawal{}, err
+		}
+		s.notifyUser(ctx, w.UserID, "funding_withdrawal_failed", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
+		return s.withdrawal(ctx, w.ID)
+	}
+	if l.Status != LinkActive {
+		return fail("link_inactive")
+	}
+	token, err := s.accessToken(ctx, l)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Unavailable {
+			return s.withdrawal(ctx, w.ID)
+		}
+		return fail("invalid_token")
+	}
+	if _, err := s.bank.Credit(ctx, l.BankCode, token, w.Amount, "saifu-wd:"+w.ID, "saifu withdrawal"); err != nil {
+		if errors.Is(err, connector.ErrUnavailable) {
+			return s.withdrawal(ctx, w.ID)
+		}
+		return fail("bank_declined")
+	}
+	if _, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":post", Transfers: []ledger.Transfer{{
+		Kind: "withdrawal", PostPending: w.holdID}}}); err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: post withdrawal %s: %w", w.ID, err)
+	}
+	if err := s.finish(ctx, w.ID, WithdrawalSucceeded, ""); err != nil {
+		return Withdrawal{}, err
+	}
+	s.notifyUser(ctx, w.UserID, "funding_withdrawal_succeeded", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
+	return s.withdrawal(ctx, w.ID)
+}
+
+func (s *Service) finish(ctx context.Context, id, status, code string) error {
+	if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		status, code, ms(s.now()), id, WithdrawalProcessing); err != nil {
+		return fmt.Errorf("funding: finish withdrawal: %w", err)
+	}
+	return nil
+}
+
+// CancelWithdrawal cancels userID's held withdrawal and voids its hold.
+// Errors: apperr.NotFound, apperr.Conflict (no longer held).
+func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (Withdrawal, error) {
+	w, err := s.Withdrawal(ctx, userID, id)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, updated_at = ? WHERE id = ? AND user_id = ? AND status = ?`,
+		WithdrawalCancelled, ms(s.now()), id, userID, WithdrawalHeld)
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: cancel withdrawal: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Withdrawal{}, apperr.E(apperr.Conflict, "only a held withdrawal can be cancelled").JA("保留中の出金のみ取り消せます")
+	}
+	if err := s.void(ctx, w); err != nil {
+		return Withdrawal{}, err
+	}
+	s.notifyUser(ctx, userID, "funding_withdrawal_cancelled", map[string]any{"Amount": w.Amount})
+	return s.withdrawal(ctx, id)
+}
