@@ -8,6 +8,7 @@ import (
 
 	"saifu/internal/httpapi"
 	"saifu/internal/identity"
+	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
@@ -20,6 +21,8 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
+	merchants *merchant.Service
+
 	identity       *identity.Service
 	limiter        *throttle.Limiter
 	trustedProxies []netip.Prefix
@@ -52,6 +55,9 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 	// --- ledger wiring ---
 
 	// --- wallet wiring ---
+	if err := a.wireMerchants(c); err != nil {
+		return nil, err
+	}
 
 	return a, nil
 }
@@ -59,6 +65,8 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
 		// --- deps fields ---
+		Merchants: a.merchants,
+
 		Identity:       a.identity,
 		TrustedProxies: a.trustedProxies,
 

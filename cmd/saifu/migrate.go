@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"saifu/internal/identity"
+	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
@@ -18,6 +19,7 @@ import (
 func migrations() []store.Migrations {
 	return []store.Migrations{
 		// --- migration sets ---
+		merchant.Migrations,
 		sandbox.Migrations,
 		throttle.Migrations,
 		notify.Migrations,
