@@ -34,7 +34,7 @@ type BankLink struct {
 	UsableForWithdrawalAt time.Time
 
 	accountID, holderPhone, verifierSealed, accessSealed, refreshSealed string
-	expiresAt, tokenExpiresAt                                          int64
+	expiresAt, tokenExpiresAt                                           int64
 }
 
 const linkCols = `id, user_id, bank_code, status, account_last4, reject_reason, created_at, usable_for_withdrawal_at,

@@ -2,9 +2,9 @@ package funding
 
 import (
 	"context"
-	"time"
 	"errors"
 	"fmt"
+	"time"
 
 	"saifu/internal/apperr"
 	"saifu/internal/connector"

@@ -127,9 +127,9 @@ type Limits struct {
 	WithdrawalAmountMax int64
 	// LinkAttemptsUser bounds bank-link starts per user and window; a
 	// started link must come back within LinkTTL.
-	LinkAttemptsUser  int
+	LinkAttemptsUser   int
 	LinkAttemptsWindow time.Duration
-	LinkTTL           time.Duration
+	LinkTTL            time.Duration
 	// LinksPerUserMax caps a user's active links.
 	LinksPerUserMax int
 	// WithdrawalWait is how long a new link waits before it can receive
@@ -275,3 +275,9 @@ func (s *Service) notifyUser(ctx context.Context, userID, kind string, data map[
 		s.log.Warn("funding: notify user", "kind", kind, "err", err)
 	}
 }
+
+// The wallet limit flows funding reserves against.
+const (
+	flowTopup      = "topup"
+	flowWithdrawal = "withdrawal"
+)

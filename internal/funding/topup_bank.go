@@ -9,7 +9,7 @@ import (
 )
 
 // systemBank names the ledger account mirroring a bank.
-func systemBank(code string) string { return "system:bank:" + code }
+func systemBank(code string) string { return "bank:" + code }
 
 // BankTopup tops up userID's money from one of their active bank links.
 // Order: the top-up is recorded as processing, the bank is debited
@@ -33,7 +33,7 @@ func (s *Service) BankTopup(ctx context.Context, userID, linkID string, amount i
 	if l.Status != LinkActive {
 		return Topup{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, CapBankTopup, amount)
+	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err
 	}

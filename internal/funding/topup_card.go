@@ -11,7 +11,7 @@ import (
 )
 
 // systemAcquirer mirrors the card acquirer in the ledger.
-const systemAcquirer = "system:card_acquirer"
+const systemAcquirer = "card_acquirer"
 
 // CardTopup tops up userID's money lite from one of their active cards.
 // 3-D Secure is forced on the first top-up of a card, from Topup3DSAmount
@@ -38,7 +38,7 @@ func (s *Service) CardTopup(ctx context.Context, userID, cardID string, amount i
 	if err != nil {
 		return Topup{}, fmt.Errorf("funding: open card token: %w", err)
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, CapCardTopup, amount)
+	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) resumeCardTopup(ctx context.Context, t Topup) (Topup, error) {
 	}
 	if t.Status == StatusRequiresAction {
 		// The challenge passed: count the amount against the limits now.
-		if _, err := s.wallet.ReserveLimit(ctx, t.UserID, CapCardTopup, t.Amount); err != nil {
+		if _, err := s.wallet.ReserveLimit(ctx, t.UserID, flowTopup, t.Amount); err != nil {
 			if apperr.CodeOf(err) == apperr.LimitExceeded {
 				return s.fail(ctx, t, StatusDeclined, "limit_exceeded")
 			}

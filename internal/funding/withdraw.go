@@ -122,7 +122,7 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: system account: %w", err)
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, CapWithdrawal, amount)
+	release, err := s.wallet.ReserveLimit(ctx, userID, flowWithdrawal, amount)
 	if err != nil {
 		return Withdrawal{}, err
 	}

@@ -33,6 +33,25 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 
 	// --- wallet routes ---
+	if d.Funding != nil && d.Identity != nil {
+		fs, id := d.Funding, d.Identity
+		mux.Handle("POST /api/v1/cards", withUser(id, handleAddCard(fs, id)))
+		mux.Handle("GET /api/v1/cards", withUser(id, handleCards(fs)))
+		mux.Handle("GET /api/v1/cards/{id}", withUser(id, handleCard(fs)))
+		mux.Handle("DELETE /api/v1/cards/{id}", withUser(id, handleRemoveCard(fs)))
+		mux.Handle("GET /api/v1/3ds/return", handle3DSReturn(fs))
+		mux.Handle("POST /api/v1/topups", withUser(id, handleTopup(fs, id)))
+		mux.Handle("GET /api/v1/topups/{id}", withUser(id, handleGetTopup(fs)))
+		mux.Handle("POST /api/v1/bank-links", withUser(id, handleStartBankLink(fs, id)))
+		mux.Handle("GET /api/v1/bank-links", withUser(id, handleBankLinks(fs)))
+		mux.Handle("GET /api/v1/bank-links/callback", handleBankLinkCallback(fs))
+		mux.Handle("GET /api/v1/bank-links/{id}", withUser(id, handleBankLink(fs)))
+		mux.Handle("DELETE /api/v1/bank-links/{id}", withUser(id, handleRemoveBankLink(fs)))
+		mux.Handle("POST /api/v1/withdrawals", withUser(id, handleWithdraw(fs, id)))
+		mux.Handle("GET /api/v1/withdrawals/{id}", withUser(id, handleGetWithdrawal(fs)))
+		mux.Handle("DELETE /api/v1/withdrawals/{id}", withUser(id, handleCancelWithdrawal(fs)))
+		mux.Handle("POST /api/v1/withdrawals/{id}/cancel", withUser(id, handleCancelWithdrawal(fs)))
+	}
 
 	// --- merchant routes ---
 	if d.Merchants != nil {

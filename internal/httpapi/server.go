@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"saifu/internal/funding"
 	"saifu/internal/identity"
 	"saifu/internal/merchant"
 	"saifu/internal/notify"
@@ -33,6 +34,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 
 	// --- wallet deps ---
+	// Funding runs cards, top-ups, bank links and withdrawals; nil leaves
+	// their routes unregistered (they need Identity too).
+	Funding *funding.Service
 	// Merchants authenticates merchant secret keys (requireMerchant); nil
 	// leaves the merchant routes unregistered.
 	Merchants *merchant.Service

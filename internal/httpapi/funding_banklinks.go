@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"saifu/internal/funding"
+	"saifu/internal/identity"
+)
+
+type bankLinkJSON struct {
+	BankLinkID            string     `json:"bank_link_id"`
+	BankCode              string     `json:"bank_code"`
+	Status                string     `json:"status"`
+	AccountLast4          string     `json:"account_last4,omitempty"`
+	AuthorizeURL          string     `json:"authorize_url,omitempty"`
+	RejectReason          string     `json:"reject_reason,omitempty"`
+	CreatedAt             time.Time  `json:"created_at"`
+	UsableForWithdrawalAt *time.Time `json:"usable_for_withdrawal_at"`
+}
+
+func bankLinkOut(l funding.BankLink) bankLinkJSON {
+	out := bankLinkJSON{BankLinkID: l.ID, BankCode: l.BankCode, Status: l.Status, AccountLast4: l.AccountLast4,
+		AuthorizeURL: l.AuthorizeURL, RejectReason: l.RejectReason, CreatedAt: l.CreatedAt}
+	if !l.UsableForWithdrawalAt.IsZero() {
+		t := l.UsableForWithdrawalAt
+		out.UsableForWithdrawalAt = &t
+	}
+	return out
+}
+
+type bankLinkRequest struct {
+	BankCode string `json:"bank_code"`
+}
+
+func (q *bankLinkRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "bank_code", q.BankCode)
+	return p
+}
+
+// handleStartBankLink: POST /api/v1/bank-links {bank_code} →
+// {bank_link_id, status: "pending", authorize_url} (KYC-verified user,
+// privileged session).
+func handleStartBankLink(fs *funding.Service, id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionFrom(r)
+		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		q, err := decode[bankLinkRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		l, err := fs.StartBankLink(r.Context(), sess.UserID, q.BankCode)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusCreated, bankLinkOut(l))
+	})
+}
+
+// handleBankLinkCallback: GET /api/v1/bank-links/callback?code&state (or
+// ?error&state) — the bank's redirect target. The single-use state names
+// the link and its user; no session is needed.
+func handleBankLinkCallback(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		l, err := fs.FinishBankLink(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, bankLinkOut(l))
+	})
+}
+
+// handleBankLinks: GET /api/v1/bank-links → {items: [link…]}.
+func handleBankLinks(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ls, err := fs.BankLinks(r.Context(), sessionFrom(r).UserID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		items := make([]bankLinkJSON, 0, len(ls))
+		for _, l := range ls {
+			items = append(items, bankLinkOut(l))
+		}
+		encode(w, r, http.StatusOK, map[string]any{"items": items})
+	})
+}
+
+// handleBankLink: GET /api/v1/bank-links/{id}.
+func handleBankLink(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, err := fs.BankLink(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, bankLinkOut(l))
+	})
+}
+
+// handleRemoveBankLink: DELETE /api/v1/bank-links/{id} → 204.
+func handleRemoveBankLink(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fs.RemoveBankLink(r.Context(), sessionFrom(r).UserID, r.PathValue("id")); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

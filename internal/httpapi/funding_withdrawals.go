@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"saifu/internal/funding"
+	"saifu/internal/identity"
+)
+
+type withdrawalJSON struct {
+	WithdrawalID string     `json:"withdrawal_id"`
+	Status       string     `json:"status"`
+	Amount       int64      `json:"amount"`
+	Currency     string     `json:"currency"`
+	BankLinkID   string     `json:"bank_link_id"`
+	HoldReason   string     `json:"hold_reason,omitempty"`
+	ReleaseAt    *time.Time `json:"release_at,omitempty"`
+	DeclineCode  string     `json:"decline_code,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+func withdrawalOut(wd funding.Withdrawal) withdrawalJSON {
+	out := withdrawalJSON{WithdrawalID: wd.ID, Status: wd.Status, Amount: wd.Amount, Currency: "JPY", BankLinkID: wd.BankLinkID,
+		DeclineCode: wd.DeclineCode, CreatedAt: wd.CreatedAt}
+	if wd.Status == funding.WithdrawalHeld {
+		t := wd.ReleaseAt
+		out.HoldReason, out.ReleaseAt = wd.HoldReason, &t
+	}
+	return out
+}
+
+type withdrawalRequest struct {
+	BankLinkID string `json:"bank_link_id"`
+	Amount     int64  `json:"amount"`
+	Currency   string `json:"currency"`
+}
+
+func (q *withdrawalRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "bank_link_id", q.BankLinkID)
+	if q.Amount <= 0 {
+		p["amount"] = "must be a positive integer"
+	}
+	if q.Currency != "" && q.Currency != "JPY" {
+		p["currency"] = "only JPY"
+	}
+	return p
+}
+
+// handleWithdraw: POST /api/v1/withdrawals {bank_link_id, amount} →
+// {withdrawal_id, status, release_at?} (privileged session; money only).
+func handleWithdraw(fs *funding.Service, id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionFrom(r)
+		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		q, err := decode[withdrawalRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		wd, err := fs.Withdraw(r.Context(), sess.UserID, q.BankLinkID, q.Amount)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		status := http.StatusCreated
+		if wd.Status == funding.WithdrawalHeld || wd.Status == funding.WithdrawalProcessing {
+			status = http.StatusAccepted
+		}
+		encode(w, r, status, withdrawalOut(wd))
+	})
+}
+
+// handleGetWithdrawal: GET /api/v1/withdrawals/{id}.
+func handleGetWithdrawal(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wd, err := fs.Withdrawal(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, withdrawalOut(wd))
+	})
+}
+
+// handleCancelWithdrawal: DELETE /api/v1/withdrawals/{id} or
+// POST /api/v1/withdrawals/{id}/cancel → the cancelled withdrawal (its
+// hold voided).
+func handleCancelWithdrawal(fs *funding.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wd, err := fs.CancelWithdrawal(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, withdrawalOut(wd))
+	})
+}
