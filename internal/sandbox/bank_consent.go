@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,9 +144,27 @@ func (s *Sandbox) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	v := url.Values{"state": {f.state}}
 	if decision == "approve" {
+		s.noticeLink(ctx, b, f)
 		v.Set("code", code)
 	} else {
 		v.Set("error", "access_denied")
 	}
 	http.Redirect(w, r, withQuery(f.redirectURI, v), http.StatusFound)
+}
+
+// noticeLink tells the holder, by SMS, that their account was linked: the
+// bank's own warning, whatever the wallet does (docomo-koza's victims
+// learned of the links only from their statements).
+func (s *Sandbox) noticeLink(ctx context.Context, b bank, f flow) {
+	var phone, number string
+	if err := s.db.QueryRow(ctx, `SELECT phone, account_number FROM sandbox_bank_accounts WHERE id = ?`, f.accountID).Scan(&phone, &number); err != nil {
+		s.log.Error("sandbox: link notice", "err", err)
+		return
+	}
+	last4 := number[len(number)-4:]
+	body := fmt.Sprintf("【%s】お客さまの口座（末尾%s）と %s（%s）の連携が許可されました。お心当たりがない場合は、直ちに当行までご連絡ください。\n%s: your account ending %s was linked to %s (%s). If this was not you, call the bank now.",
+		b.nameJA, last4, f.clientID, f.redirectHost(), b.nameEN, last4, f.clientID, f.redirectHost())
+	if err := s.sms(ctx, phone, fmt.Sprintf("【%s】口座連携のお知らせ / account linked", b.nameJA), body); err != nil {
+		s.log.Error("sandbox: send link notice", "bank", b.code, "err", err)
+	}
 }

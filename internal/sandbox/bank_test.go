@@ -44,6 +44,9 @@ func TestBankConsentLinksTheRightHolder(t *testing.T) {
 				if q.Get("code") == "" || q.Get("error") != "" {
 					t.Fatalf("redirect query %v: want a code and no error", q)
 				}
+				if notice := e.sms.last(a.phone); !strings.Contains(notice, "account ending "+tt.want.AccountLast4+" was linked to saifu (wallet.example)") {
+					t.Errorf("the holder was not told of the link: last SMS %q", notice)
+				}
 				tok, err := e.bank.ExchangeCode(ctx, a.bank, q.Get("code"), a.verifier, redirectURI)
 				if err != nil {
 					t.Fatal(err)
@@ -153,6 +156,21 @@ func TestBankLoginAndCodeFailures(t *testing.T) {
 			login(t, flow, "suzuki-pass-0001")
 			if p := e.post(t, "/sandbox/bank/0001/consent", url.Values{"flow": {flow}, "decision": {"approve"}}); p.status != http.StatusBadRequest {
 				t.Fatalf("consent before the code: status %d, want 400", p.status)
+			}
+		})
+		t.Run("ten wrong passwords lock the login across flows", func(t *testing.T) {
+			for range 2 {
+				flow := start(t)
+				for range 5 {
+					login(t, flow, "guess")
+				}
+			}
+			if p := login(t, start(t), "suzuki-pass-0001"); p.status != http.StatusForbidden || !strings.Contains(p.body, "locked") {
+				t.Fatalf("right password while locked: status %d, want 403", p.status)
+			}
+			e.clock.advance(16 * time.Minute)
+			if p := login(t, start(t), "suzuki-pass-0001"); p.status != http.StatusOK {
+				t.Fatalf("right password after the lock: status %d, want 200", p.status)
 			}
 		})
 		t.Run("forged flow", func(t *testing.T) {

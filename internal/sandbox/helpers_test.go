@@ -56,6 +56,16 @@ func (s *sms) code(t *testing.T, phone string) string {
 	return c
 }
 
+// last returns the latest message to phone, or "".
+func (s *sms) last(phone string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.msgs[phone]; len(m) > 0 {
+		return m[len(m)-1]
+	}
+	return ""
+}
+
 func (s *sms) count(phone string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
