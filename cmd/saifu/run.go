@@ -16,6 +16,7 @@ commands:
   migrate   apply database migrations and exit
   verify    check the ledger: balances, hash chain, zero sums, holds
   bench     measure throughput (saifu bench ledger -h)
+  merchant  create a merchant or rotate its secret key (saifu merchant -h)
   version   print the version
 
 Run "saifu <command> -h" for the flags of a command.`
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout, stderr)
+	case "merchant":
+		return runMerchant(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
