@@ -29,6 +29,11 @@ type Bank interface {
 	// Errors: ErrInvalidGrant, ErrNotFound, ErrUnavailable.
 	Refresh(ctx context.Context, bankCode, refreshToken string) (Token, error)
 
+	// Revoke ends the link: the token and every token of the same consent
+	// stop working (RFC 7009). Revoking an unknown token is not an error.
+	// Errors: ErrInvalidRequest, ErrUnavailable.
+	Revoke(ctx context.Context, bankCode, token string) error
+
 	// Holder returns the account and its holder as the bank knows them.
 	// Errors: ErrInvalidToken, ErrNotFound, ErrUnavailable.
 	Holder(ctx context.Context, bankCode, accessToken string) (Holder, error)

@@ -111,6 +111,18 @@ func (c *BankClient) Refresh(ctx context.Context, bankCode, refreshToken string)
 	})
 }
 
+// Revoke implements Bank.
+func (c *BankClient) Revoke(ctx context.Context, bankCode, token string) error {
+	const op = "bank.revoke"
+	if !bankCodeRE.MatchString(bankCode) {
+		return invalid(op, "bank code must be 4 digits")
+	}
+	if token == "" {
+		return invalid(op, "token required")
+	}
+	return c.b.form(ctx, op, "/"+bankCode+"/revoke", url.Values{"token": {token}, "client_id": {c.clientID}}, nil)
+}
+
 type holderAnswer struct {
 	AccountID    string `json:"account_id"`
 	AccountLast4 string `json:"account_last4"`

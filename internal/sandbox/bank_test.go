@@ -315,6 +315,27 @@ func TestBankRefreshRotates(t *testing.T) {
 	})
 }
 
+func TestBankRevokeEndsTheLink(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		first := e.link(t, yamada())
+		second := e.link(t, yamada()) // another consent of the same holder
+		if err := e.bank.Revoke(ctx, "0001", first.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.bank.Debit(ctx, "0001", first.AccessToken, 1, "k", ""); !errors.Is(err, connector.ErrInvalidToken) {
+			t.Errorf("debit after revoking the grant: err = %v, want ErrInvalidToken", err)
+		}
+		if _, err := e.bank.Holder(ctx, "0001", second.AccessToken); err != nil {
+			t.Errorf("another consent's token stopped working: %v", err)
+		}
+		if err := e.bank.Revoke(ctx, "0001", "sbat_unknown"); err != nil {
+			t.Errorf("revoking an unknown token: %v, want nil (RFC 7009)", err)
+		}
+	})
+}
+
 func TestBankDebitAndCredit(t *testing.T) {
 	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)

@@ -13,6 +13,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /sandbox/bank/{bank}/otp", s.handleOTP)
 	mux.HandleFunc("POST /sandbox/bank/{bank}/consent", s.handleConsent)
 	mux.HandleFunc("POST /sandbox/bank/{bank}/token", s.handleToken)
+	mux.HandleFunc("POST /sandbox/bank/{bank}/revoke", s.handleRevoke)
 	mux.HandleFunc("GET /sandbox/bank/{bank}/holder", s.handleHolder)
 	mux.HandleFunc("POST /sandbox/bank/{bank}/debit", s.handleMove(kindDebit))
 	mux.HandleFunc("POST /sandbox/bank/{bank}/credit", s.handleMove(kindCredit))
