@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"saifu/internal/connector"
+	"saifu/internal/funding"
+	"saifu/internal/identity"
+	"saifu/internal/ledger"
+	"saifu/internal/notify"
+	"saifu/internal/sandbox"
+	"saifu/internal/store"
+	"saifu/internal/store/storetest"
+	"saifu/internal/throttle"
+	"saifu/internal/wallet"
+	"saifu/internal/wallet/namematch"
+)
+
+var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, identity.Migrations, ledger.Migrations,
+	wallet.Migrations, sandbox.Migrations, funding.Migrations}
+
+// phone is the sandbox's phone network: every SMS by recipient.
+type phone struct {
+	mu   sync.Mutex
+	msgs map[string][]string
+}
+
+func (p *phone) send(_ context.Context, to, subject, body string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.msgs == nil {
+		p.msgs = map[string][]string{}
+	}
+	p.msgs[to] = append(p.msgs[to], subject+"\n"+body)
+	return nil
+}
+
+var smsCode = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+func (p *phone) code(t testing.TB, to string) string {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := p.msgs[to]
+	if len(m) == 0 {
+		t.Fatalf("no SMS to %s", to)
+	}
+	c := smsCode.FindString(m[len(m)-1])
+	if c == "" {
+		t.Fatalf("no code in SMS %q", m[len(m)-1])
+	}
+	return c
+}
+
+// fundEnv is the saifu API with identity, wallet and funding on one
+// database, the sandbox bank and acquirer on their own HTTP server, and a
+// browser that follows no redirects.
+type fundEnv struct {
+	*idEnv
+	fs      *funding.Service
+	ledger  *ledger.Ledger
+	sandbox string
+	phone   *phone
+	browser *http.Client
+}
+
+func newFundEnv(t *testing.T, db *store.DB, lim funding.Limits) *fundEnv {
+	t.Helper()
+	e := &fundEnv{idEnv: newIDEnv(t, db, identity.Limits{}), phone: &phone{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sb, err := sandbox.New(db, e.phone.send, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.SetClock(e.clock.Now)
+	if err := sb.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(sbSrv.Close)
+	e.sandbox = sbSrv.URL
+	bank, err := connector.NewBankClient(sbSrv.URL+"/sandbox/bank", "saifu", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank.SetClock(e.clock.Now)
+	card, err := connector.NewCardClient(sbSrv.URL+"/sandbox/card", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ledger = ledger.Open(db, ledger.Options{Log: log, Now: e.clock.Now})
+	t.Cleanup(e.ledger.Close)
+	outbox := notify.NewOutbox(db, notify.NewMailbox(db), log)
+	w := wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now})
+	// The API server's URL is the public URL the bank and issuer send the
+	// browser back to, so the server starts before its handler exists.
+	var h http.Handler = http.NotFoundHandler()
+	var mu sync.RWMutex
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.RLock()
+		defer mu.RUnlock()
+		h.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	e.fs, err = funding.New(funding.Config{
+		DB: db, Ledger: e.ledger, Wallet: w, Users: e.id, Bank: bank, Acquirer: card,
+		Limiter: throttle.New(db, e.clock.Now), Outbox: outbox, SealKey: []byte(strings.Repeat("k", 32)),
+		PublicURL: srv.URL, MatchName: namematch.Match, Limits: lim, Now: e.clock.Now, Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	h = New(Deps{Log: log, DB: db, Identity: e.id, Funding: e.fs,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	mu.Unlock()
+	e.srv = srv
+	e.browser = &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return e
+}
+
+func eachFundEnv(t *testing.T, lim funding.Limits, fn func(t *testing.T, e *fundEnv)) {
+	storetest.Each(t, fundingSets, func(t *testing.T, db *store.DB) {
+		e := newFundEnv(t, db, lim)
+		fn(t, e)
+		rep, err := ledger.Verify(context.Background(), db)
+		if err != nil || !rep.OK() {
+			var b strings.Builder
+			if rep != nil {
+				rep.Print(&b)
+			}
+			t.Fatalf("ledger verify: %v\n%s", err, b.String())
+		}
+	})
+}
+
+// user signs up a privileged user; with kycName it is KYC-verified.
+func (e *fundEnv) user(t *testing.T, addr, kycName string) (*agent, string) {
+	t.Helper()
+	a := e.agent("app "+addr, "198.51.100.7")
+	uid := a.signup(addr, pwAlice)
+	if kycName != "" {
+		if err := e.id.SetKYC(context.Background(), uid, identity.KYCVerified, kycName, "1990-01-01"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
+	return a, uid
+}
+
+type page struct {
+	status   int
+	body     string
+	location string
+}
+
+func (e *fundEnv) page(t *testing.T, method, u string, form url.Values) page {
+	t.Helper()
+	var res *http.Response
+	var err error
+	if method == "GET" {
+		res, err = e.browser.Get(u)
+	} else {
+		res, err = e.browser.PostForm(u, form)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return page{status: res.StatusCode, body: string(b), location: res.Header.Get("Location")}
+}
+
+var flowRE = regexp.MustCompile(`name="flow" value="([^"]+)"`)
+
+func (p page) flow(t *testing.T) string {
+	t.Helper()
+	m := flowRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no flow in page %d: %.300s", p.status, p.body)
+	}
+	return m[1]
+}
+
+// consent walks the bank's screens as the holder (login, SMS code,
+// approve) and returns where the bank sends the browser back to. With a
+// wrong code it stops at the code screen and returns "".
+func (e *fundEnv) consent(t *testing.T, authorizeURL, login, password, holderPhone string, rightCode bool) string {
+	t.Helper()
+	u, _ := url.Parse(authorizeURL)
+	base := e.sandbox + strings.TrimSuffix(u.Path, "/authorize")
+	p := e.page(t, "GET", authorizeURL, nil)
+	if p.status != 200 {
+		t.Fatalf("authorize: %d %.300s", p.status, p.body)
+	}
+	p = e.page(t, "POST", base+"/login", url.Values{"flow": {p.flow(t)}, "login_id": {login}, "password": {password}})
+	code := e.phone.code(t, holderPhone)
+	if !rightCode {
+		code = "000000"
+		if e.phone.code(t, holderPhone) == code {
+			code = "111111"
+		}
+		p = e.page(t, "POST", base+"/otp", url.Values{"flow": {p.flow(t)}, "otp": {code}})
+		if strings.Contains(p.body, `value="approve"`) {
+			t.Fatal("a wrong code reached the consent screen")
+		}
+		return ""
+	}
+	p = e.page(t, "POST", base+"/otp", url.Values{"flow": {p.flow(t)}, "otp": {code}})
+	p = e.page(t, "POST", base+"/consent", url.Values{"flow": {p.flow(t)}, "decision": {"approve"}})
+	if p.status != http.StatusFound {
+		t.Fatalf("consent: %d %.300s", p.status, p.body)
+	}
+	return p.location
+}
+
+// linkBank links yamada's account at bank 0001 for a and returns the link id.
+func (e *fundEnv) linkBank(t *testing.T, a *agent) string {
+	t.Helper()
+	r := a.do("POST", "/api/v1/bank-links", map[string]string{"bank_code": "0001"}).want(t, 201)
+	back := e.consent(t, r.str("authorize_url"), "yamada", "yamada-pass-0001", "+819000000001", true)
+	if !strings.HasPrefix(back, e.srv.URL+"/api/v1/bank-links/callback?") {
+		t.Fatalf("bank sent the browser to %q", back)
+	}
+	cb := e.page(t, "GET", back, nil)
+	if cb.status != 200 || !strings.Contains(cb.body, `"status":"active"`) {
+		t.Fatalf("callback: %d %s", cb.status, cb.body)
+	}
+	return r.str("bank_link_id")
+}
+
+// challenge passes a 3-D Secure challenge page and follows the issuer's
+// redirect back to saifu.
+func (e *fundEnv) challenge(t *testing.T, challengeURL string) page {
+	t.Helper()
+	p := e.page(t, "GET", challengeURL, nil)
+	if p.status != 200 {
+		t.Fatalf("challenge page: %d %.300s", p.status, p.body)
+	}
+	p = e.page(t, "POST", challengeURL, url.Values{"otp": {e.phone.code(t, sandbox.CardholderPhone)}, "action": {"verify"}})
+	if p.status != http.StatusFound && p.status != http.StatusSeeOther {
+		t.Fatalf("challenge: %d %.300s", p.status, p.body)
+	}
+	return e.page(t, "GET", p.location, nil)
+}
+
+// cardToken tokenises a test card at the sandbox acquirer.
+func (e *fundEnv) cardToken(t *testing.T, number string) string {
+	t.Helper()
+	res, err := http.Post(e.sandbox+"/sandbox/card/tokens", "application/json",
+		strings.NewReader(`{"number":"`+number+`","exp_month":12,"exp_year":2031,"cvc":"123"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(`"card_token":"([^"]+)"`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("tokenise: %d %s", res.StatusCode, b)
+	}
+	return m[1]
+}
+
+func (e *fundEnv) balance(t *testing.T, uid, kind string) int64 {
+	t.Helper()
+	a, err := e.ledger.AccountByCode(context.Background(), "user:"+uid+":"+kind)
+	if err != nil {
+		return 0
+	}
+	return a.Posted
+}
+
+func (e *fundEnv) bankBalance(t *testing.T, accountID string) int64 {
+	t.Helper()
+	var b int64
+	if err := e.db.QueryRow(context.Background(), `SELECT balance FROM sandbox_bank_accounts WHERE id = ?`, accountID).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func num(r resp, k string) int64 { f, _ := r.body[k].(float64); return int64(f) }
