@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"saifu/internal/funding"
 	"saifu/internal/identity"
 	"saifu/internal/merchant"
 	"saifu/internal/notify"
@@ -19,6 +20,7 @@ import (
 func migrations() []store.Migrations {
 	return []store.Migrations{
 		// --- migration sets ---
+		funding.Migrations, // after ledger, wallet, throttle and notify (its services use theirs)
 		merchant.Migrations,
 		sandbox.Migrations,
 		throttle.Migrations,
