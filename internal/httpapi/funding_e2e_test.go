@@ -134,6 +134,11 @@ func TestWithdrawalAfterPasswordResetIsHeld(t *testing.T) {
 		if w.str("status") != "held" || w.str("hold_reason") != "cooling_off" {
 			t.Fatalf("withdrawal after reset: %s", w.raw)
 		}
+		var subject string
+		if err := e.db.QueryRow(context.Background(), `SELECT subject FROM wallet_notifications WHERE user_id = ? AND kind = ?`,
+			uid, "funding_withdrawal_held").Scan(&subject); err != nil || !(strings.Contains(subject, "hold") || strings.Contains(subject, "保留")) {
+			t.Fatalf("hold notice: %q, %v", subject, err)
+		}
 		acct, err := e.ledger.AccountByCode(context.Background(), "user:"+uid+":money")
 		if err != nil || acct.Posted != 10000 || acct.PendingDebits != 4000 {
 			t.Fatalf("money account %+v (%v): want 10000 posted, 4000 reserved", acct, err)
