@@ -44,11 +44,14 @@ type batchState struct {
 }
 
 func insufficient(a *Account, amount int64) *apperr.Error {
-	return apperr.E(apperr.InsufficientFunds, fmt.Sprintf("account %d has %d available, %d needed", a.ID, a.Available(), amount)).JA("残高が不足しています")
+	// The public message names no account: ids are internal.
+	return &apperr.Error{Code: apperr.InsufficientFunds, Message: "insufficient funds", MessageJA: "残高が不足しています",
+		Err: fmt.Errorf("account %d has %d available, %d needed", a.ID, a.Available(), amount)}
 }
 
 func overflow(a *Account) *apperr.Error {
-	return apperr.E(apperr.Invalid, fmt.Sprintf("amount would overflow the balance of account %d", a.ID)).JA("金額が大きすぎます")
+	return &apperr.Error{Code: apperr.Invalid, Message: "amount too large for the account balance", MessageJA: "金額が大きすぎます",
+		Err: fmt.Errorf("amount would overflow the balance of account %d", a.ID)}
 }
 
 // apply checks and applies req to the batch state: all of its transfers, or

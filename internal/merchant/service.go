@@ -235,3 +235,9 @@ func (s *Service) WebhookSecret(ctx context.Context, merchantID string) ([]byte,
 	}
 	return []byte(secret), nil
 }
+
+// FindByName returns the oldest merchant named name, or apperr.NotFound
+// (demo mode seeds its merchant once and looks it up on later starts).
+func (s *Service) FindByName(ctx context.Context, name string) (Merchant, error) {
+	return s.getBy(ctx, `m.id = (SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id LIMIT 1)`, name)
+}
