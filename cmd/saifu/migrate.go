@@ -9,11 +9,13 @@ import (
 
 	"saifu/internal/funding"
 	"saifu/internal/identity"
+	"saifu/internal/ledger"
 	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
 	"saifu/internal/throttle"
+	"saifu/internal/wallet"
 )
 
 // migrations lists every package's migration set, in dependency order.
@@ -26,6 +28,8 @@ func migrations() []store.Migrations {
 		throttle.Migrations,
 		notify.Migrations,
 		identity.Migrations,
+		ledger.Migrations,
+		wallet.Migrations,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/store"
+	"saifu/internal/wallet"
 )
 
 // Deps are what the handlers need. Fields are added as the domain grows;
@@ -34,6 +35,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 
 	// --- wallet deps ---
+	// Wallet runs balances, KYC, payments, refunds, P2P, history and
+	// notifications; nil leaves their routes unregistered.
+	Wallet *wallet.Service
 	// Funding runs cards, top-ups, bank links and withdrawals; nil leaves
 	// their routes unregistered (they need Identity too).
 	Funding *funding.Service

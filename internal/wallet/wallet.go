@@ -1,0 +1,138 @@
+// Package wallet runs the money flows users and merchants see: balances
+// (money and money lite), KYC levels, customer- and merchant-presented code
+// payments, refunds, person-to-person transfers, limits, kill switches,
+// freezes, history and notifications. It knows nothing of HTTP.
+//
+// What it promises:
+//   - Every movement goes through the ledger in one request (all legs or
+//     none), under a ledger idempotency key derived from the movement's id.
+//   - Payments draw money lite first, then money, in one ledger request;
+//     refunds go back to money lite first (so a refund never turns prepaid
+//     value into withdrawable money), then money.
+//   - Money lite never moves to another person.
+//   - A payment code is used at most once, before it expires, by one
+//     merchant; refunds never exceed their payment.
+//   - Limits per KYC level, per transaction and per rolling day and month
+//     are reserved atomically before the ledger request (ReserveLimit), so a
+//     parallel burst cannot exceed them, and released when it fails.
+//   - Every flow asks CheckCapability first: an operator kill switch
+//     answers apperr.CapabilityDisabled.
+package wallet
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"saifu/internal/connector"
+	"saifu/internal/identity"
+	"saifu/internal/ledger"
+	"saifu/internal/merchant"
+	"saifu/internal/notify"
+	"saifu/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the wallet's schema (set "wallet"), including the API
+// idempotency table used by httpapi.
+var Migrations = store.Migrations{Set: "wallet", FS: mustSub(migrationFiles, "migrations")}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Config configures a Service. Zero values take defaults.
+type Config struct {
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
+	// Limits per KYC level (default DefaultLimits).
+	Limits Limits
+	// Currency of every wallet (default "JPY").
+	Currency string
+	// Merchants, Webhooks: merchant lookups and merchant webhooks
+	// (payments and refunds need them).
+	Merchants *merchant.Service
+	Webhooks  *notify.Webhooks
+	// KYC is the eKYC provider (POST /api/v1/kyc needs it).
+	KYC connector.EKYC
+	// PaymentCodeTTL is how long a payment code is valid (default and
+	// maximum 5 minutes).
+	PaymentCodeTTL time.Duration
+	Log            *slog.Logger
+}
+
+// paymentCodeTTLMax: a customer-presented code is valid 5 minutes at most.
+const paymentCodeTTLMax = 5 * time.Minute
+
+// Service runs the wallet flows. It is safe for concurrent use.
+type Service struct {
+	db        *store.DB
+	ledger    *ledger.Ledger
+	id        *identity.Service
+	outbox    *notify.Outbox
+	merchants *merchant.Service
+	webhooks  *notify.Webhooks
+	kyc       connector.EKYC
+	now       func() time.Time
+	limits    Limits
+	currency  string
+	codeTTL   time.Duration
+	log       *slog.Logger
+
+	accounts sync.Map // ledger account code → ledger.Account (ids are immutable)
+}
+
+// New returns the wallet service.
+func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Outbox, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "JPY"
+	}
+	if cfg.PaymentCodeTTL <= 0 || cfg.PaymentCodeTTL > paymentCodeTTLMax {
+		cfg.PaymentCodeTTL = paymentCodeTTLMax
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{
+		db: db, ledger: l, id: id, outbox: outbox,
+		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC,
+		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
+		codeTTL: cfg.PaymentCodeTTL, log: cfg.Log,
+	}
+}
+
+// Currency is the wallet's currency.
+func (s *Service) Currency() string { return s.currency }
+
+// newID returns prefix + 128 random bits in hex.
+func newID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+var errNoMerchants = errors.New("wallet: merchant service not configured")
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// background detaches ctx's values from its cancellation: the steps after
+// a ledger commit (status, history, notification) must not be skipped
+// because the client went away.
+func background(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
