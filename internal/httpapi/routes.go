@@ -30,6 +30,12 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("POST /api/v1/email/change", withUser(id, handleEmailChange(id)))
 		mux.Handle("POST /api/v1/email/change/verify", withUser(id, handleEmailChangeVerify(id)))
 		mux.Handle("POST /api/v1/email/change/cancel", handleEmailChangeCancel(id))
+		mux.Handle("POST /api/v1/passkeys/begin", withUser(id, handlePasskeyBegin(id)))
+		mux.Handle("POST /api/v1/passkeys/finish", withUser(id, handlePasskeyFinish(id)))
+		mux.Handle("GET /api/v1/passkeys", withUser(id, handlePasskeys(id)))
+		mux.Handle("DELETE /api/v1/passkeys/{id}", withUser(id, handlePasskeyDelete(id)))
+		mux.Handle("POST /api/v1/login/passkey/begin", handlePasskeyLoginBegin(id))
+		mux.Handle("POST /api/v1/login/passkey/finish", handlePasskeyLoginFinish(id))
 	}
 
 	// --- wallet routes ---
