@@ -39,6 +39,18 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 
 	// --- wallet routes ---
+	if d.Wallet != nil && d.Identity != nil {
+		ws, id, idem := d.Wallet, d.Identity, idempotent(d.DB)
+		mux.Handle("GET /api/v1/wallet", withUser(id, handleWallet(ws)))
+		mux.Handle("GET /api/v1/wallet/transactions", withUser(id, handleTransactions(ws)))
+		mux.Handle("GET /api/v1/notifications", withUser(id, handleNotifications(ws)))
+		mux.Handle("POST /api/v1/kyc", withUser(id, handleKYC(ws)))
+		mux.Handle("POST /api/v1/payment-codes", withUser(id, idem(handlePaymentCode(ws))))
+		mux.Handle("POST /api/v1/payments", withUser(id, idem(handlePay(ws))))
+		mux.Handle("GET /api/v1/payments/{id}", withUser(id, handlePaymentGet(ws)))
+		mux.Handle("POST /api/v1/transfers", withUser(id, idem(handleTransfer(ws))))
+		mux.Handle("GET /api/v1/transfers/{id}", withUser(id, handleTransferGet(ws)))
+	}
 	if d.Funding != nil && d.Identity != nil {
 		fs, id := d.Funding, d.Identity
 		mux.Handle("POST /api/v1/cards", withUser(id, handleAddCard(fs, id)))
@@ -60,6 +72,12 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 
 	// --- merchant routes ---
+	if d.Wallet != nil && d.Merchants != nil {
+		ws, withM, idem := d.Wallet, requireMerchant(d.Merchants), idempotent(d.DB)
+		mux.Handle("POST /api/v1/merchant/charges", withM(idem(handleCharge(ws))))
+		mux.Handle("GET /api/v1/merchant/charges/{id}", withM(handleChargeGet(ws)))
+		mux.Handle("POST /api/v1/merchant/charges/{id}/refunds", withM(idem(handleRefund(ws))))
+	}
 	if d.Merchants != nil {
 		withMerchant := requireMerchant(d.Merchants)
 		mux.Handle("GET /api/v1/merchant/qr", withMerchant(handleMerchantQR()))

@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"saifu/internal/wallet"
+)
+
+type transferRequest struct {
+	ToEmail  string `json:"to_email"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Message  string `json:"message"`
+}
+
+func (t *transferRequest) Valid() map[string]string {
+	m := map[string]string{}
+	if t.ToEmail == "" || len(t.ToEmail) > 254 {
+		m["to_email"] = "required"
+	}
+	if t.Amount < 1 || t.Amount > wallet.TransferCeiling {
+		m["amount"] = "must be between 1 and 1000000"
+	}
+	if t.Currency != "" && t.Currency != "JPY" {
+		m["currency"] = "must be JPY"
+	}
+	if len(t.Message) > 800 {
+		m["message"] = "at most 200 characters"
+	}
+	return m
+}
+
+type transferView struct {
+	TransferID  string `json:"transfer_id"`
+	Status      string `json:"status"`
+	DeclineCode string `json:"decline_code,omitempty"`
+	Amount      int64  `json:"amount"`
+	Currency    string `json:"currency"`
+	Direction   string `json:"direction"`
+	Message     string `json:"message,omitempty"`
+	CreatedAt   string `json:"created_at"`
+}
+
+func viewTransfer(t wallet.Transfer, userID string) transferView {
+	dir := "out"
+	if t.ToUser == userID {
+		dir = "in"
+	}
+	return transferView{TransferID: t.ID, Status: t.Status, DeclineCode: t.DeclineCode, Amount: t.Amount,
+		Currency: t.Currency, Direction: dir, Message: t.Message, CreatedAt: t.CreatedAt.Format(time.RFC3339Nano)}
+}
+
+// POST /api/v1/transfers
+func handleTransfer(svc *wallet.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[transferRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		uid := sessionFrom(r).UserID
+		t, err := svc.SendMoney(r.Context(), uid, req.ToEmail, req.Amount, req.Message)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusCreated, viewTransfer(t, uid))
+	})
+}
+
+// GET /api/v1/transfers/{id}
+func handleTransferGet(svc *wallet.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uid := sessionFrom(r).UserID
+		t, err := svc.TransferOfUser(r.Context(), uid, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, viewTransfer(t, uid))
+	})
+}

@@ -1,0 +1,82 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"saifu/internal/apperr"
+	"saifu/internal/merchant"
+	"saifu/internal/store"
+	"saifu/internal/wallet/paycode"
+)
+
+// IssuePaymentCode makes a one-time customer-presented code for the user,
+// valid for the configured TTL (at most 5 minutes); only its hash is kept.
+func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code string, expiresAt time.Time, err error) {
+	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.CheckFrozen(ctx, userID); err != nil {
+		return "", time.Time{}, err
+	}
+	c, err := paycode.New()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.now()
+	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
+			c.Hash(), userID, ms(expiresAt), ms(now)); err != nil {
+			return fmt.Errorf("wallet: store payment code: %w", err)
+		}
+		// Expired codes of a day ago are of no further use.
+		_, err := tx.Exec(ctx, `DELETE FROM wallet_payment_codes WHERE expires_at < ?`, ms(now.Add(-24*time.Hour)))
+		return err
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return c.String(), expiresAt, nil
+}
+
+func errCodeUnusable() error {
+	return apperr.E(apperr.Invalid, "the payment code is invalid, expired or already used").JA("支払いコードが無効、期限切れ、または使用済みです")
+}
+
+// Charge is the merchant's side of a customer-presented code: it claims
+// the code (once, before it expires: one conditional UPDATE) and pays the
+// amount from the code's owner to the merchant. A used, expired or unknown
+// code is apperr.Invalid; insufficient funds is a declined payment.
+func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, amount int64, orderID string) (Payment, error) {
+	if err := checkAmount(amount); err != nil {
+		return Payment{}, err
+	}
+	if len(orderID) > orderIDBytesMax {
+		return Payment{}, apperr.E(apperr.Invalid, "order_id over 64 bytes").JA("order_id が長すぎます")
+	}
+	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+		return Payment{}, err
+	}
+	c, err := paycode.Parse(code)
+	if err != nil {
+		return Payment{}, errCodeUnusable()
+	}
+	var userID string
+	now := s.now()
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
+			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
+			ms(now), m.ID, c.Hash(), ms(now)).Scan(&userID)
+		if errors.Is(err, store.ErrNoRows) {
+			return errCodeUnusable()
+		}
+		return err
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	return s.pay(ctx, MethodCPM, userID, m, amount, orderID)
+}

@@ -1,0 +1,43 @@
+package wallet
+
+import (
+	"context"
+
+	"saifu/internal/apperr"
+	"saifu/internal/wallet/emvqr"
+)
+
+// PayQR is the user's side of a merchant-presented code: it parses the
+// EMVCo payload (CRC, currency 392, country JP), finds the merchant and
+// pays it. amount may be 0 for a dynamic code (which carries its own);
+// a different amount than a dynamic code's is refused. Unknown merchant
+// and bad payloads are apperr.Invalid.
+func (s *Service) PayQR(ctx context.Context, userID, payload string, amount int64) (Payment, error) {
+	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+		return Payment{}, err
+	}
+	p, err := emvqr.Parse(payload)
+	if err != nil {
+		return Payment{}, err
+	}
+	if p.Dynamic() {
+		if amount != 0 && amount != p.Amount {
+			return Payment{}, apperr.E(apperr.Invalid, "amount differs from the amount in the code").JA("金額がコードの金額と一致しません")
+		}
+		amount = p.Amount
+	}
+	if err := checkAmount(amount); err != nil {
+		return Payment{}, err
+	}
+	if s.merchants == nil {
+		return Payment{}, errNoMerchants
+	}
+	m, err := s.merchants.GetByEMVID(ctx, p.MerchantID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return Payment{}, apperr.E(apperr.Invalid, "unknown merchant").JA("加盟店が見つかりません")
+	}
+	if err != nil {
+		return Payment{}, err
+	}
+	return s.pay(ctx, MethodMPM, userID, m, amount, p.Reference)
+}

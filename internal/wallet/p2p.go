@@ -1,0 +1,189 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"saifu/internal/apperr"
+	"saifu/internal/identity"
+	"saifu/internal/ledger"
+	"saifu/internal/store"
+)
+
+// Transfer is a person-to-person transfer of money (never money lite).
+type Transfer struct {
+	ID          string
+	FromUser    string
+	ToUser      string
+	Amount      int64
+	Currency    string
+	Message     string
+	Status      string
+	DeclineCode string
+	CreatedAt   time.Time
+}
+
+const (
+	messageRunesMax = 200
+	// recipientMissesPerDayMax bounds lookups of addresses that cannot
+	// receive money, per sender and rolling day: the 404 must not become
+	// an oracle for which addresses hold a verified wallet.
+	recipientMissesPerDayMax = 20
+	flowRecipientMiss        = "p2p_recipient_miss"
+)
+
+func errNoRecipient() error {
+	return apperr.E(apperr.NotFound, "no saifu wallet can receive money at that address").JA("そのメールアドレスで送金を受け取れるウォレットはありません")
+}
+
+// SendMoney sends amount of the sender's money balance to the
+// KYC-verified user whose verified email is toEmail. The sender must be
+// KYC-verified, not frozen and not in a cooling-off period. A recipient
+// that does not exist, is not verified, is frozen or is the sender is one
+// and the same 404, and misses are rate-limited per sender.
+// Insufficient money is a declined transfer; money lite never moves.
+func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amount int64, message string) (Transfer, error) {
+	if err := checkAmount(amount); err != nil {
+		return Transfer{}, err
+	}
+	if utf8.RuneCountInString(message) > messageRunesMax || !utf8.ValidString(message) {
+		return Transfer{}, apperr.E(apperr.Invalid, "message over 200 characters").JA("メッセージが長すぎます")
+	}
+	if err := s.CheckCapability(ctx, CapP2P); err != nil {
+		return Transfer{}, err
+	}
+	if err := s.CheckFrozen(ctx, fromUserID); err != nil {
+		return Transfer{}, err
+	}
+	from, err := s.id.User(ctx, fromUserID)
+	if err != nil {
+		return Transfer{}, err
+	}
+	if from.KYCStatus != identity.KYCVerified {
+		return Transfer{}, apperr.E(apperr.KYCRequired, "identity verification is required to send money").JA("送金には本人確認が必要です")
+	}
+	if now := s.now(); now.Before(from.CoolingOffUntil) {
+		return Transfer{}, apperr.E(apperr.Forbidden, "transfers are paused after a recent security change until "+from.CoolingOffUntil.Format(time.RFC3339)).JA("セキュリティ設定の変更後のため、しばらく送金できません")
+	}
+	to, err := s.recipient(ctx, fromUserID, toEmail)
+	if err != nil {
+		return Transfer{}, err
+	}
+	fromMoney, _, err := s.Accounts(ctx, fromUserID)
+	if err != nil {
+		return Transfer{}, err
+	}
+	toMoney, _, err := s.Accounts(ctx, to.ID)
+	if err != nil {
+		return Transfer{}, err
+	}
+	release, err := s.ReserveLimit(ctx, fromUserID, FlowP2P, amount)
+	if err != nil {
+		return Transfer{}, err
+	}
+	t := Transfer{ID: newID("tr_"), FromUser: fromUserID, ToUser: to.ID, Amount: amount, Currency: s.currency,
+		Message: message, Status: StatusPending, CreatedAt: s.now()}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt))
+		return err
+	})
+	if err != nil {
+		release(ctx)
+		return Transfer{}, fmt.Errorf("wallet: create transfer: %w", err)
+	}
+	ctx = background(ctx)
+	_, err = s.ledger.Commit(ctx, ledger.Request{Scope: "user:" + fromUserID, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{{
+		Kind: "p2p", Debit: fromMoney.ID, Credit: toMoney.ID, Amount: amount, Currency: s.currency,
+		Metadata: map[string]string{"transfer_id": t.ID},
+	}}})
+	t.Status = StatusSucceeded
+	if err != nil {
+		release(ctx)
+		t.Status = StatusFailed
+		if apperr.CodeOf(err) == apperr.InsufficientFunds {
+			t.Status, t.DeclineCode = StatusDeclined, "insufficient_funds"
+		} else {
+			s.log.Error("wallet: transfer failed", "transfer", t.ID, "err", err)
+		}
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE wallet_transfers SET status = ?, decline_code = ? WHERE id = ?`, t.Status, t.DeclineCode, t.ID); err != nil {
+			return err
+		}
+		if err := s.recordTx(ctx, tx, fromUserID, Transaction{Type: "p2p", RefID: t.ID, Amount: amount, Direction: "out", Status: t.Status, Counterparty: to.Email}); err != nil {
+			return err
+		}
+		if t.Status != StatusSucceeded {
+			return nil
+		}
+		if err := s.recordTx(ctx, tx, to.ID, Transaction{Type: "p2p", RefID: t.ID, Amount: amount, Direction: "in", Status: t.Status, Counterparty: from.Email}); err != nil {
+			return err
+		}
+		if err := s.notifyTx(ctx, tx, fromUserID, "wallet_p2p_sent", map[string]any{"Amount": amount, "To": to.Email, "TransferID": t.ID}); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, tx, to.ID, "wallet_p2p_received", map[string]any{"Amount": amount, "From": from.Email, "Message": message, "TransferID": t.ID})
+	})
+	if err != nil {
+		return t, fmt.Errorf("wallet: record transfer: %w", err)
+	}
+	s.kick()
+	return t, nil
+}
+
+// recipient finds the user who may receive a transfer at email, counting
+// misses against the sender.
+func (s *Service) recipient(ctx context.Context, fromUserID, email string) (identity.User, error) {
+	var misses int64
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM wallet_limit_usage WHERE user_id = ? AND flow = ? AND created_at > ?`,
+		fromUserID, flowRecipientMiss, ms(s.now().Add(-dayWindow))).Scan(&misses); err != nil {
+		return identity.User{}, fmt.Errorf("wallet: recipient misses: %w", err)
+	}
+	if misses >= recipientMissesPerDayMax {
+		e := apperr.E(apperr.RateLimited, "too many unknown recipients; try again later").JA("宛先の確認回数が上限に達しました。しばらくしてから再度お試しください")
+		e.RetryAfter = time.Hour
+		return identity.User{}, e
+	}
+	to, err := s.id.UserByEmail(ctx, email)
+	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+		return identity.User{}, err
+	}
+	ok := err == nil && to.ID != fromUserID && to.KYCStatus == identity.KYCVerified
+	if ok {
+		ok = s.CheckFrozen(ctx, to.ID) == nil
+	}
+	if ok {
+		return to, nil
+	}
+	werr := s.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at) VALUES (?, ?, ?, 1, ?)`,
+			newID("lim_"), fromUserID, flowRecipientMiss, ms(s.now()))
+		return err
+	})
+	if werr != nil {
+		return identity.User{}, fmt.Errorf("wallet: count recipient miss: %w", werr)
+	}
+	return identity.User{}, errNoRecipient()
+}
+
+// TransferOfUser returns a transfer the user sent or received;
+// apperr.NotFound for anyone else's.
+func (s *Service) TransferOfUser(ctx context.Context, userID, id string) (Transfer, error) {
+	var t Transfer
+	var at int64
+	err := s.db.QueryRow(ctx, `SELECT id, from_user, to_user, amount, currency, message, status, decline_code, created_at
+		FROM wallet_transfers WHERE id = ? AND (from_user = ? OR to_user = ?)`, id, userID, userID).Scan(
+		&t.ID, &t.FromUser, &t.ToUser, &t.Amount, &t.Currency, &t.Message, &t.Status, &t.DeclineCode, &at)
+	if errors.Is(err, store.ErrNoRows) {
+		return t, apperr.E(apperr.NotFound, "transfer not found").JA("送金が見つかりません")
+	}
+	if err != nil {
+		return t, fmt.Errorf("wallet: read transfer: %w", err)
+	}
+	t.CreatedAt = fromMS(at)
+	return t, nil
+}
