@@ -5,14 +5,18 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"time"
 
+	"saifu/internal/funding"
 	"saifu/internal/httpapi"
 	"saifu/internal/identity"
+	"saifu/internal/ledger"
 	"saifu/internal/merchant"
 	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
 	"saifu/internal/throttle"
+	"saifu/internal/wallet"
 )
 
 // app holds the running services of `saifu serve`.
@@ -21,58 +25,120 @@ type app struct {
 	log     *slog.Logger
 	closers []func()
 	// --- app fields ---
+	wallet    *wallet.Service
+	funding   *funding.Service
 	merchants *merchant.Service
 
 	identity       *identity.Service
 	limiter        *throttle.Limiter
 	trustedProxies []netip.Prefix
 
-	sandbox  *sandbox.Sandbox
 	outbox   *notify.Outbox
 	mailbox  *notify.Mailbox
 	webhooks *notify.Webhooks
+
+	sandbox *sandbox.Sandbox
+
+	ledger *ledger.Ledger
 }
 
-// newApp builds the services on db. Each service that runs in the
-// background registers its close in closers, run in reverse on close.
-func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (*app, error) {
-	a := &app{db: db, log: log}
+// sweepEvery is how often expired throttle windows and idempotency records
+// are deleted.
+const sweepEvery = time.Minute
+
+// newApp builds the services on db in dependency order. Each service that
+// runs in the background registers its close in closers, run in reverse on
+// close; if building fails part-way, what was started is closed.
+func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (a *app, err error) {
+	a = &app{db: db, log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
 	// --- notify wiring ---
-	if err := a.wireNotify(c); err != nil {
+	if err = a.wireNotify(c); err != nil {
 		return nil, err
 	}
 
 	// --- identity wiring ---
-	if err := a.wireIdentity(c); err != nil {
+	if err = a.wireIdentity(c); err != nil {
 		return nil, err
 	}
 
 	// --- sandbox wiring ---
-	if err := a.wireSandbox(ctx, c); err != nil {
+	if err = a.wireSandbox(ctx, c); err != nil {
 		return nil, err
 	}
 
 	// --- ledger wiring ---
+	a.ledger = ledger.Open(db, ledger.Options{Log: log})
+	a.closers = append(a.closers, a.ledger.Close)
+	a.background(func(ctx context.Context) { runHoldExpiry(ctx, a.ledger, log) })
 
 	// --- wallet wiring ---
-	if err := a.wireMerchants(c); err != nil {
+	if err = a.wireMerchants(c); err != nil {
 		return nil, err
 	}
-
+	if a.wallet, err = a.newWallet(c, a.ledger); err != nil {
+		return nil, err
+	}
+	if a.funding, err = a.wireFunding(c, a.wallet); err != nil {
+		return nil, err
+	}
+	if c.demo {
+		if err = seedDemoMerchant(ctx, a.merchants, stdout); err != nil {
+			return nil, err
+		}
+	}
+	a.background(func(ctx context.Context) { a.sweep(ctx) })
 	return a, nil
+}
+
+// background runs fn until the app closes; close waits for it to return
+// (before the services it uses are closed, since closers run in reverse).
+func (a *app) background(fn func(ctx context.Context)) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	a.closers = append(a.closers, func() { stop(); <-done })
+}
+
+// sweep deletes expired throttle windows and idempotency records.
+func (a *app) sweep(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if a.limiter != nil {
+			if _, err := a.limiter.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("sweep throttle windows", "err", err)
+			}
+		}
+		if _, err := httpapi.PruneIdempotency(ctx, a.db, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Error("prune idempotency records", "err", err)
+		}
+	}
 }
 
 func (a *app) deps() httpapi.Deps {
 	return httpapi.Deps{
 		// --- deps fields ---
+		Wallet:    a.wallet,
+		Funding:   a.funding,
 		Merchants: a.merchants,
 
 		Identity:       a.identity,
 		TrustedProxies: a.trustedProxies,
 
-		Sandbox: a.sandboxHandler(),
 		Outbox:  a.outbox,
 		Mailbox: a.mailbox,
+
+		Sandbox: a.sandboxHandler(),
 
 		Log: a.log,
 		DB:  a.db,

@@ -57,6 +57,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 	log.Info("database open", "dialect", db.Dialect, "dsn", redactDSN(c.dsn()))
 
+	// Listen before building the services, so that an ephemeral port
+	// (--addr :0) is known to those that need the public URL.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	defer ln.Close()
+	c.addr = ln.Addr().String()
+
 	a, err := newApp(ctx, &c, db, log, stdout)
 	if err != nil {
 		return err
@@ -68,10 +77,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.addr, err)
-	}
 	srv := &http.Server{
 		Handler:           httpapi.New(a.deps()),
 		ReadHeaderTimeout: 10 * time.Second,
