@@ -44,6 +44,7 @@ import (
 	"saifu/internal/notify"
 	"saifu/internal/store"
 	"saifu/internal/throttle"
+	"saifu/internal/wallet"
 )
 
 //go:embed migrations/*.sql
@@ -70,6 +71,7 @@ type Wallet interface {
 	CheckCapability(ctx context.Context, capability string) error
 	ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error)
 	Notify(ctx context.Context, userID, kind string, data map[string]any) error
+	Record(ctx context.Context, userID string, t wallet.Transaction) error
 }
 
 // Users is what funding needs from internal/identity.
@@ -273,6 +275,17 @@ func fromMS(v int64) time.Time {
 func (s *Service) notifyUser(ctx context.Context, userID, kind string, data map[string]any) {
 	if err := s.wallet.Notify(ctx, userID, kind, data); err != nil {
 		s.log.Warn("funding: notify user", "kind", kind, "err", err)
+	}
+}
+
+// record writes or updates the movement's line in the user's history
+// (one line per top-up or withdrawal, its status kept current); a failure
+// is logged, never undoes the movement.
+func (s *Service) record(ctx context.Context, userID, typ, refID string, amount int64, direction, status, counterparty string) {
+	err := s.wallet.Record(ctx, userID, wallet.Transaction{ID: "txn_" + refID, Type: typ, RefID: refID,
+		Amount: amount, Direction: direction, Status: status, Counterparty: counterparty})
+	if err != nil {
+		s.log.Warn("funding: record history", "ref", refID, "err", err)
 	}
 }
 

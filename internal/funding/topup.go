@@ -134,6 +134,7 @@ func (s *Service) credit(ctx context.Context, t Topup, system string) (Topup, er
 	}
 	if changed {
 		s.notifyUser(ctx, t.UserID, "funding_topup_succeeded", map[string]any{"Amount": t.Amount, "Source": t.SourceType})
+		s.record(ctx, t.UserID, "topup", t.ID, t.Amount, "in", StatusSucceeded, t.SourceType)
 	}
 	return s.topupByID(ctx, t.ID)
 }

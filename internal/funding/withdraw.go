@@ -146,6 +146,7 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 		return Withdrawal{}, fmt.Errorf("funding: insert withdrawal: %w", err)
 	}
 	if !until.IsZero() {
+		s.record(ctx, userID, "withdrawal", w.ID, amount, "out", WithdrawalHeld, "bank "+l.BankCode)
 		s.notifyUser(ctx, userID, "funding_withdrawal_held", map[string]any{"Amount": amount, "Reason": reason,
 			"ReleaseAt": until.Format("2006-01-02 15:04"), "Last4": l.AccountLast4})
 		return w, nil
@@ -183,6 +184,7 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 		if err := s.finish(ctx, w.ID, WithdrawalFailed, code); err != nil {
 			return Withdrawal{}, err
 		}
+		s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalFailed, "bank "+l.BankCode)
 		s.notifyUser(ctx, w.UserID, "funding_withdrawal_failed", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
 		return s.withdrawal(ctx, w.ID)
 	}
@@ -209,6 +211,7 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 	if err := s.finish(ctx, w.ID, WithdrawalSucceeded, ""); err != nil {
 		return Withdrawal{}, err
 	}
+	s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalSucceeded, "bank "+l.BankCode)
 	s.notifyUser(ctx, w.UserID, "funding_withdrawal_succeeded", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
 	return s.withdrawal(ctx, w.ID)
 }
@@ -239,6 +242,7 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (With
 	if err := s.void(ctx, w); err != nil {
 		return Withdrawal{}, err
 	}
+	s.record(ctx, userID, "withdrawal", w.ID, w.Amount, "out", WithdrawalCancelled, "")
 	s.notifyUser(ctx, userID, "funding_withdrawal_cancelled", map[string]any{"Amount": w.Amount})
 	return s.withdrawal(ctx, id)
 }

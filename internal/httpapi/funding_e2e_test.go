@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,19 @@ func TestBankLinkTopupAndWithdrawal(t *testing.T) {
 		}
 		if b := e.bankBalance(t, yamadaAccount); b != before-20000+7000 {
 			t.Fatalf("bank %d, want %d", b, before-13000)
+		}
+		// Every movement is in the user's history, with its current status.
+		hist := a.do("GET", "/api/v1/wallet/transactions?limit=20", nil).want(t, 200)
+		seen := map[string]int{}
+		items, _ := hist.body["items"].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			seen[fmt.Sprintf("%v/%v/%v/%v", m["type"], m["direction"], m["status"], m["amount"])]++
+		}
+		for _, want := range []string{"topup/in/succeeded/20000", "withdrawal/out/cancelled/3000", "withdrawal/out/succeeded/7000"} {
+			if seen[want] != 1 {
+				t.Errorf("history lacks %s: %s", want, hist.raw)
+			}
 		}
 	})
 }

@@ -122,7 +122,7 @@ func newFundEnv(t *testing.T, db *store.DB, lim funding.Limits) *fundEnv {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	h = New(Deps{Log: log, DB: db, Identity: e.id, Funding: e.fs,
+	h = New(Deps{Log: log, DB: db, Identity: e.id, Funding: e.fs, Wallet: w,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	mu.Unlock()
 	e.srv = srv

@@ -15,8 +15,10 @@ import (
 	"net/mail"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,6 +228,9 @@ func eachIDEnv(t *testing.T, lim identity.Limits, fn func(t *testing.T, e *idEnv
 // agent is one browser or app: its own cookie jar (device cookie), user
 // agent, client address (sent as X-Forwarded-For through the trusted
 // proxy 127.0.0.1) and session token.
+// testKeySeq numbers the Idempotency-Keys of agent.do.
+var testKeySeq atomic.Int64
+
 type agent struct {
 	e     *idEnv
 	hc    *http.Client
@@ -283,6 +288,11 @@ func (a *agent) do(method, path string, body any) resp {
 	}
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	if method == http.MethodPost {
+		// Money-moving POSTs require a key; a fresh one per call (routes
+		// that do not need it ignore it).
+		req.Header.Set("Idempotency-Key", "test-"+strconv.FormatInt(testKeySeq.Add(1), 10))
 	}
 	res, err := a.hc.Do(req)
 	if err != nil {

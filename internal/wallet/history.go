@@ -30,7 +30,8 @@ const historyPageMax = 100
 
 // Record adds a line to the user's history (for movements run outside this
 // package, e.g. funding's top-ups and withdrawals). t.ID and t.CreatedAt
-// are set when empty.
+// are set when empty. Recording an existing ID again updates only its
+// status (a held withdrawal that later succeeds keeps one line).
 func (s *Service) Record(ctx context.Context, userID string, t Transaction) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error { return s.recordTx(ctx, tx, userID, t) })
 }
@@ -46,7 +47,8 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, userID string, t T
 		t.Currency = s.currency
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO wallet_transactions (id, user_id, type, ref_id, amount, currency, direction, status, counterparty, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status`,
 		t.ID, userID, t.Type, t.RefID, t.Amount, t.Currency, t.Direction, t.Status, t.Counterparty, ms(t.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("wallet: record transaction: %w", err)
