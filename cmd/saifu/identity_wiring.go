@@ -32,7 +32,22 @@ const (
 	hashQueuePerWorker = 16
 	// throttleSweepEvery is how often ended throttle windows are deleted.
 	throttleSweepEvery = time.Minute
+	// strangerLoginsPerWorker bounds, per second and hashing worker, the
+	// logins from devices not known for their account. One argon2id hash
+	// at DefaultParams takes about 30 ms of a core, so a worker manages
+	// ~30 a second: strangers (and any flood) get at most a quarter of it
+	// and are refused before hashing beyond that, and the rest stays free
+	// for users on their own devices, who have separate buckets.
+	strangerLoginsPerWorker = 8
 )
+
+// loginLimits are the production limits with the service-wide login rate
+// of unknown devices sized to the hashing pool.
+func loginLimits(workers int) identity.Limits {
+	lim := identity.DefaultLimits
+	lim.LoginGlobal = identity.Rate{N: max(workers, 1) * strangerLoginsPerWorker, Window: time.Second}
+	return lim
+}
 
 // identityConfig is the identity configuration of `saifu serve`.
 type identityConfig struct {
@@ -95,6 +110,7 @@ func (a *app) wireIdentity(c *serveConfig) error {
 		RPID:       c.rpID,
 		RPOrigins:  origins,
 		CoolingOff: cooling,
+		Limits:     loginLimits(workers),
 	}, a.log)
 	if err != nil {
 		return err

@@ -33,6 +33,11 @@ func (s *Service) loginThrottles(ctx context.Context, key string, known bool, c 
 	if globalFlagged {
 		globalRate = tighten(globalRate, s.lim.StuffingTighten)
 	}
+	// A service already at its stranger-login rate refuses at once, with
+	// a read: a flood from fresh addresses then writes nothing.
+	if err := s.full(ctx, "login:global", globalRate); err != nil {
+		return err
+	}
 	if err := s.hit(ctx, "login:ip:"+c.ip(), ipRate); err != nil {
 		return err
 	}
@@ -92,14 +97,6 @@ func (s *Service) failureDelay(failures int64) time.Duration {
 		d *= 2
 	}
 	return min(d, s.lim.FailureDelayMax)
-}
-
-// clearFailures resets the consecutive-failure count after a success.
-func (s *Service) clearFailures(ctx context.Context, key string) error {
-	if _, err := s.db.Exec(ctx, `DELETE FROM login_guard WHERE email_key = ?`, key); err != nil {
-		return fmt.Errorf("identity: clear login guard: %w", err)
-	}
-	return nil
 }
 
 // flags reports whether the network, and the service as a whole, are

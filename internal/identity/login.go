@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"saifu/internal/apperr"
@@ -76,14 +77,11 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.recordAttempt(ctx, key, ok, c); err != nil {
-		return LoginResult{}, err
-	}
 	if !ok {
+		if err := s.recordAttempt(ctx, key, false, c); err != nil {
+			return LoginResult{}, err
+		}
 		return LoginResult{}, errBadCredentials
-	}
-	if err := s.clearFailures(ctx, key); err != nil {
-		return LoginResult{}, err
 	}
 	if rehash {
 		s.upgradeHash(ctx, a.ID, a.passwordHash, pw)
@@ -93,20 +91,45 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		return LoginResult{}, err
 	}
 	if len(methods) > 0 {
+		if err := s.recordSuccess(ctx, key, c); err != nil {
+			return LoginResult{}, err
+		}
 		return s.beginMFA(ctx, a, methods, known, c)
 	}
-	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c)
+	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c, key)
+}
+
+// recordSuccess records a proven password outside completeLogin.
+func (s *Service) recordSuccess(ctx context.Context, key string, c Client) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error { return s.passwordProven(ctx, tx, key, c) })
+}
+
+// passwordProven clears the account's consecutive failures and counts
+// the success for its network, in tx.
+func (s *Service) passwordProven(ctx context.Context, tx *store.Tx, key string, c Client) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM login_guard WHERE email_key = ?`, key); err != nil {
+		return fmt.Errorf("identity: clear login guard: %w", err)
+	}
+	return s.recordAttemptTx(ctx, tx, key, true, c)
 }
 
 // completeLogin records the device (mailing a notice when it is new) and
 // creates the session.
-func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, c Client) (LoginResult, error) {
+// When the login was by password, key is the account's email key and the
+// success is recorded in the same transaction (one write, not three, on
+// the path a legitimate user takes during a flood).
+func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, c Client, key string) (LoginResult, error) {
 	now := s.now()
 	var res LoginResult
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		a, err := accountByID(ctx, tx, userID)
 		if err != nil {
 			return err
+		}
+		if key != "" {
+			if err := s.passwordProven(ctx, tx, key, c); err != nil {
+				return err
+			}
 		}
 		isNew, err := rememberDevice(ctx, tx, userID, devHash, ua, now)
 		if err != nil {

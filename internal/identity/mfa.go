@@ -102,7 +102,7 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, method, code string, c
 	if n, _ := res.RowsAffected(); n == 0 {
 		return LoginResult{}, errMFAToken
 	}
-	return s.completeLogin(ctx, userID, devHash, ua, []string{FactorPassword, factor}, c)
+	return s.completeLogin(ctx, userID, devHash, ua, []string{FactorPassword, factor}, c, "")
 }
 
 // checkSecondFactor verifies a TOTP code (refusing a replayed time step)

@@ -325,7 +325,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 	if outcome != nil {
 		return LoginResult{}, outcome
 	}
-	return s.completeLogin(ctx, userID, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, c)
+	return s.completeLogin(ctx, userID, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, c, "")
 }
 
 // Passkey is a registered passkey as the user sees it.

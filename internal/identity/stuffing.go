@@ -26,6 +26,10 @@ const (
 // limits for StuffingFlagFor. Rows older than the window are pruned, and a
 // network's rows are bounded by its login limit, so the scan stays small.
 func (s *Service) recordAttempt(ctx context.Context, key string, ok bool, c Client) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error { return s.recordAttemptTx(ctx, tx, key, ok, c) })
+}
+
+func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string, ok bool, c Client) error {
 	now := s.now()
 	network := c.network()
 	since := now.Add(-s.lim.StuffingWindow).UnixMilli()
@@ -33,33 +37,31 @@ func (s *Service) recordAttempt(ctx context.Context, key string, ok bool, c Clie
 	if ok {
 		okN = 1
 	}
-	return s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE at < ?`, since); err != nil {
-			return fmt.Errorf("identity: prune login attempts: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (network, account, ok, at) VALUES (?, ?, ?, ?)`,
-			network, hashToken(key), okN, now.UnixMilli()); err != nil {
-			return fmt.Errorf("identity: record login attempt: %w", err)
-		}
-		if ok {
-			return nil
-		}
-		var failedAccounts, total, succeeded int64
-		if err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 THEN account END), COUNT(*), COALESCE(SUM(ok), 0)
-			FROM login_attempts WHERE network = ? AND at >= ?`, network, since).Scan(&failedAccounts, &total, &succeeded); err != nil {
-			return fmt.Errorf("identity: count login attempts: %w", err)
-		}
-		var reason string
-		switch {
-		case failedAccounts >= int64(s.lim.StuffingAccounts):
-			reason = fmt.Sprintf("%d distinct accounts failed from %s within %s", failedAccounts, network, s.lim.StuffingWindow)
-		case total >= int64(s.lim.StuffingAttemptsMin) && float64(succeeded) < s.lim.StuffingRatioMin*float64(total):
-			reason = fmt.Sprintf("%d of %d logins from %s succeeded within %s", succeeded, total, network, s.lim.StuffingWindow)
-		default:
-			return s.checkGlobal(ctx, tx, now)
-		}
-		return s.raiseFlag(ctx, tx, network, AlertStuffingNetwork, reason, now)
-	})
+	if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE at < ?`, since); err != nil {
+		return fmt.Errorf("identity: prune login attempts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (network, account, ok, at) VALUES (?, ?, ?, ?)`,
+		network, hashToken(key), okN, now.UnixMilli()); err != nil {
+		return fmt.Errorf("identity: record login attempt: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	var failedAccounts, total, succeeded int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 THEN account END), COUNT(*), COALESCE(SUM(ok), 0)
+		FROM login_attempts WHERE network = ? AND at >= ?`, network, since).Scan(&failedAccounts, &total, &succeeded); err != nil {
+		return fmt.Errorf("identity: count login attempts: %w", err)
+	}
+	var reason string
+	switch {
+	case failedAccounts >= int64(s.lim.StuffingAccounts):
+		reason = fmt.Sprintf("%d distinct accounts failed from %s within %s", failedAccounts, network, s.lim.StuffingWindow)
+	case total >= int64(s.lim.StuffingAttemptsMin) && float64(succeeded) < s.lim.StuffingRatioMin*float64(total):
+		reason = fmt.Sprintf("%d of %d logins from %s succeeded within %s", succeeded, total, network, s.lim.StuffingWindow)
+	default:
+		return s.checkGlobal(ctx, tx, now)
+	}
+	return s.raiseFlag(ctx, tx, network, AlertStuffingNetwork, reason, now)
 }
 
 // globalCheckEvery bounds how often one node scans all recent attempts.
