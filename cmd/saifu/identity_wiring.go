@@ -124,7 +124,8 @@ func (a *app) wireIdentity(c *serveConfig) error {
 	return nil
 }
 
-// sweepThrottles deletes ended throttle windows once a minute.
+// sweepThrottles deletes ended throttle windows and expired identity rows
+// once a minute.
 func sweepThrottles(ctx context.Context, l *throttle.Limiter, a *app) {
 	t := time.NewTicker(throttleSweepEvery)
 	defer t.Stop()
@@ -136,6 +137,9 @@ func sweepThrottles(ctx context.Context, l *throttle.Limiter, a *app) {
 		}
 		if _, err := l.Sweep(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("throttle sweep", "err", err)
+		}
+		if _, err := a.identity.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("identity sweep", "err", err)
 		}
 	}
 }
