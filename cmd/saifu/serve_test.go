@@ -40,6 +40,13 @@ var listenRE = regexp.MustCompile(`saifu listening on (http://\S+)`)
 // its base URL; the server is stopped (and must stop cleanly) at cleanup.
 func startServer(t *testing.T, args ...string) string {
 	t.Helper()
+	base, _ := startServerOutput(t, args...)
+	return base
+}
+
+// startServerOutput is startServer that also returns what serve printed.
+func startServerOutput(t *testing.T, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
@@ -65,7 +72,7 @@ func startServer(t *testing.T, args ...string) string {
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
-					return base
+					return base, &stdout
 				}
 			}
 		}
@@ -76,7 +83,7 @@ func startServer(t *testing.T, args ...string) string {
 		}
 	}
 	t.Fatalf("server did not come up; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	return ""
+	return "", nil
 }
 
 func TestServeHealthAndReady(t *testing.T) {
