@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"saifu/internal/identity"
 )
@@ -224,6 +225,16 @@ func TestPasskeys(t *testing.T) {
 				t.Errorf("%s: got %d %s, want 401 invalid_credentials", tt.name, r.status, r.raw)
 			}
 		}
+
+		// Step-up with a passkey after privilege lapsed.
+		e.clock.Advance(6 * time.Minute)
+		b.do("POST", "/api/v1/mfa/totp", nil).want(t, 403, "reauth_required")
+		rcid, ropts := ceremony(t, b.do("POST", "/api/v1/reauth/passkey/begin", nil).want(t, 200))
+		b.do("POST", "/api/v1/reauth", map[string]any{"ceremony_id": rcid, "credential": keys[1].assert(t, ropts, rpID, "https://saifu-login.example")}).want(t, 401)
+		rcid, ropts = ceremony(t, b.do("POST", "/api/v1/reauth/passkey/begin", nil).want(t, 200))
+		b.do("POST", "/api/v1/reauth", map[string]any{"ceremony_id": rcid, "credential": keys[1].assert(t, ropts, rpID, origin)}).want(t, 200)
+		b.do("POST", "/api/v1/mfa/totp", nil).want(t, 200)
+		a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
 
 		// Removing a passkey needs a privileged session and notifies.
 		list := a.do("GET", "/api/v1/passkeys", nil).want(t, 200)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -98,13 +99,27 @@ type reauthRequest struct {
 	Password string `json:"password,omitempty"`
 	Method   string `json:"method,omitempty"`
 	Code     string `json:"code,omitempty"`
+	// A passkey assertion: the ceremony from POST /api/v1/reauth/passkey/begin.
+	CeremonyID string          `json:"ceremony_id,omitempty"`
+	Credential json.RawMessage `json:"credential,omitempty"`
 }
 
 func (q *reauthRequest) Valid() map[string]string {
 	p := map[string]string{}
+	modes := 0
+	for _, set := range []bool{q.Password != "", q.Method != "" || q.Code != "", q.CeremonyID != "" || len(q.Credential) > 0} {
+		if set {
+			modes++
+		}
+	}
 	switch {
-	case q.Password != "" && (q.Method != "" || q.Code != ""):
-		p["password"] = "give either password or method and code"
+	case modes != 1:
+		p["password"] = "give exactly one of: password; method and code; ceremony_id and credential"
+	case q.CeremonyID != "" || len(q.Credential) > 0:
+		required(p, "ceremony_id", q.CeremonyID)
+		if len(q.Credential) == 0 {
+			p["credential"] = "required"
+		}
 	case q.Password != "":
 		required(p, "password", q.Password)
 	case q.Method == identity.MethodTOTP || q.Method == identity.MethodRecoveryCode:
@@ -124,9 +139,12 @@ func handleReauth(id *identity.Service) http.Handler {
 			return
 		}
 		sess, c := sessionFrom(r), clientFrom(r)
-		if q.Password != "" {
+		switch {
+		case q.Password != "":
 			err = id.ReauthPassword(r.Context(), sess, q.Password, c)
-		} else {
+		case q.CeremonyID != "":
+			err = id.ReauthPasskey(r.Context(), sess, q.CeremonyID, q.Credential, c)
+		default:
 			err = id.ReauthFactor(r.Context(), sess, q.Method, q.Code, c)
 		}
 		if err != nil {
@@ -134,5 +152,18 @@ func handleReauth(id *identity.Service) http.Handler {
 			return
 		}
 		encode(w, r, http.StatusOK, map[string]any{"status": "privileged", "privileged_for_seconds": 300})
+	})
+}
+
+// handleReauthPasskeyBegin: POST /api/v1/reauth/passkey/begin →
+// {ceremony_id, options}; the assertion goes to POST /api/v1/reauth.
+func handleReauthPasskeyBegin(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cid, opts, err := id.BeginPasskeyReauth(r.Context(), sessionFrom(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
 	})
 }

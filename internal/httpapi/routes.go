@@ -36,6 +36,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("DELETE /api/v1/passkeys/{id}", withUser(id, handlePasskeyDelete(id)))
 		mux.Handle("POST /api/v1/login/passkey/begin", handlePasskeyLoginBegin(id))
 		mux.Handle("POST /api/v1/login/passkey/finish", handlePasskeyLoginFinish(id))
+		mux.Handle("POST /api/v1/reauth/passkey/begin", withUser(id, handleReauthPasskeyBegin(id)))
 	}
 
 	// --- wallet routes ---
