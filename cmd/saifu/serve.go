@@ -30,9 +30,9 @@ type serveConfig struct {
 	identityConfig
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var c serveConfig
+// register registers every flag of `saifu serve` on fs (also used by
+// `saifu bench pay`, which builds the same server with their defaults).
+func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.dbConfig.register(fs, getenv)
 	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
 	envFlag(fs, getenv, &c.logLevel, "log-level", "SAIFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
@@ -40,6 +40,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
 	c.notifyConfig.register(fs, getenv)
 	c.identityConfig.register(fs, getenv)
+}
+
+// newHTTPServer is the HTTP server of `saifu serve` on the app's routes.
+func newHTTPServer(a *app) *http.Server {
+	return &http.Server{
+		Handler:           httpapi.New(a.deps()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c serveConfig
+	c.register(fs, getenv)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -77,14 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
-	srv := &http.Server{
-		Handler:           httpapi.New(a.deps()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-	}
+	srv := newHTTPServer(a)
 	fmt.Fprintf(stdout, "saifu listening on http://%s\n", ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "demo", c.demo)
 
