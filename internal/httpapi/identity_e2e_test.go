@@ -428,3 +428,24 @@ func TestEmailChange(t *testing.T) {
 		e.agent("x", "198.51.100.14").do("POST", "/api/v1/email/change/cancel", map[string]string{"cancel_code": cancel}).want(t, 401)
 	})
 }
+
+// TestCredentialStuffingLowSuccessRatio: many attempts with few successes
+// from one network raise an alert even when few accounts are involved.
+func TestCredentialStuffingLowSuccessRatio(t *testing.T) {
+	lim := identity.Limits{StuffingAccounts: 100, StuffingAttemptsMin: 6, StuffingRatioMin: 0.5}
+	eachIDEnv(t, lim, func(t *testing.T, e *idEnv) {
+		e.agent("owner", "198.51.100.30").signup("lena@example.com", pwAlice)
+		e.agent("owner", "203.0.113.1").login("lena@example.com", pwAlice).want(t, 200)
+		for i := range 4 {
+			e.agent("bot", fmt.Sprintf("203.0.113.%d", 2+i)).login("lena@example.com", "guessed password 1").want(t, 401)
+			if alerts, _ := e.id.Alerts(context.Background(), 10); len(alerts) != 0 {
+				t.Fatalf("alert after %d attempts: %+v", i+2, alerts)
+			}
+		}
+		e.agent("bot", "203.0.113.9").login("lena@example.com", "guessed password 1").want(t, 401)
+		alerts, err := e.id.Alerts(context.Background(), 10)
+		if err != nil || len(alerts) != 1 || alerts[0].Subject != "203.0.113.0/24" || !strings.Contains(alerts[0].Detail, "1 of 6") {
+			t.Fatalf("alerts = %+v, %v", alerts, err)
+		}
+	})
+}

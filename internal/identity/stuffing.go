@@ -48,7 +48,7 @@ func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string,
 		return nil
 	}
 	var failedAccounts, total, succeeded int64
-	if err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 THEN account END), COUNT(*), COALESCE(SUM(ok), 0)
+	if err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 THEN account END), COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END)
 		FROM login_attempts WHERE network = ? AND at >= ?`, network, since).Scan(&failedAccounts, &total, &succeeded); err != nil {
 		return fmt.Errorf("identity: count login attempts: %w", err)
 	}
@@ -75,7 +75,7 @@ func (s *Service) checkGlobal(ctx context.Context, tx *store.Tx, now time.Time) 
 		return nil
 	}
 	var total, succeeded int64
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM login_attempts WHERE at >= ?`,
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END) FROM login_attempts WHERE at >= ?`,
 		now.Add(-s.lim.StuffingWindow).UnixMilli()).Scan(&total, &succeeded); err != nil {
 		return fmt.Errorf("identity: count login attempts: %w", err)
 	}
