@@ -17,6 +17,7 @@ import (
 	"saifu/internal/identity"
 	"saifu/internal/ledger"
 	"saifu/internal/merchant"
+	"saifu/internal/notify"
 	"saifu/internal/sandbox"
 	"saifu/internal/store"
 	"saifu/internal/store/storetest"
@@ -34,10 +35,25 @@ type walletEnv struct {
 	ledger    *ledger.Ledger
 	wallet    *wallet.Service
 	merchants *merchant.Service
+	webhooks  *notify.Webhooks // nil unless walletOpts.webhooks
+}
+
+// walletOpts are the optional parts of a walletEnv.
+type walletOpts struct {
+	limits wallet.Limits
+	// webhooks starts a real webhook queue and worker.
+	webhooks bool
+	// fault is wallet.Config.Fault (crash tests).
+	fault func(point, id string) error
 }
 
 func newWalletEnv(t *testing.T, db *store.DB, limits wallet.Limits) *walletEnv {
+	return newWalletEnvOpts(t, db, walletOpts{limits: limits})
+}
+
+func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 	t.Helper()
+	limits := o.limits
 	ie := newIDEnv(t, db, identity.Limits{})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// The sandbox eKYC provider, over real HTTP.
@@ -56,7 +72,14 @@ func newWalletEnv(t *testing.T, db *store.DB, limits wallet.Limits) *walletEnv {
 	led := ledger.Open(db, ledger.Options{Log: log})
 	t.Cleanup(led.Close)
 	ms := merchant.New(db, ie.clock.Now)
-	ws := wallet.New(db, led, ie.id, nil, wallet.Config{Now: ie.clock.Now, Limits: limits, Merchants: ms, KYC: kyc, Log: log})
+	var hooks *notify.Webhooks
+	if o.webhooks {
+		hooks = notify.NewWebhooks(db, nil, log)
+		ctx, cancel := context.WithCancel(context.Background())
+		hooks.Start(ctx)
+		t.Cleanup(func() { cancel(); hooks.Close() })
+	}
+	ws := wallet.New(db, led, ie.id, nil, wallet.Config{Now: ie.clock.Now, Limits: limits, Merchants: ms, Webhooks: hooks, KYC: kyc, Log: log, Fault: o.fault})
 	ie.srv.Close()
 	srv := httptest.NewServer(New(Deps{
 		Log: log, DB: db, Identity: ie.id, Wallet: ws, Merchants: ms,
@@ -70,12 +93,18 @@ func newWalletEnv(t *testing.T, db *store.DB, limits wallet.Limits) *walletEnv {
 			t.Errorf("ledger verify: %v %+v", err, rep)
 		}
 	})
-	return &walletEnv{idEnv: ie, ledger: led, wallet: ws, merchants: ms}
+	return &walletEnv{idEnv: ie, ledger: led, wallet: ws, merchants: ms, webhooks: hooks}
 }
 
 func eachWalletEnv(t *testing.T, limits wallet.Limits, fn func(t *testing.T, e *walletEnv)) {
 	storetest.Each(t, walletSets, func(t *testing.T, db *store.DB) {
 		fn(t, newWalletEnv(t, db, limits))
+	})
+}
+
+func eachWalletEnvOpts(t *testing.T, o walletOpts, fn func(t *testing.T, e *walletEnv)) {
+	storetest.Each(t, walletSets, func(t *testing.T, db *store.DB) {
+		fn(t, newWalletEnvOpts(t, db, o))
 	})
 }
 
@@ -171,4 +200,17 @@ func (a *agent) post(path string, body any, key ...string) resp {
 	out := resp{status: res.StatusCode, raw: string(raw), header: res.Header}
 	json.Unmarshal(raw, &out.body)
 	return out
+}
+
+// merchantHook is a merchant with a webhook endpoint; it returns the
+// webhook secret shown once at creation.
+func (e *walletEnv) merchantHook(name, url string) (*agent, merchant.Merchant, string) {
+	e.t.Helper()
+	m, key, whsec, err := e.merchants.Create(context.Background(), name, url)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a := e.agent("register", "198.51.100.2")
+	a.token = key
+	return a, m, whsec
 }

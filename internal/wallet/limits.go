@@ -103,22 +103,32 @@ func limitExceeded(what string) error {
 // successful movement keeps its reservation, which counts for 30 days.
 // Errors: apperr.LimitExceeded, apperr.Invalid (amount not positive).
 func (s *Service) ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error) {
-	if amount <= 0 {
-		return nil, apperr.E(apperr.Invalid, "amount must be positive").JA("金額は1以上にしてください")
-	}
-	u, err := s.id.User(ctx, userID)
+	id, err := s.reserveLimit(ctx, userID, flow, amount)
 	if err != nil {
 		return nil, err
 	}
+	return func(ctx context.Context) { s.releaseLimit(ctx, id) }, nil
+}
+
+// reserveLimit is ReserveLimit returning the reservation's id, which a
+// movement keeps on its row so that a reconciler can release it later.
+func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount int64) (string, error) {
+	if amount <= 0 {
+		return "", apperr.E(apperr.Invalid, "amount must be positive").JA("金額は1以上にしてください")
+	}
+	u, err := s.id.User(ctx, userID)
+	if err != nil {
+		return "", err
+	}
 	fl, ok := s.LimitsFor(u.KYCStatus)[flow]
 	if !ok {
-		return nil, fmt.Errorf("wallet: unknown flow %q", flow)
+		return "", fmt.Errorf("wallet: unknown flow %q", flow)
 	}
 	if fl.PerTransaction == 0 && u.KYCStatus != identity.KYCVerified {
-		return nil, apperr.E(apperr.KYCRequired, "identity verification required").JA("本人確認が必要です")
+		return "", apperr.E(apperr.KYCRequired, "identity verification required").JA("本人確認が必要です")
 	}
 	if amount > fl.PerTransaction {
-		return nil, limitExceeded("per-transaction")
+		return "", limitExceeded("per-transaction")
 	}
 	id := newID("lim_")
 	now := s.now()
@@ -154,18 +164,25 @@ func (s *Service) ReserveLimit(ctx context.Context, userID, flow string, amount 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return func(ctx context.Context) {
-		bctx := background(ctx)
-		err := s.db.Write(bctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(bctx, `DELETE FROM wallet_limit_usage WHERE id = ?`, id)
-			return err
-		})
-		if err != nil {
-			s.log.Error("wallet: release limit", "err", err)
-		}
-	}, nil
+	return id, nil
+}
+
+// releaseLimit gives a failed movement's reservation back. It runs even
+// when ctx was cancelled; releasing an id twice is harmless.
+func (s *Service) releaseLimit(ctx context.Context, id string) {
+	if id == "" {
+		return
+	}
+	bctx := background(ctx)
+	err := s.db.Write(bctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(bctx, `DELETE FROM wallet_limit_usage WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		s.log.Error("wallet: release limit", "err", err)
+	}
 }
 
 // usage returns what the user used of flow in the rolling day and month.

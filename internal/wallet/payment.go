@@ -100,6 +100,12 @@ func (s *Service) paymentWhere(ctx context.Context, where string, args ...any) (
 // money, in one ledger request. Limits are reserved first and released
 // when the payment does not succeed. Insufficient funds is a declined
 // payment, not an error.
+//
+// Crash safety: the row is written (status pending) with the split and the
+// ledger attempt before the ledger request is sent, so that the request is
+// a pure function of the row; a crash before the row's final update leaves
+// it pending, and Reconcile sends the same request again under the same
+// key (the ledger answers with the first outcome) and finishes it.
 func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Merchant, amount int64, orderID string) (Payment, error) {
 	if err := s.CheckFrozen(ctx, userID); err != nil {
 		return Payment{}, err
@@ -108,7 +114,7 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 	if err != nil {
 		return Payment{}, err
 	}
-	release, err := s.ReserveLimit(ctx, userID, FlowPayment, amount)
+	limitID, err := s.reserveLimit(ctx, userID, FlowPayment, amount)
 	if err != nil {
 		return Payment{}, err
 	}
@@ -116,78 +122,191 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 		ID: newID("pay_"), Method: method, UserID: userID, MerchantID: m.ID, Amount: amount,
 		Currency: s.currency, OrderID: orderID, Status: StatusPending, CreatedAt: s.now(),
 	}
+	short, err := s.split(ctx, &p)
+	if err != nil {
+		s.releaseLimit(ctx, limitID)
+		return Payment{}, err
+	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, '', ?)`,
-			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.Currency, p.OrderID, p.Status, ms(p.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0, ?)`,
+			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.LiteAmount, p.MoneyAmount, p.Currency, p.OrderID, p.Status, ms(p.CreatedAt), limitID)
 		return err
 	})
 	if err != nil {
-		release(ctx)
+		s.releaseLimit(ctx, limitID)
 		return Payment{}, fmt.Errorf("wallet: create payment: %w", err)
 	}
 	ctx = background(ctx) // from here on the outcome must be recorded
-	err = s.commitPayment(ctx, &p, merchantAcct)
-	if err == nil {
-		p.Status = StatusSucceeded
-	} else {
-		release(ctx)
-		p.Status, p.DeclineCode = StatusFailed, ""
-		if apperr.CodeOf(err) == apperr.InsufficientFunds {
-			p.Status, p.DeclineCode = StatusDeclined, "insufficient_funds"
-		} else {
-			s.log.Error("wallet: payment failed", "payment", p.ID, "err", err)
-		}
-		p.LiteAmount, p.MoneyAmount = 0, 0
+	err = errInsufficient()
+	if !short {
+		err = s.commitPayment(ctx, &p, merchantAcct)
 	}
-	if err := s.finishPayment(ctx, p, m); err != nil {
-		return p, err
+	if errors.Is(err, errSettledElsewhere) {
+		return s.PaymentOfMerchant(ctx, m.ID, p.ID)
 	}
-	return p, nil
+	var unknown *outcomeUnknown
+	if errors.As(err, &unknown) {
+		// The ledger may or may not have committed: the row stays
+		// pending for Reconcile, which keeps or releases the reservation.
+		s.log.Error("wallet: payment left pending", "payment", p.ID, "err", err)
+		return p, fmt.Errorf("wallet: payment %s: %w", p.ID, err)
+	}
+	s.settle(ctx, &p, limitID, err)
+	return s.finishPayment(ctx, p, m)
 }
 
-// commitPayment splits the amount over the user's current balances (money
-// lite first) and commits both legs in one ledger request.
+func errInsufficient() error {
+	return apperr.E(apperr.InsufficientFunds, "insufficient funds").JA("残高が不足しています")
+}
+
+// errSettledElsewhere: Reconcile finished the payment while pay was still
+// retrying it (pay was slower than reconcileAfter).
+var errSettledElsewhere = errors.New("wallet: payment settled by the reconciler")
+
+// outcomeUnknown wraps an error after which a ledger request may or may
+// not have committed (or a simulated crash, see Config.Fault).
+type outcomeUnknown struct{ err error }
+
+func (e *outcomeUnknown) Error() string { return "outcome unknown: " + e.err.Error() }
+func (e *outcomeUnknown) Unwrap() error { return e.err }
+
+// ledgerOutcome classifies an error of ledger.Commit: the ledger's refusals
+// (and a full or closed queue, where the request was never taken) are
+// outcomes; anything else leaves the outcome unknown.
+func ledgerOutcome(err error) error {
+	switch apperr.CodeOf(err) {
+	case apperr.InsufficientFunds, apperr.Invalid, apperr.NotFound, apperr.Conflict,
+		apperr.IdempotencyKeyReused, apperr.IdempotencyKeyRequired, apperr.Unavailable:
+		return err
+	}
+	return &outcomeUnknown{err}
+}
+
+// settle sets the payment's final status from its ledger outcome and
+// releases the limit reservation of a payment that did not succeed.
+func (s *Service) settle(ctx context.Context, p *Payment, limitID string, ledgerErr error) {
+	if ledgerErr == nil {
+		p.Status, p.DeclineCode = StatusSucceeded, ""
+		return
+	}
+	s.releaseLimit(ctx, limitID)
+	p.Status, p.DeclineCode = StatusFailed, ""
+	if apperr.CodeOf(ledgerErr) == apperr.InsufficientFunds {
+		p.Status, p.DeclineCode = StatusDeclined, "insufficient_funds"
+	} else {
+		s.log.Error("wallet: payment failed", "payment", p.ID, "err", ledgerErr)
+	}
+	p.LiteAmount, p.MoneyAmount = 0, 0
+}
+
+// split divides the payment over the user's current balances, money lite
+// first; short reports that the money part exceeds the money balance.
+func (s *Service) split(ctx context.Context, p *Payment) (short bool, err error) {
+	money, lite, err := s.balances(ctx, p.UserID)
+	if err != nil {
+		return false, err
+	}
+	p.LiteAmount = min(max(lite.Available(), 0), p.Amount)
+	p.MoneyAmount = p.Amount - p.LiteAmount
+	return p.MoneyAmount > money.Available(), nil
+}
+
+// paymentRequest is the ledger request of the payment's attempt: a pure
+// function of the row, so Reconcile rebuilds exactly what pay sent.
+func (s *Service) paymentRequest(ctx context.Context, p Payment, attempt int64) (ledger.Request, error) {
+	money, lite, err := s.Accounts(ctx, p.UserID)
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	merchantAcct, err := s.MerchantAccount(ctx, p.MerchantID)
+	if err != nil {
+		return ledger.Request{}, err
+	}
+	meta := map[string]string{"payment_id": p.ID, "merchant_id": p.MerchantID}
+	var legs []ledger.Transfer
+	if p.LiteAmount > 0 {
+		legs = append(legs, ledger.Transfer{Kind: "payment", Debit: lite.ID, Credit: merchantAcct.ID, Amount: p.LiteAmount, Currency: s.currency, Metadata: meta})
+	}
+	if p.MoneyAmount > 0 {
+		legs = append(legs, ledger.Transfer{Kind: "payment", Debit: money.ID, Credit: merchantAcct.ID, Amount: p.MoneyAmount, Currency: s.currency, Metadata: meta})
+	}
+	return ledger.Request{Scope: "user:" + p.UserID, Key: fmt.Sprintf("payment:%s:%d", p.ID, attempt), Transfers: legs}, nil
+}
+
+// commitPayment sends the payment's ledger request. When a concurrent
+// movement spent the balances it was split over, it re-splits and retries
+// under the next attempt's key, recording the new split and attempt on the
+// row first (only while the row is still pending).
 func (s *Service) commitPayment(ctx context.Context, p *Payment, merchantAcct ledger.Account) error {
-	var err error
-	for attempt := 0; attempt < payAttemptsMax; attempt++ {
-		money, lite, berr := s.balances(ctx, p.UserID)
-		if berr != nil {
-			return berr
+	for attempt := int64(0); ; attempt++ {
+		if attempt > 0 {
+			short, err := s.split(ctx, p)
+			if err != nil {
+				return err
+			}
+			if short {
+				return errInsufficient()
+			}
+			if err := s.recordAttempt(ctx, *p, attempt); err != nil {
+				return err
+			}
 		}
-		p.LiteAmount = min(max(lite.Available(), 0), p.Amount)
-		p.MoneyAmount = p.Amount - p.LiteAmount
-		if p.MoneyAmount > money.Available() {
-			return apperr.E(apperr.InsufficientFunds, "insufficient funds").JA("残高が不足しています")
-		}
-		meta := map[string]string{"payment_id": p.ID, "merchant_id": p.MerchantID}
-		var legs []ledger.Transfer
-		if p.LiteAmount > 0 {
-			legs = append(legs, ledger.Transfer{Kind: "payment", Debit: lite.ID, Credit: merchantAcct.ID, Amount: p.LiteAmount, Currency: s.currency, Metadata: meta})
-		}
-		if p.MoneyAmount > 0 {
-			legs = append(legs, ledger.Transfer{Kind: "payment", Debit: money.ID, Credit: merchantAcct.ID, Amount: p.MoneyAmount, Currency: s.currency, Metadata: meta})
-		}
-		_, err = s.ledger.Commit(ctx, ledger.Request{
-			Scope: "user:" + p.UserID, Key: fmt.Sprintf("payment:%s:%d", p.ID, attempt), Transfers: legs,
-		})
-		if apperr.CodeOf(err) != apperr.InsufficientFunds {
+		req, err := s.paymentRequest(ctx, *p, attempt)
+		if err != nil {
 			return err
 		}
+		if err := s.fault(FaultPaymentBeforeLedger, p.ID); err != nil {
+			return &outcomeUnknown{err}
+		}
+		_, err = s.ledger.Commit(ctx, req)
+		if err == nil {
+			if err := s.fault(FaultPaymentAfterLedger, p.ID); err != nil {
+				return &outcomeUnknown{err}
+			}
+			return nil
+		}
+		if apperr.CodeOf(err) != apperr.InsufficientFunds || attempt+1 >= payAttemptsMax {
+			return ledgerOutcome(err)
+		}
 	}
-	return err
+}
+
+// recordAttempt stores the split of the next ledger attempt before it is
+// sent; errSettledElsewhere when the row is no longer pending.
+func (s *Service) recordAttempt(ctx context.Context, p Payment, attempt int64) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE wallet_payments SET ledger_attempt = ?, lite_amount = ?, money_amount = ?
+			WHERE id = ? AND status = ? AND ledger_attempt = ?`, attempt, p.LiteAmount, p.MoneyAmount, p.ID, StatusPending, attempt-1)
+		if err != nil {
+			return fmt.Errorf("wallet: record payment attempt: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errSettledElsewhere
+		}
+		return nil
+	})
 }
 
 // finishPayment records the outcome: the payment row, the user's history,
 // the user's notification and the merchant's webhook, in one transaction.
-func (s *Service) finishPayment(ctx context.Context, p Payment, m merchant.Merchant) error {
+// Only the first to finish a pending payment (pay or Reconcile) records
+// it; a later one returns the row as recorded.
+func (s *Service) finishPayment(ctx context.Context, p Payment, m merchant.Merchant) (Payment, error) {
 	secret, err := s.webhookSecret(ctx, m)
 	if err != nil {
 		s.log.Error("wallet: webhook secret", "merchant", m.ID, "err", err)
 	}
+	var done bool
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE wallet_payments SET status = ?, decline_code = ?, lite_amount = ?, money_amount = ? WHERE id = ?`,
-			p.Status, p.DeclineCode, p.LiteAmount, p.MoneyAmount, p.ID); err != nil {
+		done = false
+		res, err := tx.Exec(ctx, `UPDATE wallet_payments SET status = ?, decline_code = ?, lite_amount = ?, money_amount = ? WHERE id = ? AND status = ?`,
+			p.Status, p.DeclineCode, p.LiteAmount, p.MoneyAmount, p.ID, StatusPending)
+		if err != nil {
 			return fmt.Errorf("wallet: update payment: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			done = true
+			return err
 		}
 		if err := s.recordTx(ctx, tx, p.UserID, Transaction{
 			Type: "payment", RefID: p.ID, Amount: p.Amount, Direction: "out", Status: p.Status, Counterparty: m.Name,
@@ -207,13 +326,16 @@ func (s *Service) finishPayment(ctx context.Context, p Payment, m merchant.Merch
 		})
 	})
 	if err != nil {
-		return err
+		return p, err
+	}
+	if done {
+		return s.PaymentOfMerchant(ctx, m.ID, p.ID)
 	}
 	s.kick()
 	if s.webhooks != nil {
 		s.webhooks.Kick()
 	}
-	return nil
+	return p, nil
 }
 
 func (s *Service) webhookSecret(ctx context.Context, m merchant.Merchant) (string, error) {

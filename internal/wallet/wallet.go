@@ -71,6 +71,10 @@ type Config struct {
 	// maximum 5 minutes).
 	PaymentCodeTTL time.Duration
 	Log            *slog.Logger
+	// Fault, when set, is called at each fault point (FaultPayment…) with
+	// the movement's id; an error stops the flow there as a crash would,
+	// leaving its row pending. For crash tests only: nil in production.
+	Fault func(point, id string) error
 }
 
 // paymentCodeTTLMax: a customer-presented code is valid 5 minutes at most.
@@ -90,6 +94,7 @@ type Service struct {
 	currency  string
 	codeTTL   time.Duration
 	log       *slog.Logger
+	faultFn   func(point, id string) error
 
 	accounts sync.Map // ledger account code → ledger.Account (ids are immutable)
 }
@@ -112,7 +117,7 @@ func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Ou
 		db: db, ledger: l, id: id, outbox: outbox,
 		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC,
 		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
-		codeTTL: cfg.PaymentCodeTTL, log: cfg.Log,
+		codeTTL: cfg.PaymentCodeTTL, log: cfg.Log, faultFn: cfg.Fault,
 	}
 }
 
