@@ -15,7 +15,8 @@ import (
 const benchUsage = `usage: saifu bench <target> [flags]
 
 targets:
-  ledger   transfers per second through the ledger committer`
+  ledger   transfers per second through the ledger committer
+  pay      end-to-end payments per second over HTTP (payment code + merchant charge)`
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -25,6 +26,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "ledger":
 		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "pay":
+		return benchPay(ctx, args[1:], getenv, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "saifu bench: unknown target %q\n\n%s\n", args[0], benchUsage)
 		return errUsage

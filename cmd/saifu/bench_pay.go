@@ -1,0 +1,444 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"saifu/internal/identity"
+	"saifu/internal/ledger"
+	"saifu/internal/wallet"
+)
+
+// Bounds of `saifu bench pay`.
+const (
+	benchPayClientsMax = 10000
+	benchPayUsersMax   = 100000
+	// benchPaySetupWorkers creates users in parallel; the sign-ups wait on
+	// the argon2id hashing pool anyway.
+	benchPaySetupWorkers = 8
+	// benchPayLite and benchPayMoney fund each user: payments of 1–100 JPY
+	// draw money lite first, then money.
+	benchPayLite  = 200_000
+	benchPayMoney = 1_000_000
+	// benchPayAmountMax: each charge is 1..benchPayAmountMax JPY.
+	benchPayAmountMax = 100
+	// benchPayMailWaitSeconds bounds the wait for a verification mail.
+	benchPayMailWaitSeconds = 30
+	// benchPayRequestTimeoutSeconds bounds one HTTP request.
+	benchPayRequestTimeoutSeconds = 60
+)
+
+type benchPayConfig struct {
+	dbConfig
+	clients    int
+	users      int
+	duration   time.Duration
+	cpuprofile string
+}
+
+// benchPay measures end-to-end payments per second over real HTTP against
+// the server `saifu serve --demo` builds (same app wiring, same routes, a
+// real listener on 127.0.0.1): each client loops for the duration over
+// "a user POSTs /api/v1/payment-codes, the merchant POSTs
+// /api/v1/merchant/charges with that code", both with a fresh
+// Idempotency-Key, the user's real session token and the merchant's real
+// secret key. Users are signed up, verified and funded at setup (not
+// measured): sign-up and verification through the identity service (the
+// per-address sign-up limit would refuse hundreds of sign-ups from one
+// address over HTTP), KYC over HTTP, funding through the ledger from the
+// system card-acquirer and bank accounts, as top-ups do. At the end the
+// server stops, the ledger is flushed and verified.
+func benchPay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench pay", flag.ContinueOnError)
+	var c benchPayConfig
+	c.dbConfig.register(fs, getenv)
+	fs.IntVar(&c.clients, "clients", 64, "concurrent clients, each a user–merchant pair looping over payments")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
+	fs.IntVar(&c.users, "users", 200, "users created, verified and funded at setup; each payment picks one at random")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	hideFlags(fs, stderr, "cpuprofile")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if c.clients < 1 || c.clients > benchPayClientsMax || c.users < 1 || c.users > benchPayUsersMax || c.duration <= 0 {
+		return fmt.Errorf("%w: need 1 ≤ clients ≤ %d, 1 ≤ users ≤ %d, duration > 0", errUsage, benchPayClientsMax, benchPayUsersMax)
+	}
+
+	// The configuration of `saifu serve --demo` with its defaults (and its
+	// environment variables), on an ephemeral port of 127.0.0.1.
+	var sc serveConfig
+	sc.register(flag.NewFlagSet("serve", flag.ContinueOnError), getenv)
+	sc.dbConfig = c.dbConfig
+	sc.addr = "127.0.0.1:0"
+	sc.publicURL = ""
+	sc.demo = true
+	sc.logLevel = "error"
+	if sc.secretKey == "" {
+		// A key of this run only: no secret.key file is left behind.
+		raw := make([]byte, 32)
+		rand.Read(raw)
+		sc.secretKey = hex.EncodeToString(raw)
+	}
+	log, err := newLogger(stderr, sc.logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ln, err := net.Listen("tcp", sc.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	sc.addr = ln.Addr().String()
+	a, err := newApp(ctx, &sc, db, log, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv := newHTTPServer(a)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + sc.addr
+
+	hc := &http.Client{
+		Transport: &http.Transport{
+			MaxIdleConns:        2*c.clients + 16,
+			MaxIdleConnsPerHost: 2*c.clients + 16,
+			IdleConnTimeout:     time.Minute,
+		},
+		Timeout: benchPayRequestTimeoutSeconds * time.Second,
+	}
+	defer hc.CloseIdleConnections()
+
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	fmt.Fprintf(stdout, "saifu bench pay: %s, %d clients, %d users, %s, server %s\n", db.Dialect, c.clients, c.users, c.duration, base)
+	mer, merchantKey, _, err := a.merchants.Create(ctx, "Bench Shop "+run, "")
+	if err != nil {
+		return fmt.Errorf("bench: create merchant: %w", err)
+	}
+	fmt.Fprintf(stderr, "creating, verifying and funding %d users…\n", c.users)
+	setupStart := time.Now()
+	tokens, err := benchPayUsers(ctx, a, hc, base, run, c.users)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "setup took %s\n", time.Since(setupStart).Round(time.Millisecond))
+
+	if c.cpuprofile != "" {
+		f, err := os.Create(c.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var done atomic.Int64
+	errs := newErrorCounts()
+	pairLat := make(latencies, c.clients)
+	chargeLat := make(latencies, c.clients)
+	runCtx, cancel := context.WithTimeout(ctx, c.duration)
+	defer cancel()
+	progCtx, stopProg := context.WithCancel(ctx)
+	go progress(progCtx, stderr, "pay", done.Load)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < c.clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(i), uint64(start.UnixNano())))
+			pairs := make([]time.Duration, 0, 4096)
+			charges := make([]time.Duration, 0, 4096)
+			defer func() { pairLat[i], chargeLat[i] = pairs, charges }()
+			for n := 0; runCtx.Err() == nil; n++ {
+				token := tokens[rng.IntN(len(tokens))]
+				t0 := time.Now()
+				var code struct {
+					Code string `json:"code"`
+				}
+				if e := benchPost(hc, base+"/api/v1/payment-codes", token, fmt.Sprintf("%s-c%d-%d", run, i, n), []byte("{}"), http.StatusCreated, &code); e != "" {
+					errs.add("payment-codes: " + e)
+					continue
+				}
+				body, _ := json.Marshal(map[string]any{"payment_code": code.Code, "amount": 1 + rng.Int64N(benchPayAmountMax), "order_id": fmt.Sprintf("%s-%d-%d", run, i, n)})
+				var charge struct {
+					Status string `json:"status"`
+				}
+				t1 := time.Now()
+				e := benchPost(hc, base+"/api/v1/merchant/charges", merchantKey, fmt.Sprintf("%s-m%d-%d", run, i, n), body, http.StatusCreated, &charge)
+				t2 := time.Now()
+				charges = append(charges, t2.Sub(t1))
+				switch {
+				case e != "":
+					errs.add("charges: " + e)
+				case charge.Status != wallet.StatusSucceeded:
+					errs.add("charges: status " + charge.Status)
+				default:
+					pairs = append(pairs, t2.Sub(t0))
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProg()
+	if c.cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+
+	n, p50, p99, maxLat := pairLat.summary()
+	cn, cp50, cp99, cmax := chargeLat.summary()
+	fmt.Fprintf(stdout, "saifu pay: %d payments in %.1fs = %.0f payments/s (charges %d, merchant %s)\n",
+		n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), cn, mer.ID)
+	fmt.Fprintf(stdout, "payment (code + charge): p50 %s  p99 %s  max %s\n", p50.Round(time.Microsecond), p99.Round(time.Microsecond), maxLat.Round(time.Microsecond))
+	fmt.Fprintf(stdout, "charge alone:            p50 %s  p99 %s  max %s\n", cp50.Round(time.Microsecond), cp99.Round(time.Microsecond), cmax.Round(time.Microsecond))
+	fmt.Fprintf(stdout, "errors: %s\n", errs)
+	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", mib(peakRSS()))
+
+	// Stop the server, then the services (the ledger flushes), then verify.
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("bench: shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("bench: serve: %w", err)
+	}
+	a.close()
+	rep, err := ledger.Verify(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		rep.Print(stdout)
+		return errors.New("bench: ledger verification failed")
+	}
+	fmt.Fprintf(stdout, "verify: OK (%d journal entries)\n", rep.Transfers)
+	return nil
+}
+
+// benchPayUsers signs up, verifies, passes KYC for and funds n users, and
+// returns their session tokens.
+func benchPayUsers(ctx context.Context, a *app, hc *http.Client, base, run string, n int) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	acq, err := a.wallet.SystemAccount(ctx, wallet.SystemCardAcquirer)
+	if err != nil {
+		return nil, err
+	}
+	bank, err := a.wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]string, n)
+	jobs := make(chan int)
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(n, benchPaySetupWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				tok, err := benchPayUser(ctx, a, hc, base, run, i, acq, bank)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("bench: user %d: %w", i, err)
+					}
+					mu.Unlock()
+					cancel()
+					continue
+				}
+				tokens[i] = tok
+			}
+		}()
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return tokens, ctx.Err()
+}
+
+func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
+	email := fmt.Sprintf("bench-%s-%d@example.com", run, i)
+	// A distinct documentation-range-like private address per user, so
+	// that the per-address sign-up limit does not apply across users.
+	cl := identity.Client{IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), UserAgent: "saifu-bench", Lang: "en"}
+	if err := a.identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
+		return "", fmt.Errorf("signup: %w", err)
+	}
+	var code string
+	for deadline := time.Now().Add(benchPayMailWaitSeconds * time.Second); code == ""; {
+		msgs, err := a.mailbox.List(ctx, email)
+		if err != nil {
+			return "", err
+		}
+		if len(msgs) > 0 {
+			code = benchCode.FindString(msgs[0].Subject)
+		}
+		if code != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return "", errors.New("no verification mail")
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	u, token, _, err := a.identity.VerifySignup(ctx, email, code, cl)
+	if err != nil {
+		return "", fmt.Errorf("verify signup: %w", err)
+	}
+	kyc, _ := json.Marshal(map[string]string{"full_name": "YAMADA TARO", "birth_date": "1990-04-01", "document_token": "sandbox-approve"})
+	var res struct {
+		KYCStatus string `json:"kyc_status"`
+	}
+	if e := benchPost(hc, base+"/api/v1/kyc", token, "", kyc, http.StatusOK, &res); e != "" || res.KYCStatus != identity.KYCVerified {
+		return "", fmt.Errorf("kyc: %s %q", e, res.KYCStatus)
+	}
+	money, lite, err := a.wallet.Accounts(ctx, u.ID)
+	if err != nil {
+		return "", err
+	}
+	_, err = a.ledger.Commit(ctx, ledger.Request{Scope: "bench", Key: "fund:" + u.ID, Transfers: []ledger.Transfer{
+		{Kind: "topup", Debit: acq.ID, Credit: lite.ID, Amount: benchPayLite, Currency: "JPY"},
+		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: benchPayMoney, Currency: "JPY"},
+	}})
+	if err != nil {
+		return "", fmt.Errorf("fund: %w", err)
+	}
+	return token, nil
+}
+
+// benchPost POSTs body with the bearer token (and the Idempotency-Key, if
+// any) and decodes a response of status want into out. It returns "" or
+// what went wrong: the error code of the API's error body, or "transport".
+func benchPost(hc *http.Client, url, token, idemKey string, body []byte, want int, out any) string {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "request: " + err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return "transport"
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "transport"
+	}
+	if res.StatusCode != want {
+		var e struct {
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		json.Unmarshal(raw, &e)
+		return fmt.Sprintf("%d %s", res.StatusCode, e.Error.Code)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return "bad response body"
+	}
+	return ""
+}
+
+// errorCounts counts failures by kind.
+type errorCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func newErrorCounts() *errorCounts { return &errorCounts{n: map[string]int{}} }
+
+func (e *errorCounts) add(kind string) {
+	e.mu.Lock()
+	e.n[kind]++
+	e.mu.Unlock()
+}
+
+// String lists the counts by kind, or "none".
+func (e *errorCounts) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.n) == 0 {
+		return "none"
+	}
+	kinds := make([]string, 0, len(e.n))
+	for k := range e.n {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s ×%d", k, e.n[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hideFlags leaves the named flags out of fs's usage text (they still
+// parse): diagnostics that are not part of the command's interface.
+func hideFlags(fs *flag.FlagSet, w io.Writer, names ...string) {
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
+		fs.VisitAll(func(f *flag.Flag) {
+			if slices.Contains(names, f.Name) {
+				return
+			}
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  -%s %s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
+			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			}
+			fmt.Fprintln(w)
+		})
+	}
+}
