@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"context"
+	"testing"
+)
+
+// TestWalletFrozen: a frozen user cannot take a payment code, be charged
+// (with a code taken before the freeze), pay a merchant's QR or send
+// money: 403 account_frozen with nothing moved; money sent to a frozen
+// user is refused like an unknown address. Unfreezing restores all. On
+// SQLite and PostgreSQL.
+func TestWalletFrozen(t *testing.T) {
+	eachWalletEnv(t, nil, func(t *testing.T, e *walletEnv) {
+		ctx := context.Background()
+		alice, aliceID, aliceAddr := e.user(true)
+		bob, bobID, bobAddr := e.user(true)
+		e.fund(aliceID, 5000, 2000)
+		e.fund(bobID, 5000, 0)
+		shop, _ := e.merchant("Frozen Shop")
+		qr := shop.do("GET", "/api/v1/merchant/qr", nil).want(t, 200).str("payload")
+		codeBefore := alice.post("/api/v1/payment-codes", map[string]any{}).want(t, 201).str("code")
+		wantAll := func(t *testing.T) {
+			t.Helper()
+			for _, w := range []struct {
+				who         *agent
+				money, lite int64
+			}{{alice, 5000, 2000}, {bob, 5000, 0}} {
+				if m, l := w.who.balance(); m != w.money || l != w.lite {
+					t.Fatalf("balance = %d/%d, want %d/%d", m, l, w.money, w.lite)
+				}
+			}
+		}
+
+		if err := e.wallet.SetFrozen(ctx, aliceID, true, "suspected takeover"); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name       string
+			call       func() resp
+			wantStatus int
+			wantCode   string
+		}{
+			{"take a payment code", func() resp { return alice.post("/api/v1/payment-codes", map[string]any{}) }, 403, "account_frozen"},
+			{"be charged with an earlier code", func() resp {
+				return shop.post("/api/v1/merchant/charges", map[string]any{"payment_code": codeBefore, "amount": 100})
+			}, 403, "account_frozen"},
+			{"pay a merchant's QR", func() resp {
+				return alice.post("/api/v1/payments", map[string]any{"merchant_qr": qr, "amount": 100})
+			}, 403, "account_frozen"},
+			{"send money", func() resp {
+				return alice.post("/api/v1/transfers", map[string]any{"to_email": bobAddr, "amount": 100})
+			}, 403, "account_frozen"},
+			{"receive money", func() resp {
+				return bob.post("/api/v1/transfers", map[string]any{"to_email": aliceAddr, "amount": 100})
+			}, 404, "not_found"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := tt.call().want(t, tt.wantStatus, tt.wantCode)
+				if tt.wantCode == "account_frozen" && r.body["error"].(map[string]any)["message_ja"] == "" {
+					t.Fatalf("no Japanese message: %s", r.raw)
+				}
+				wantAll(t)
+			})
+		}
+
+		if err := e.wallet.SetFrozen(ctx, aliceID, false, "cleared"); err != nil {
+			t.Fatal(err)
+		}
+		t.Run("unfrozen, everything works again", func(t *testing.T) {
+			c := alice.post("/api/v1/payment-codes", map[string]any{}).want(t, 201).str("code")
+			if r := shop.post("/api/v1/merchant/charges", map[string]any{"payment_code": c, "amount": 100}).want(t, 201); r.str("status") != "succeeded" {
+				t.Fatalf("charge: %s", r.raw)
+			}
+			if r := bob.post("/api/v1/transfers", map[string]any{"to_email": aliceAddr, "amount": 100}).want(t, 201); r.str("status") != "succeeded" {
+				t.Fatalf("transfer: %s", r.raw)
+			}
+			if m, l := alice.balance(); m != 5100 || l != 1900 {
+				t.Fatalf("alice = %d/%d", m, l)
+			}
+		})
+	})
+}
