@@ -16,6 +16,7 @@ const benchUsage = `usage: saifu bench <target> [flags]
 
 targets:
   ledger   transfers per second through the ledger committer
+  login    logins per second with real argon2id, and a user's p99 during a credential-stuffing flood
   pay      end-to-end payments per second over HTTP (payment code + merchant charge)`
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -26,6 +27,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "ledger":
 		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "login":
+		return benchLogin(ctx, args[1:], getenv, stdout, stderr)
 	case "pay":
 		return benchPay(ctx, args[1:], getenv, stdout, stderr)
 	default:
