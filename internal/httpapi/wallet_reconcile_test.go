@@ -133,6 +133,31 @@ func TestWalletReconcile(t *testing.T) {
 			t.Fatalf("history: %v", seen)
 		}
 
+		// Crash after the ledger committed a refund: Reconcile records
+		// it, and the money came back once.
+		crash.arm(wallet.FaultRefundAfterLedger)
+		shop.post("/api/v1/merchant/charges/"+committed+"/refunds", map[string]any{"amount": 400}).want(t, 500)
+		refundID := crash.last()
+		wantMoney(t, 400)
+		refundStatus := func() string {
+			var st string
+			if err := e.db.QueryRow(ctx, `SELECT status FROM wallet_refunds WHERE id = ?`, refundID).Scan(&st); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		if st := refundStatus(); st != wallet.StatusPending {
+			t.Fatalf("refund after the crash: %s", st)
+		}
+		e.clock.Advance(11 * time.Second)
+		reconcile(t, 1)
+		if st := refundStatus(); st != wallet.StatusSucceeded {
+			t.Fatalf("reconciled refund: %s", st)
+		}
+		wantMoney(t, 400)
+		// What remains of the charge is 600, not 1000.
+		shop.post("/api/v1/merchant/charges/"+committed+"/refunds", map[string]any{"amount": 601}).want(t, 400, "invalid_request")
+
 		// The declined payment gave its 3000 of the day limit back:
 		// 1000 + 4000 used, so 5000 more fit exactly and 1 more does not.
 		e.fund(aliceID, 10_000, 0)
@@ -140,6 +165,6 @@ func TestWalletReconcile(t *testing.T) {
 			t.Fatalf("charge within the limit: %s", r.raw)
 		}
 		charge(1).want(t, 422, "limit_exceeded")
-		wantMoney(t, 5000)
+		wantMoney(t, 5400)
 	})
 }

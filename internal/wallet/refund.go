@@ -79,15 +79,13 @@ func (s *Service) RefundPayment(ctx context.Context, m merchant.Merchant, paymen
 	}
 	ctx = background(ctx)
 	err = s.commitRefund(ctx, r, p)
-	r.Status = StatusSucceeded
-	if err != nil {
-		r.Status = StatusFailed
-		s.log.Warn("wallet: refund failed", "refund", r.ID, "err", err)
+	var unknown *outcomeUnknown
+	if errors.As(err, &unknown) {
+		// The ledger may have committed: Reconcile finishes the refund.
+		s.log.Error("wallet: refund left pending", "refund", r.ID, "err", err)
+		return r, fmt.Errorf("wallet: refund %s: %w", r.ID, err)
 	}
-	if err := s.finishRefund(ctx, r, p, m); err != nil {
-		return r, err
-	}
-	return r, nil
+	return s.finishRefund(ctx, r, p, m, err)
 }
 
 func (s *Service) commitRefund(ctx context.Context, r Refund, p Payment) error {
@@ -108,17 +106,37 @@ func (s *Service) commitRefund(ctx context.Context, r Refund, p Payment) error {
 		legs = append(legs, ledger.Transfer{Kind: "refund", Debit: merchantAcct.ID, Credit: money.ID, Amount: r.MoneyAmount, Currency: s.currency, Metadata: meta})
 	}
 	_, err = s.ledger.Commit(ctx, ledger.Request{Scope: "merchant:" + r.MerchantID, Key: "refund:" + r.ID, Transfers: legs})
-	return err
+	if err != nil {
+		return ledgerOutcome(err)
+	}
+	if err := s.fault(FaultRefundAfterLedger, r.ID); err != nil {
+		return &outcomeUnknown{err}
+	}
+	return nil
 }
 
-func (s *Service) finishRefund(ctx context.Context, r Refund, p Payment, m merchant.Merchant) error {
+// finishRefund records the refund's outcome (ledgerErr nil: succeeded),
+// unless pay or Reconcile recorded it first.
+func (s *Service) finishRefund(ctx context.Context, r Refund, p Payment, m merchant.Merchant, ledgerErr error) (Refund, error) {
+	r.Status = StatusSucceeded
+	if ledgerErr != nil {
+		r.Status = StatusFailed
+		s.log.Warn("wallet: refund failed", "refund", r.ID, "err", ledgerErr)
+	}
 	secret, err := s.webhookSecret(ctx, m)
 	if err != nil {
 		s.log.Error("wallet: webhook secret", "merchant", m.ID, "err", err)
 	}
+	var done bool
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE wallet_refunds SET status = ? WHERE id = ?`, r.Status, r.ID); err != nil {
+		done = false
+		res, err := tx.Exec(ctx, `UPDATE wallet_refunds SET status = ? WHERE id = ? AND status = ?`, r.Status, r.ID, StatusPending)
+		if err != nil {
 			return fmt.Errorf("wallet: update refund: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			done = true
+			return err
 		}
 		if r.Status != StatusSucceeded {
 			_, err := tx.Exec(ctx, `UPDATE wallet_payments SET refunded = refunded - ? WHERE id = ?`, r.Amount, r.PaymentID)
@@ -139,11 +157,71 @@ func (s *Service) finishRefund(ctx context.Context, r Refund, p Payment, m merch
 		})
 	})
 	if err != nil {
-		return err
+		return r, err
+	}
+	if done {
+		err := s.db.QueryRow(ctx, `SELECT status FROM wallet_refunds WHERE id = ?`, r.ID).Scan(&r.Status)
+		return r, err
 	}
 	s.kick()
 	if s.webhooks != nil {
 		s.webhooks.Kick()
 	}
-	return nil
+	return r, nil
+}
+
+// reconcileRefunds finishes refunds left pending by a crash, as Reconcile
+// does payments: the same ledger request under the same key, then the
+// outcome. It returns how many it finished.
+func (s *Service) reconcileRefunds(ctx context.Context) (int, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, payment_id, merchant_id, amount, lite_amount, money_amount, created_at
+		FROM wallet_refunds WHERE status = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+		StatusPending, ms(s.now().Add(-reconcileAfter)), reconcileBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("wallet: list pending refunds: %w", err)
+	}
+	var todo []Refund
+	for rows.Next() {
+		var r Refund
+		var at int64
+		if err := rows.Scan(&r.ID, &r.PaymentID, &r.MerchantID, &r.Amount, &r.LiteAmount, &r.MoneyAmount, &at); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("wallet: list pending refunds: %w", err)
+		}
+		r.CreatedAt, r.Status = fromMS(at), StatusPending
+		todo = append(todo, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("wallet: list pending refunds: %w", err)
+	}
+	done := 0
+	var errs []error
+	for _, r := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		m, err := s.merchants.Get(ctx, r.MerchantID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("refund %s: merchant: %w", r.ID, err))
+			continue
+		}
+		p, err := s.PaymentOfMerchant(ctx, r.MerchantID, r.PaymentID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("refund %s: %w", r.ID, err))
+			continue
+		}
+		lerr := s.commitRefund(ctx, r, p)
+		var unknown *outcomeUnknown
+		if errors.As(lerr, &unknown) || apperr.CodeOf(lerr) == apperr.IdempotencyKeyReused || apperr.CodeOf(lerr) == apperr.Unavailable {
+			errs = append(errs, fmt.Errorf("refund %s: ledger: %w", r.ID, lerr))
+			continue
+		}
+		if _, err := s.finishRefund(ctx, r, p, m, lerr); err != nil {
+			errs = append(errs, fmt.Errorf("refund %s: %w", r.ID, err))
+			continue
+		}
+		done++
+	}
+	return done, errors.Join(errs...)
 }
