@@ -155,7 +155,9 @@ type storedResponse struct {
 // stored response of an earlier identical request.
 func idemBegin(ctx context.Context, db *store.DB, scope, key, hash string) (*storedResponse, error) {
 	var out *storedResponse
-	err := db.Write(ctx, func(tx *store.Tx) error {
+	var outcome error
+	err := idemBatcherOf(db).do(ctx, func(ctx context.Context, tx *store.Tx) error {
+		out, outcome = nil, nil
 		now := time.Now()
 		res, err := tx.Exec(ctx, `INSERT INTO api_idempotency (scope, idem_key, request_hash, state, status, body, created_at)
 			VALUES (?, ?, ?, 'running', 0, '', ?) ON CONFLICT (scope, idem_key) DO NOTHING`, scope, key, hash, now.UnixMilli())
@@ -170,25 +172,31 @@ func idemBegin(ctx context.Context, db *store.DB, scope, key, hash string) (*sto
 		err = tx.QueryRow(ctx, `SELECT request_hash, state, status, body, created_at FROM api_idempotency WHERE scope = ? AND idem_key = ?`,
 			scope, key).Scan(&gotHash, &state, &status, &body, &created)
 		if errors.Is(err, store.ErrNoRows) {
-			return apperr.E(apperr.IdempotencyKeyInUse, "a request with this Idempotency-Key is in progress").JA("同じ Idempotency-Key のリクエストを処理中です")
+			outcome = apperr.E(apperr.IdempotencyKeyInUse, "a request with this Idempotency-Key is in progress").JA("同じ Idempotency-Key のリクエストを処理中です")
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("idempotency: read: %w", err)
 		}
 		if subtle.ConstantTimeCompare([]byte(gotHash), []byte(hash)) != 1 {
-			return apperr.E(apperr.IdempotencyKeyReused, "this Idempotency-Key was used for a different request").JA("この Idempotency-Key は別のリクエストに使われています")
+			outcome = apperr.E(apperr.IdempotencyKeyReused, "this Idempotency-Key was used for a different request").JA("この Idempotency-Key は別のリクエストに使われています")
+			return nil
 		}
 		if state != "done" {
-			return apperr.E(apperr.IdempotencyKeyInUse, "a request with this Idempotency-Key is in progress").JA("同じ Idempotency-Key のリクエストを処理中です")
+			outcome = apperr.E(apperr.IdempotencyKeyInUse, "a request with this Idempotency-Key is in progress").JA("同じ Idempotency-Key のリクエストを処理中です")
+			return nil
 		}
 		out = &storedResponse{status: int(status), body: body}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, outcome
 }
 
 func idemFinish(ctx context.Context, db *store.DB, scope, key string, status int, body string) error {
-	return db.Write(ctx, func(tx *store.Tx) error {
+	return idemBatcherOf(db).do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE api_idempotency SET state = 'done', status = ?, body = ? WHERE scope = ? AND idem_key = ?`,
 			status, body, scope, key)
 		return err
@@ -196,7 +204,7 @@ func idemFinish(ctx context.Context, db *store.DB, scope, key string, status int
 }
 
 func idemRelease(ctx context.Context, db *store.DB, scope, key string) {
-	db.Write(ctx, func(tx *store.Tx) error {
+	idemBatcherOf(db).do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `DELETE FROM api_idempotency WHERE scope = ? AND idem_key = ? AND state = 'running'`, scope, key)
 		return err
 	})
