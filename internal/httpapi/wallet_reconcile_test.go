@@ -158,6 +158,26 @@ func TestWalletReconcile(t *testing.T) {
 		// What remains of the charge is 600, not 1000.
 		shop.post("/api/v1/merchant/charges/"+committed+"/refunds", map[string]any{"amount": 601}).want(t, 400, "invalid_request")
 
+		// Crash after the ledger committed a transfer: Reconcile records
+		// it for both sides.
+		bob, bobID, bobAddr := e.user(true)
+		crash.arm(wallet.FaultTransferAfterLedger)
+		alice.post("/api/v1/transfers", map[string]any{"to_email": bobAddr, "amount": 100}).want(t, 500)
+		transferID := crash.last()
+		wantMoney(t, 300)
+		if tr, err := e.wallet.TransferOfUser(ctx, bobID, transferID); err != nil || tr.Status != wallet.StatusPending {
+			t.Fatalf("transfer after the crash: %+v %v", tr, err)
+		}
+		e.clock.Advance(11 * time.Second)
+		reconcile(t, 1)
+		if r := bob.do("GET", "/api/v1/transfers/"+transferID, nil).want(t, 200); r.str("status") != "succeeded" {
+			t.Fatalf("reconciled transfer: %s", r.raw)
+		}
+		if m, _ := bob.balance(); m != 100 {
+			t.Fatalf("bob = %d", m)
+		}
+		wantMoney(t, 300)
+
 		// The declined payment gave its 3000 of the day limit back:
 		// 1000 + 4000 used, so 5000 more fit exactly and 1 more does not.
 		e.fund(aliceID, 10_000, 0)
@@ -165,6 +185,6 @@ func TestWalletReconcile(t *testing.T) {
 			t.Fatalf("charge within the limit: %s", r.raw)
 		}
 		charge(1).want(t, 422, "limit_exceeded")
-		wantMoney(t, 5400)
+		wantMoney(t, 5300)
 	})
 }

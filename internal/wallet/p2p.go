@@ -80,59 +80,168 @@ func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amo
 	if err != nil {
 		return Transfer{}, err
 	}
-	release, err := s.ReserveLimit(ctx, fromUserID, FlowP2P, amount)
+	limitID, err := s.reserveLimit(ctx, fromUserID, FlowP2P, amount)
 	if err != nil {
 		return Transfer{}, err
 	}
 	t := Transfer{ID: newID("tr_"), FromUser: fromUserID, ToUser: to.ID, Amount: amount, Currency: s.currency,
 		Message: message, Status: StatusPending, CreatedAt: s.now()}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt), limitID)
 		return err
 	})
 	if err != nil {
-		release(ctx)
+		s.releaseLimit(ctx, limitID)
 		return Transfer{}, fmt.Errorf("wallet: create transfer: %w", err)
 	}
 	ctx = background(ctx)
-	_, err = s.ledger.Commit(ctx, ledger.Request{Scope: "user:" + fromUserID, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{{
-		Kind: "p2p", Debit: fromMoney.ID, Credit: toMoney.ID, Amount: amount, Currency: s.currency,
+	err = s.commitTransfer(ctx, t, fromMoney.ID, toMoney.ID)
+	var unknown *outcomeUnknown
+	if errors.As(err, &unknown) {
+		// The ledger may have committed: Reconcile finishes the transfer.
+		s.log.Error("wallet: transfer left pending", "transfer", t.ID, "err", err)
+		return t, fmt.Errorf("wallet: transfer %s: %w", t.ID, err)
+	}
+	return s.finishTransfer(ctx, t, from, to, limitID, err)
+}
+
+// commitTransfer sends the transfer's ledger request: a pure function of
+// its row, under the key "p2p:<id>".
+func (s *Service) commitTransfer(ctx context.Context, t Transfer, fromMoney, toMoney int64) error {
+	_, err := s.ledger.Commit(ctx, ledger.Request{Scope: "user:" + t.FromUser, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{{
+		Kind: "p2p", Debit: fromMoney, Credit: toMoney, Amount: t.Amount, Currency: s.currency,
 		Metadata: map[string]string{"transfer_id": t.ID},
 	}}})
-	t.Status = StatusSucceeded
 	if err != nil {
-		release(ctx)
+		return ledgerOutcome(err)
+	}
+	if err := s.fault(FaultTransferAfterLedger, t.ID); err != nil {
+		return &outcomeUnknown{err}
+	}
+	return nil
+}
+
+// finishTransfer records the transfer's outcome (ledgerErr nil:
+// succeeded) with history and notifications, and releases the limit of a
+// transfer that did not succeed, unless SendMoney or Reconcile recorded it
+// first.
+func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to identity.User, limitID string, ledgerErr error) (Transfer, error) {
+	t.Status, t.DeclineCode = StatusSucceeded, ""
+	if ledgerErr != nil {
 		t.Status = StatusFailed
-		if apperr.CodeOf(err) == apperr.InsufficientFunds {
+		if apperr.CodeOf(ledgerErr) == apperr.InsufficientFunds {
 			t.Status, t.DeclineCode = StatusDeclined, "insufficient_funds"
 		} else {
-			s.log.Error("wallet: transfer failed", "transfer", t.ID, "err", err)
+			s.log.Error("wallet: transfer failed", "transfer", t.ID, "err", ledgerErr)
 		}
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE wallet_transfers SET status = ?, decline_code = ? WHERE id = ?`, t.Status, t.DeclineCode, t.ID); err != nil {
+	var done bool
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		done = false
+		res, err := tx.Exec(ctx, `UPDATE wallet_transfers SET status = ?, decline_code = ? WHERE id = ? AND status = ?`, t.Status, t.DeclineCode, t.ID, StatusPending)
+		if err != nil {
 			return err
 		}
-		if err := s.recordTx(ctx, tx, fromUserID, Transaction{Type: "p2p", RefID: t.ID, Amount: amount, Direction: "out", Status: t.Status, Counterparty: to.Email}); err != nil {
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			done = true
+			return err
+		}
+		if err := s.recordTx(ctx, tx, t.FromUser, Transaction{Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "out", Status: t.Status, Counterparty: to.Email}); err != nil {
 			return err
 		}
 		if t.Status != StatusSucceeded {
 			return nil
 		}
-		if err := s.recordTx(ctx, tx, to.ID, Transaction{Type: "p2p", RefID: t.ID, Amount: amount, Direction: "in", Status: t.Status, Counterparty: from.Email}); err != nil {
+		if err := s.recordTx(ctx, tx, t.ToUser, Transaction{Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "in", Status: t.Status, Counterparty: from.Email}); err != nil {
 			return err
 		}
-		if err := s.notifyTx(ctx, tx, fromUserID, "wallet_p2p_sent", map[string]any{"Amount": amount, "To": to.Email, "TransferID": t.ID}); err != nil {
+		if err := s.notifyTx(ctx, tx, t.FromUser, "wallet_p2p_sent", map[string]any{"Amount": t.Amount, "To": to.Email, "TransferID": t.ID}); err != nil {
 			return err
 		}
-		return s.notifyTx(ctx, tx, to.ID, "wallet_p2p_received", map[string]any{"Amount": amount, "From": from.Email, "Message": message, "TransferID": t.ID})
+		return s.notifyTx(ctx, tx, t.ToUser, "wallet_p2p_received", map[string]any{"Amount": t.Amount, "From": from.Email, "Message": t.Message, "TransferID": t.ID})
 	})
 	if err != nil {
 		return t, fmt.Errorf("wallet: record transfer: %w", err)
 	}
+	if done {
+		return s.TransferOfUser(ctx, t.FromUser, t.ID)
+	}
+	if t.Status != StatusSucceeded {
+		s.releaseLimit(ctx, limitID)
+	}
 	s.kick()
 	return t, nil
+}
+
+// reconcileTransfers finishes transfers left pending by a crash, as
+// Reconcile does payments. It returns how many it finished.
+func (s *Service) reconcileTransfers(ctx context.Context) (int, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, from_user, to_user, amount, currency, message, created_at, limit_id
+		FROM wallet_transfers WHERE status = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+		StatusPending, ms(s.now().Add(-reconcileAfter)), reconcileBatchMax)
+	if err != nil {
+		return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
+	}
+	type pendingTransfer struct {
+		t       Transfer
+		limitID string
+	}
+	var todo []pendingTransfer
+	for rows.Next() {
+		var pt pendingTransfer
+		var at int64
+		t := &pt.t
+		if err := rows.Scan(&t.ID, &t.FromUser, &t.ToUser, &t.Amount, &t.Currency, &t.Message, &at, &pt.limitID); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
+		}
+		t.CreatedAt, t.Status = fromMS(at), StatusPending
+		todo = append(todo, pt)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
+	}
+	done := 0
+	var errs []error
+	for _, pt := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := s.reconcileTransfer(ctx, pt.t, pt.limitID); err != nil {
+			errs = append(errs, fmt.Errorf("transfer %s: %w", pt.t.ID, err))
+			continue
+		}
+		done++
+	}
+	return done, errors.Join(errs...)
+}
+
+func (s *Service) reconcileTransfer(ctx context.Context, t Transfer, limitID string) error {
+	from, err := s.id.User(ctx, t.FromUser)
+	if err != nil {
+		return err
+	}
+	to, err := s.id.User(ctx, t.ToUser)
+	if err != nil {
+		return err
+	}
+	fromMoney, _, err := s.Accounts(ctx, t.FromUser)
+	if err != nil {
+		return err
+	}
+	toMoney, _, err := s.Accounts(ctx, t.ToUser)
+	if err != nil {
+		return err
+	}
+	lerr := s.commitTransfer(ctx, t, fromMoney.ID, toMoney.ID)
+	var unknown *outcomeUnknown
+	if errors.As(lerr, &unknown) || apperr.CodeOf(lerr) == apperr.IdempotencyKeyReused || apperr.CodeOf(lerr) == apperr.Unavailable {
+		return fmt.Errorf("ledger: %w", lerr)
+	}
+	_, err = s.finishTransfer(ctx, t, from, to, limitID, lerr)
+	return err
 }
 
 // recipient finds the user who may receive a transfer at email, counting

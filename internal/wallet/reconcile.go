@@ -22,6 +22,9 @@ const (
 	// FaultRefundAfterLedger: the ledger committed the refund, its row is
 	// still pending.
 	FaultRefundAfterLedger = "refund.after_ledger"
+	// FaultTransferAfterLedger: the ledger committed the transfer, its
+	// row is still pending.
+	FaultTransferAfterLedger = "transfer.after_ledger"
 )
 
 func (s *Service) fault(point, id string) error {
@@ -43,13 +46,13 @@ const (
 	reconcileBatchMax = 100
 )
 
-// Reconcile finishes payments (and refunds) left pending by a crash between their
+// Reconcile finishes payments (and refunds and transfers) left pending by a crash between their
 // ledger request and the update of their row: it sends each one's ledger
 // request again under the same key (the ledger answers with the first
 // outcome, or commits it now if it never arrived), then records the final
 // status with history, notification and webhook, as pay would have, and
 // releases the limit reservation of a declined one. It returns how many
-// payments and refunds it finished; a payment whose outcome is still unknown stays
+// payments, refunds and transfers it finished; a payment whose outcome is still unknown stays
 // pending for the next call.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	if s.merchants == nil {
@@ -101,7 +104,8 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		done++
 	}
 	n, err := s.reconcileRefunds(ctx)
-	return done + n, errors.Join(append(errs, err)...)
+	nt, terr := s.reconcileTransfers(ctx)
+	return done + n + nt, errors.Join(append(errs, err, terr)...)
 }
 
 func (s *Service) reconcilePayment(ctx context.Context, p Payment, attempt int64, limitID string, m merchant.Merchant) error {

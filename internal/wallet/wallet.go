@@ -16,7 +16,13 @@
 //     are reserved atomically before the ledger request (ReserveLimit), so a
 //     parallel burst cannot exceed them, and released when it fails.
 //   - Every flow asks CheckCapability first: an operator kill switch
-//     answers apperr.CapabilityDisabled.
+//     answers apperr.CapabilityDisabled. A frozen user (CheckFrozen) can
+//     neither pay, be charged, nor send money (apperr.AccountFrozen).
+//   - A crash between a movement's ledger request and the update of its
+//     row loses nothing: the row holds everything needed to send the same
+//     request again under the same key, and Reconcile (run by RunJobs)
+//     finishes pending payments, refunds and transfers with the ledger's
+//     first outcome.
 package wallet
 
 import (
