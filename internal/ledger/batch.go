@@ -138,6 +138,12 @@ func (l *Ledger) process(ctx context.Context, tx *txn, batch []*pending) ([]outc
 	if len(reqs) == 0 {
 		return outs, nil
 	}
+	if l.pg() {
+		if err := l.writePG(ctx, tx, reqs, entries, st, h); err != nil {
+			return nil, err
+		}
+		return outs, nil
+	}
 	if err := l.insertRequests(ctx, tx, reqs); err != nil {
 		return nil, err
 	}

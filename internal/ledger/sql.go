@@ -220,23 +220,10 @@ func (l *Ledger) lockAccounts(ctx context.Context, tx *txn, ids []int64) (map[in
 	return out, rows.Err()
 }
 
+// insertRequests, insertEntries and updateAccounts write a batch on SQLite
+// (in-process calls are cheap there); PostgreSQL writes it in one
+// statement, see writePG.
 func (l *Ledger) insertRequests(ctx context.Context, tx *txn, reqs []requestRow) error {
-	if l.pg() {
-		n := len(reqs)
-		ids, firsts, counts, created := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		scopes, keys, hashes, statuses, codes, msgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		for i, r := range reqs {
-			ids[i], firsts[i], counts[i], created[i] = r.id, r.firstTransfer, int64(r.count), r.createdAt
-			scopes[i], keys[i], hashes[i], statuses[i], codes[i], msgs[i] = r.scope, r.key, r.hash, r.status, r.errCode, r.errMessage
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO ledger_requests (id, scope, idem_key, request_hash, status, error_code, error_message, first_transfer_id, transfer_count, created_at)
-			SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])`,
-			ids, scopes, keys, hashes, statuses, codes, msgs, firsts, counts, created)
-		if err != nil {
-			return fmt.Errorf("ledger: insert requests: %w", err)
-		}
-		return nil
-	}
 	args := make([]any, 0, len(reqs)*10)
 	for _, r := range reqs {
 		args = append(args, r.id, r.scope, r.key, r.hash, r.status, r.errCode, r.errMessage, r.firstTransfer, r.count, r.createdAt)
@@ -249,25 +236,6 @@ func (l *Ledger) insertRequests(ctx context.Context, tx *txn, reqs []requestRow)
 
 func (l *Ledger) insertEntries(ctx context.Context, tx *txn, es []entry) error {
 	if len(es) == 0 {
-		return nil
-	}
-	if l.pg() {
-		n := len(es)
-		ids, rids, ds, cs, amts, pids, lids, exps, das, cas, ts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		kinds, phases, curs, metas, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		for i := range es {
-			e := &es[i]
-			ids[i], rids[i], ds[i], cs[i], amts[i], pids[i], lids[i], exps[i], das[i], cas[i], ts[i] = e.id, e.requestID, e.debit, e.credit, e.amount, e.pendingID, e.linkedID, e.expiresAt, e.debitAfter, e.creditAfter, e.createdAt
-			kinds[i], phases[i], curs[i], metas[i], hashes[i] = e.kind, string(e.phase), e.currency, e.metadata, e.hash
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO ledger_transfers (id, request_id, kind, phase, debit_account_id, credit_account_id, amount, currency, pending_id, linked_id, expires_at, metadata, debit_posted_after, credit_posted_after, created_at, hash)
-			SELECT u.id, u.rid, u.kind, u.phase, u.d, u.c, u.amt, u.cur, NULLIF(u.pid, 0), NULLIF(u.lid, 0), NULLIF(u.exp, 0), u.meta, u.da, u.ca, u.ts, u.hash
-			FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[])
-			AS u(id, rid, kind, phase, d, c, amt, cur, pid, lid, exp, meta, da, ca, ts, hash)`,
-			ids, rids, kinds, phases, ds, cs, amts, curs, pids, lids, exps, metas, das, cas, ts, hashes)
-		if err != nil {
-			return fmt.Errorf("ledger: insert transfers: %w", err)
-		}
 		return nil
 	}
 	args := make([]any, 0, len(es)*16)
@@ -289,20 +257,6 @@ func (l *Ledger) updateAccounts(ctx context.Context, tx *txn, st *batchState) er
 	}
 	slices.Sort(ids)
 	if len(ids) == 0 {
-		return nil
-	}
-	if l.pg() {
-		posted, pd, pc := make([]int64, len(ids)), make([]int64, len(ids)), make([]int64, len(ids))
-		for i, id := range ids {
-			a := st.accounts[id]
-			posted[i], pd[i], pc[i] = a.Posted, a.PendingDebits, a.PendingCredits
-		}
-		_, err := tx.Exec(ctx, `UPDATE ledger_accounts AS a SET posted = u.posted, pending_debits = u.pd, pending_credits = u.pc
-			FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS u(id, posted, pd, pc) WHERE a.id = u.id`,
-			ids, posted, pd, pc)
-		if err != nil {
-			return fmt.Errorf("ledger: update accounts: %w", err)
-		}
 		return nil
 	}
 	stmt, err := l.stmt(ctx, tx, sqliteUpdateAccount)
