@@ -42,6 +42,10 @@ type app struct {
 	ledger *ledger.Ledger
 }
 
+// walletJobsEvery is how often payments, refunds and transfers left
+// pending by a crash are reconciled.
+const walletJobsEvery = 5 * time.Second
+
 // sweepEvery is how often expired throttle windows and idempotency records
 // are deleted.
 const sweepEvery = time.Minute
@@ -83,6 +87,7 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 	if a.wallet, err = a.newWallet(c, a.ledger); err != nil {
 		return nil, err
 	}
+	a.background(func(ctx context.Context) { a.wallet.RunJobs(ctx, walletJobsEvery, log) })
 	if a.funding, err = a.wireFunding(c, a.wallet); err != nil {
 		return nil, err
 	}

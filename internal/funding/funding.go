@@ -31,7 +31,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -52,15 +51,7 @@ var migrationFiles embed.FS
 
 // Migrations is funding's schema (set "funding"); it needs the ledger's,
 // throttle's and notify's sets.
-var Migrations = store.Migrations{Set: "funding", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = store.EmbeddedMigrations("funding", migrationFiles, "migrations")
 
 // Wallet is what funding needs from internal/wallet: the user's ledger
 // accounts, the system accounts mirroring the outside world, the operator

@@ -24,7 +24,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -38,15 +37,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the ledger's schema.
-var Migrations = store.Migrations{Set: "ledger", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = store.EmbeddedMigrations("ledger", migrationFiles, "migrations")
 
 // AccountKind says whose money an account holds.
 type AccountKind string

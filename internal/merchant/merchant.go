@@ -22,7 +22,6 @@ package merchant
 
 import (
 	"embed"
-	"io/fs"
 	"time"
 
 	"saifu/internal/store"
@@ -32,15 +31,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations are the merchant tables.
-var Migrations = store.Migrations{Set: "merchant", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = store.EmbeddedMigrations("merchant", migrationFiles, "migrations")
 
 // Merchant is a merchant as the rest of saifu sees it. It carries no secret.
 type Merchant struct {

@@ -22,7 +22,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,15 +33,7 @@ import (
 var migrationsFS embed.FS
 
 // Migrations creates the outbox, mailbox and webhook tables.
-var Migrations = store.Migrations{Set: "notify", FS: mustSub(migrationsFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = store.EmbeddedMigrations("notify", migrationsFS, "migrations")
 
 // The channels a Message may take.
 const (

@@ -45,7 +45,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -61,15 +60,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the sandbox's schema.
-var Migrations = store.Migrations{Set: "sandbox", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = store.EmbeddedMigrations("sandbox", migrationFiles, "migrations")
 
 // SMSFunc delivers a text message to a phone number (E.164). The integrator
 // connects it to the notify mailbox, so that codes show at

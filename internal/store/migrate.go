@@ -110,3 +110,15 @@ func (db *DB) load(set Migrations) ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
+
+// EmbeddedMigrations returns the migration set named set from the
+// directory dir of an embedded file system (a package's
+// `//go:embed migrations/*.sql`). A wrong dir is a programming error and
+// panics at start.
+func EmbeddedMigrations(set string, files fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(fmt.Sprintf("store: migrations of %s: %v", set, err))
+	}
+	return Migrations{Set: set, FS: sub}
+}

@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"saifu/internal/store"
@@ -30,15 +29,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the throttle's schema.
-var Migrations = store.Migrations{Set: "throttle", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = store.EmbeddedMigrations("throttle", migrationFiles, "migrations")
 
 const (
 	// keyBytesMax is the longest key stored as given; longer ones are hashed.

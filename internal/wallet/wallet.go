@@ -31,7 +31,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -49,15 +48,7 @@ var migrationFiles embed.FS
 
 // Migrations is the wallet's schema (set "wallet"), including the API
 // idempotency table used by httpapi.
-var Migrations = store.Migrations{Set: "wallet", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = store.EmbeddedMigrations("wallet", migrationFiles, "migrations")
 
 // Config configures a Service. Zero values take defaults.
 type Config struct {

@@ -1,3 +1,6 @@
+-- The two dialects' files differ only in id columns: SQLite's INTEGER
+-- PRIMARY KEY is the rowid (no extra index on the hot insert path), which
+-- PostgreSQL's 32-bit INTEGER could not hold; accounts get an identity there.
 -- Accounts: balances are kept as posted (credits minus debits) and pending
 -- (reserved by holds). flags bit 1: the account may go below zero.
 CREATE TABLE ledger_accounts (
