@@ -27,7 +27,7 @@ func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code str
 	}
 	now := s.now()
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
 			c.Hash(), userID, ms(expiresAt), ms(now)); err != nil {
 			return fmt.Errorf("wallet: store payment code: %w", err)
@@ -65,18 +65,24 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 		return Payment{}, errCodeUnusable()
 	}
 	var userID string
+	var unusable bool
 	now := s.now()
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		userID, unusable = "", false
 		err := tx.QueryRow(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
 			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
 			ms(now), m.ID, c.Hash(), ms(now)).Scan(&userID)
 		if errors.Is(err, store.ErrNoRows) {
-			return errCodeUnusable()
+			unusable = true
+			return nil
 		}
 		return err
 	})
 	if err != nil {
 		return Payment{}, err
+	}
+	if unusable {
+		return Payment{}, errCodeUnusable()
 	}
 	return s.pay(ctx, MethodCPM, userID, m, amount, orderID)
 }

@@ -297,7 +297,7 @@ func (s *Service) finishPayment(ctx context.Context, p Payment, m merchant.Merch
 		s.log.Error("wallet: webhook secret", "merchant", m.ID, "err", err)
 	}
 	var done bool
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
 		res, err := tx.Exec(ctx, `UPDATE wallet_payments SET status = ?, decline_code = ?, lite_amount = ?, money_amount = ? WHERE id = ? AND status = ?`,
 			p.Status, p.DeclineCode, p.LiteAmount, p.MoneyAmount, p.ID, StatusPending)
