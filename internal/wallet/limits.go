@@ -132,7 +132,9 @@ func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount 
 	}
 	id := newID("lim_")
 	now := s.now()
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	var refused error
+	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		refused = nil
 		// Take the user's row lock first (an UPDATE locks on both engines).
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_users (user_id, version) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING`, userID); err != nil {
 			return fmt.Errorf("wallet: limit row: %w", err)
@@ -150,10 +152,12 @@ func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount 
 			return fmt.Errorf("wallet: limit usage: %w", err)
 		}
 		if day+amount > fl.PerDay {
-			return limitExceeded("daily")
+			refused = limitExceeded("daily")
+			return nil
 		}
 		if month+amount > fl.PerMonth {
-			return limitExceeded("monthly")
+			refused = limitExceeded("monthly")
+			return nil
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, userID, flow, amount, ms(now)); err != nil {
@@ -165,6 +169,9 @@ func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount 
 	})
 	if err != nil {
 		return "", err
+	}
+	if refused != nil {
+		return "", refused
 	}
 	return id, nil
 }

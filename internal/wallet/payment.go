@@ -127,7 +127,7 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 		s.releaseLimit(ctx, limitID)
 		return Payment{}, err
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0, ?)`,
 			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.LiteAmount, p.MoneyAmount, p.Currency, p.OrderID, p.Status, ms(p.CreatedAt), limitID)
 		return err
