@@ -8,7 +8,8 @@ import (
 )
 
 // Group commit of the small writes on the payment path (payment codes
-// issued and claimed, payments finished). Each was a transaction and a
+// issued and claimed, limit reservations, payment rows created and
+// finished). Each was a transaction and a
 // commit of its own — on SQLite (synchronous=FULL) an fsync each, and a
 // WAL write each even without one. Concurrent ones are instead gathered
 // and written in one transaction, in arrival order, so that they share one
