@@ -435,8 +435,12 @@ func hideFlags(fs *flag.FlagSet, w io.Writer, names ...string) {
 			}
 			name, usage := flag.UnquoteUsage(f)
 			fmt.Fprintf(w, "  -%s %s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
-			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+			switch {
+			case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false":
+			case name == "string":
 				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			default:
+				fmt.Fprintf(w, " (default %v)", f.DefValue)
 			}
 			fmt.Fprintln(w)
 		})
