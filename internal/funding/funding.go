@@ -60,6 +60,8 @@ type Wallet interface {
 	Accounts(ctx context.Context, userID string) (money, lite ledger.Account, err error)
 	SystemAccount(ctx context.Context, name string) (ledger.Account, error)
 	CheckCapability(ctx context.Context, capability string) error
+	// CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
+	CheckFrozen(ctx context.Context, userID string) error
 	ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error)
 	Notify(ctx context.Context, userID, kind string, data map[string]any) error
 	Record(ctx context.Context, userID string, t wallet.Transaction) error

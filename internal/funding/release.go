@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"saifu/internal/apperr"
 )
 
 // releaseBatchMax bounds the withdrawals one ReleaseDue call pays out.
 const releaseBatchMax = 100
+
+// frozenRecheck is how long a due withdrawal of a frozen user waits before
+// ReleaseDue looks at it again.
+const frozenRecheck = time.Hour
 
 // ReleaseDue pays out held withdrawals whose release_at has come, and
 // repeats those left processing by an unknown answer from the bank. A
@@ -39,6 +45,20 @@ func (s *Service) ReleaseDue(ctx context.Context) (int, error) {
 			return n, err
 		}
 		if w.Status == WithdrawalHeld {
+			// A user frozen meanwhile keeps the withdrawal held, looked at
+			// again after frozenRecheck (so that frozen users' withdrawals
+			// do not crowd the batch), until an operator unfreezes the
+			// user or the user cancels it.
+			if err := s.wallet.CheckFrozen(ctx, w.UserID); err != nil {
+				if apperr.CodeOf(err) != apperr.AccountFrozen {
+					return n, err
+				}
+				if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET release_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
+					ms(now.Add(frozenRecheck)), ms(now), w.ID, WithdrawalHeld); err != nil {
+					return n, fmt.Errorf("funding: extend hold of a frozen user: %w", err)
+				}
+				continue
+			}
 			until, reason, err := s.holdUntil(ctx, w.UserID, l)
 			if err != nil {
 				return n, err

@@ -95,12 +95,17 @@ func (s *Service) holdUntil(ctx context.Context, userID string, l BankLink) (tim
 // held until release_at (ReleaseDue pays it out then; CancelWithdrawal
 // voids it); otherwise it is paid out at once.
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
-// apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled.
+// apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled,
+// apperr.AccountFrozen.
 func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount int64) (Withdrawal, error) {
 	if err := s.wallet.CheckCapability(ctx, CapWithdrawal); err != nil {
 		return Withdrawal{}, err
 	}
 	if err := validAmount(amount, s.lim.WithdrawalAmountMax); err != nil {
+		return Withdrawal{}, err
+	}
+	// A frozen account (suspected takeover) takes no money out.
+	if err := s.wallet.CheckFrozen(ctx, userID); err != nil {
 		return Withdrawal{}, err
 	}
 	l, err := s.link(ctx, userID, linkID)

@@ -69,6 +69,7 @@ func (p *phone) code(t testing.TB, to string) string {
 type fundEnv struct {
 	*idEnv
 	fs      *funding.Service
+	wallet  *wallet.Service
 	ledger  *ledger.Ledger
 	sandbox string
 	phone   *phone
@@ -103,6 +104,7 @@ func newFundEnv(t *testing.T, db *store.DB, lim funding.Limits) *fundEnv {
 	t.Cleanup(e.ledger.Close)
 	outbox := notify.NewOutbox(db, notify.NewMailbox(db), log)
 	w := wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now})
+	e.wallet = w
 	// The API server's URL is the public URL the bank and issuer send the
 	// browser back to, so the server starts before its handler exists.
 	var h http.Handler = http.NotFoundHandler()
