@@ -91,26 +91,25 @@ func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code stri
 	var u User
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		var id, newEmail, newKey, codeHash string
-		var attempts, expires int64
-		err := tx.QueryRow(ctx, `SELECT id, new_email, new_key, code_hash, attempts, expires_at FROM email_changes WHERE user_id = ? AND state = ?`,
-			sess.UserID, changePending).Scan(&id, &newEmail, &newKey, &codeHash, &attempts, &expires)
-		if errors.Is(err, store.ErrNoRows) {
+		// Count the guess before comparing (see VerifySignup).
+		claimed, err := claimGuess(ctx, tx, `UPDATE email_changes SET attempts = attempts + 1 WHERE user_id = ? AND state = ? AND attempts < ? AND expires_at > ?`,
+			sess.UserID, changePending, s.lim.CodeAttempts, now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("identity: count code guess: %w", err)
+		}
+		if !claimed {
 			outcome = errBadCode
 			return nil
 		}
+		var id, newEmail, newKey, codeHash string
+		err = tx.QueryRow(ctx, `SELECT id, new_email, new_key, code_hash FROM email_changes WHERE user_id = ? AND state = ? AND attempts <= ? AND expires_at > ?
+			ORDER BY created_at DESC, id DESC LIMIT 1`,
+			sess.UserID, changePending, s.lim.CodeAttempts, now.UnixMilli()).Scan(&id, &newEmail, &newKey, &codeHash)
 		if err != nil {
 			return fmt.Errorf("identity: read email change: %w", err)
 		}
-		if now.UnixMilli() >= expires || attempts >= int64(s.lim.CodeAttempts) {
-			outcome = errBadCode
-			return nil
-		}
 		if !equalHash(codeHash, s.codeHash("email_change", id, code)) {
-			if _, err := tx.Exec(ctx, `UPDATE email_changes SET attempts = attempts + 1 WHERE id = ?`, id); err != nil {
-				return fmt.Errorf("identity: count code guess: %w", err)
-			}
-			outcome = errBadCode
+			outcome = errBadCode // the guess stays counted
 			return nil
 		}
 		a, err := accountByID(ctx, tx, sess.UserID)

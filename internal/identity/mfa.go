@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"saifu/internal/apperr"
@@ -62,25 +61,26 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, method, code string, c
 	var outcome error
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		var expires, attempts int64
-		err := tx.QueryRow(ctx, `SELECT user_id, expires_at, attempts, device_hash, user_agent FROM mfa_challenges WHERE token_hash = ?`, th).
-			Scan(&userID, &expires, &attempts, &devHash, &ua)
-		if errors.Is(err, store.ErrNoRows) {
-			outcome = errMFAToken
-			return nil
-		}
+		// Count the guess in one conditional statement: parallel guesses
+		// cannot all pass a limit read before any of them counted.
+		claimed, err := claimGuess(ctx, tx, `UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = ? AND attempts < ? AND expires_at > ?`,
+			th, s.lim.MFAAttempts, now.UnixMilli())
 		if err != nil {
-			return fmt.Errorf("identity: read mfa challenge: %w", err)
+			return fmt.Errorf("identity: count mfa guess: %w", err)
 		}
-		if now.UnixMilli() >= expires || attempts >= int64(s.lim.MFAAttempts) {
+		if !claimed {
 			if _, err := tx.Exec(ctx, `DELETE FROM mfa_challenges WHERE token_hash = ?`, th); err != nil {
 				return fmt.Errorf("identity: drop mfa challenge: %w", err)
 			}
 			outcome = errMFAToken
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = ?`, th)
-		return err
+		err = tx.QueryRow(ctx, `SELECT user_id, device_hash, user_agent FROM mfa_challenges WHERE token_hash = ?`, th).
+			Scan(&userID, &devHash, &ua)
+		if err != nil {
+			return fmt.Errorf("identity: read mfa challenge: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("identity: mfa challenge: %w", err)

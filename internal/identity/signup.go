@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -94,27 +93,26 @@ func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client
 	)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		var email, phc, lang, codeHash string
-		var attempts, expires int64
-		err := tx.QueryRow(ctx, `SELECT email, password_hash, lang, code_hash, attempts, expires_at FROM signups WHERE email_key = ?`, key).
-			Scan(&email, &phc, &lang, &codeHash, &attempts, &expires)
-		if errors.Is(err, store.ErrNoRows) {
+		// Count the guess before comparing, in one conditional statement:
+		// parallel guesses cannot all pass a limit read before any of them
+		// counted (PostgreSQL's READ COMMITTED would let them).
+		claimed, err := claimGuess(ctx, tx, `UPDATE signups SET attempts = attempts + 1 WHERE email_key = ? AND attempts < ? AND expires_at > ?`,
+			key, s.lim.CodeAttempts, now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("identity: count code guess: %w", err)
+		}
+		if !claimed {
 			outcome = errBadCode
 			return nil
 		}
+		var email, phc, lang, codeHash string
+		err = tx.QueryRow(ctx, `SELECT email, password_hash, lang, code_hash FROM signups WHERE email_key = ?`, key).
+			Scan(&email, &phc, &lang, &codeHash)
 		if err != nil {
 			return fmt.Errorf("identity: read signup: %w", err)
 		}
-		if now.UnixMilli() >= expires || attempts >= int64(s.lim.CodeAttempts) {
-			outcome = errBadCode
-			return nil
-		}
 		if !equalHash(codeHash, s.codeHash("signup", key, code)) {
-			// The guess counts whether or not it was the last one.
-			if _, err := tx.Exec(ctx, `UPDATE signups SET attempts = attempts + 1 WHERE email_key = ?`, key); err != nil {
-				return fmt.Errorf("identity: count code guess: %w", err)
-			}
-			outcome = errBadCode
+			outcome = errBadCode // the guess stays counted
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM signups WHERE email_key = ?`, key); err != nil {
@@ -149,4 +147,19 @@ func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client
 		return User{}, "", Session{}, outcome
 	}
 	return u, token, sess, nil
+}
+
+// claimGuess runs a conditional "attempts = attempts + 1" update and
+// reports whether it counted a guess (the limit not yet reached, the code
+// not expired). The row stays locked for the rest of tx.
+func claimGuess(ctx context.Context, tx *store.Tx, q string, args ...any) (bool, error) {
+	res, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
 }
