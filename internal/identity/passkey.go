@@ -117,8 +117,16 @@ func takeCeremony(ctx context.Context, tx *store.Tx, id, kind string, now time.T
 	if err != nil {
 		return "", sd, fmt.Errorf("identity: read webauthn challenge: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM webauthn_challenges WHERE id = ?`, hashToken(id)); err != nil {
+	res, err := tx.Exec(ctx, `DELETE FROM webauthn_challenges WHERE id = ?`, hashToken(id))
+	if err != nil {
 		return "", sd, fmt.Errorf("identity: consume webauthn challenge: %w", err)
+	}
+	// Only the request whose delete took the row uses the ceremony: a
+	// parallel one read it too but finds it gone.
+	if n, err := res.RowsAffected(); err != nil {
+		return "", sd, fmt.Errorf("identity: consume webauthn challenge: %w", err)
+	} else if n == 0 {
+		return "", sd, errPasskey
 	}
 	if gotKind != kind || now.UnixMilli() >= expires {
 		return "", sd, errPasskey
