@@ -87,6 +87,10 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 	var refused error
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		refused = nil
+		// Parallel callbacks must not both pass the counts below.
+		if err := s.serialise(ctx, tx, lockBankLinkActivate); err != nil {
+			return err
+		}
 		var others, mine int
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN user_id <> ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0)

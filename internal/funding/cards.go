@@ -96,6 +96,10 @@ func (s *Service) AddCard(ctx context.Context, userID string, c Client, cardToke
 	now := s.now()
 	card.CreatedAt = now
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		// Parallel registrations must not all pass the counts below.
+		if err := s.serialise(ctx, tx, lockCardRegistration); err != nil {
+			return err
+		}
 		var mine, others, same int
 		if err := tx.QueryRow(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0),
