@@ -184,8 +184,14 @@ func (s *Service) CancelEmailChange(ctx context.Context, cancelCode string, c Cl
 		if now.UnixMilli() >= until || (state != changePending && state != changeDone) {
 			return errCancelToken
 		}
-		if _, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ?`, changeCancelled, id); err != nil {
+		// Conditional on the state read above: of two parallel cancels (READ
+		// COMMITTED on PostgreSQL) only one changes the row and goes on.
+		res, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ? AND state = ?`, changeCancelled, id, state)
+		if err != nil {
 			return fmt.Errorf("identity: cancel email change: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errCancelToken
 		}
 		a, err := accountByID(ctx, tx, userID)
 		if err != nil {
