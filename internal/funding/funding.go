@@ -63,6 +63,8 @@ type Wallet interface {
 	// CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
 	CheckFrozen(ctx context.Context, userID string) error
 	ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error)
+	ReserveLimitID(ctx context.Context, userID, flow string, amount int64) (string, error)
+	ReleaseLimit(ctx context.Context, id string)
 	Notify(ctx context.Context, userID, kind string, data map[string]any) error
 	Record(ctx context.Context, userID string, t wallet.Transaction) error
 }

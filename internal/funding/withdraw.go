@@ -127,10 +127,13 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: system account: %w", err)
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, flowWithdrawal, amount)
+	// The reservation's id is kept on the row: a held withdrawal may be
+	// cancelled, or refused by the bank, in a later request.
+	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowWithdrawal, amount)
 	if err != nil {
 		return Withdrawal{}, err
 	}
+	release := func(ctx context.Context) { s.wallet.ReleaseLimit(ctx, limitID) }
 	now := s.now()
 	w := Withdrawal{ID: newID("wd_"), UserID: userID, BankLinkID: l.ID, Amount: amount, Status: WithdrawalHeld,
 		HoldReason: reason, ReleaseAt: until, CreatedAt: now}
@@ -143,8 +146,8 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 		return Withdrawal{}, err
 	}
 	w.holdID = res.TransferIDs[0]
-	if _, err := s.db.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
-		w.ID, userID, l.ID, amount, WithdrawalHeld, reason, ms(until), w.holdID, ms(now), ms(now)); err != nil {
+	if _, err := s.db.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+		w.ID, userID, l.ID, amount, WithdrawalHeld, reason, ms(until), w.holdID, ms(now), ms(now), limitID); err != nil {
 		// Nothing records the hold: give the money back at once.
 		s.void(context.WithoutCancel(ctx), w)
 		release(context.WithoutCancel(ctx))
@@ -189,6 +192,7 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 		if err := s.finish(ctx, w.ID, WithdrawalFailed, code); err != nil {
 			return Withdrawal{}, err
 		}
+		s.releaseWithdrawalLimit(ctx, w.ID)
 		s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalFailed, "bank "+l.BankCode)
 		s.notifyUser(ctx, w.UserID, "funding_withdrawal_failed", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
 		return s.withdrawal(ctx, w.ID)
@@ -247,7 +251,19 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (With
 	if err := s.void(ctx, w); err != nil {
 		return Withdrawal{}, err
 	}
+	s.releaseWithdrawalLimit(ctx, w.ID)
 	s.record(ctx, userID, "withdrawal", w.ID, w.Amount, "out", WithdrawalCancelled, "")
 	s.notifyUser(ctx, userID, "funding_withdrawal_cancelled", map[string]any{"Amount": w.Amount})
 	return s.withdrawal(ctx, id)
+}
+
+// releaseWithdrawalLimit gives back the limit reservation of a withdrawal
+// that did not happen (cancelled, or refused by the bank).
+func (s *Service) releaseWithdrawalLimit(ctx context.Context, id string) {
+	var limitID string
+	if err := s.db.QueryRow(ctx, `SELECT limit_id FROM funding_withdrawals WHERE id = ?`, id).Scan(&limitID); err != nil {
+		s.log.Error("funding: read withdrawal limit", "withdrawal", id, "err", err)
+		return
+	}
+	s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
 }

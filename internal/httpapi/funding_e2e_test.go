@@ -111,6 +111,15 @@ func TestBankLinkTopupAndWithdrawal(t *testing.T) {
 		if b := e.bankBalance(t, yamadaAccount); b != before-20000+7000 {
 			t.Fatalf("bank %d, want %d", b, before-13000)
 		}
+		// The cancelled withdrawal gave its limit back: only the 7,000 paid
+		// out counts against this month's withdrawal limit (the clock moved
+		// 25 hours, so the day window alone would not tell).
+		wal := a.do("GET", "/api/v1/wallet", nil).want(t, 200)
+		used, _ := wal.body["used"].(map[string]any)
+		wd, _ := used["withdrawal"].(map[string]any)
+		if month, _ := wd["month"].(float64); month != 7000 {
+			t.Errorf("withdrawal limit used this month = %v, want 7000 (the cancelled 3,000 released): %s", wd["month"], wal.raw)
+		}
 		// Every movement is in the user's history, with its current status.
 		hist := a.do("GET", "/api/v1/wallet/transactions?limit=20", nil).want(t, 200)
 		seen := map[string]int{}

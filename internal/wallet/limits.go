@@ -110,6 +110,18 @@ func (s *Service) ReserveLimit(ctx context.Context, userID, flow string, amount 
 	return func(ctx context.Context) { s.releaseLimit(ctx, id) }, nil
 }
 
+// ReserveLimitID is ReserveLimit for a movement that may fail later, in
+// another request (a held withdrawal cancelled or refused by the bank): it
+// returns the reservation's id, which the movement keeps on its row and
+// passes to ReleaseLimit then.
+func (s *Service) ReserveLimitID(ctx context.Context, userID, flow string, amount int64) (string, error) {
+	return s.reserveLimit(ctx, userID, flow, amount)
+}
+
+// ReleaseLimit gives back the reservation id (from ReserveLimitID) of a
+// movement that did not happen; releasing twice, or "", is harmless.
+func (s *Service) ReleaseLimit(ctx context.Context, id string) { s.releaseLimit(ctx, id) }
+
 // reserveLimit is ReserveLimit returning the reservation's id, which a
 // movement keeps on its row so that a reconciler can release it later.
 func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount int64) (string, error) {
