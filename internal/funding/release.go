@@ -101,5 +101,8 @@ func (s *Service) RunJobs(ctx context.Context, interval time.Duration, log *slog
 		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("funding: reconcile top-ups", "err", err)
 		}
+		if _, err := s.RetryVoids(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("funding: release holds of cancelled withdrawals", "err", err)
+		}
 	}
 }

@@ -249,6 +249,11 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (With
 		return Withdrawal{}, apperr.E(apperr.Conflict, "only a held withdrawal can be cancelled").JA("保留中の出金のみ取り消せます")
 	}
 	if err := s.void(ctx, w); err != nil {
+		// Cancelled, but the hold is still open: mark it, and the jobs loop
+		// (RetryVoids) releases it — the money must not stay reserved.
+		if _, err2 := s.db.Exec(ctx, `UPDATE funding_withdrawals SET decline_code = ? WHERE id = ?`, voidPending, id); err2 != nil {
+			s.log.Error("funding: mark withdrawal hold for release", "withdrawal", id, "err", err2)
+		}
 		return Withdrawal{}, err
 	}
 	s.releaseWithdrawalLimit(ctx, w.ID)
@@ -266,4 +271,45 @@ func (s *Service) releaseWithdrawalLimit(ctx context.Context, id string) {
 		return
 	}
 	s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
+}
+
+// voidPending marks a cancelled withdrawal whose ledger hold is still open.
+const voidPending = "void_pending"
+
+// retryVoidsMax bounds the holds RetryVoids releases per run.
+const retryVoidsMax = 100
+
+// RetryVoids releases the ledger holds of cancelled withdrawals whose
+// release failed at cancel time (keyed: a repeat is harmless).
+func (s *Service) RetryVoids(ctx context.Context) (int, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+wdCols+` FROM funding_withdrawals WHERE status = ? AND decline_code = ? LIMIT ?`,
+		WithdrawalCancelled, voidPending, retryVoidsMax)
+	if err != nil {
+		return 0, fmt.Errorf("funding: find holds to release: %w", err)
+	}
+	var ws []Withdrawal
+	for rows.Next() {
+		w, err := scanWithdrawal(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ws = append(ws, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, w := range ws {
+		if err := s.void(ctx, w); err != nil {
+			return n, err
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET decline_code = '' WHERE id = ? AND decline_code = ?`, w.ID, voidPending); err != nil {
+			return n, fmt.Errorf("funding: clear hold release mark: %w", err)
+		}
+		s.releaseWithdrawalLimit(ctx, w.ID)
+		n++
+	}
+	return n, nil
 }
