@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -16,6 +19,10 @@ import (
 	"time"
 
 	"saifu/internal/funding"
+	"saifu/internal/identity"
+	"saifu/internal/identity/totp"
+	"saifu/internal/notify"
+	"saifu/internal/sandbox"
 	"saifu/internal/store"
 	"saifu/internal/store/storetest"
 )
@@ -529,7 +536,87 @@ func TestOpenAPIResponses(t *testing.T) {
 			s.r(t, "POST", "/api/v1/withdrawals/{id}/cancel", a.do("POST", "/api/v1/withdrawals/"+wd.str("withdrawal_id")+"/cancel", nil)).want(t, 200)
 		}
 		s.r(t, "DELETE", "/api/v1/cards/{id}", a.do("DELETE", "/api/v1/cards/"+card.str("card_id"), nil)).want(t, 204)
+		s.r(t, "DELETE", "/api/v1/withdrawals/{id}", a.do("DELETE", "/api/v1/withdrawals/nope", nil)).want(t, 404)
+		s.r(t, "DELETE", "/api/v1/bank-links/{id}", a.do("DELETE", "/api/v1/bank-links/"+linkID, nil))
+
+		// A challenged card and the issuer's redirect back (3-D Secure).
+		ch := s.r(t, "POST", "/api/v1/cards", a.do("POST", "/api/v1/cards", map[string]string{"card_token": e.cardToken(t, "4000000000003220")})).want(t, 201)
+		na, _ := ch.body["next_action"].(map[string]any)
+		challengeURL, _ := na["url"].(string)
+		if p := e.page(t, "GET", challengeURL, nil); p.status != 200 {
+			t.Fatalf("challenge page: %d %.300s", p.status, p.body)
+		}
+		p := e.page(t, "POST", challengeURL, url.Values{"otp": {e.phone.code(t, sandbox.CardholderPhone)}, "action": {"verify"}})
+		s.r(t, "GET", "/api/v1/3ds/return", rawDo(t, "GET", p.location, "", "")).want(t, 200)
 		s.r(t, "GET", "/api/v1/cards/{id}", a.do("GET", "/api/v1/cards/nope", nil)).want(t, 404, "not_found")
+	})
+
+	t.Run("identity", func(t *testing.T) {
+		e := newIDEnv(t, storetest.Open(t, store.SQLite, identitySets...), identity.Limits{})
+		addr := "openapi-id@example.com"
+		a := e.agent("phone", "198.51.100.60")
+		a.signup(addr, pwAlice)
+		s.r(t, "POST", "/api/v1/signup", a.do("POST", "/api/v1/signup", `{"email":"x@example.com","password":"p","extra":1}`)).want(t, 400, "invalid_request")
+		s.r(t, "POST", "/api/v1/login/passkey/begin", e.agent("b", "198.51.100.61").do("POST", "/api/v1/login/passkey/begin", nil)).want(t, 200)
+		s.r(t, "POST", "/api/v1/login/passkey/finish", e.agent("b", "198.51.100.61").do("POST", "/api/v1/login/passkey/finish", map[string]any{"ceremony_id": "nope", "credential": map[string]any{"id": "x"}}))
+		s.r(t, "POST", "/api/v1/passkeys/begin", a.do("POST", "/api/v1/passkeys/begin", nil)).want(t, 200)
+		s.r(t, "POST", "/api/v1/passkeys/finish", a.do("POST", "/api/v1/passkeys/finish", map[string]any{"ceremony_id": "nope", "credential": map[string]any{}}))
+		s.r(t, "POST", "/api/v1/reauth/passkey/begin", a.do("POST", "/api/v1/reauth/passkey/begin", nil))
+		s.r(t, "DELETE", "/api/v1/passkeys/{id}", a.do("DELETE", "/api/v1/passkeys/nope", nil)).want(t, 404)
+
+		// TOTP: enrol, recovery codes, a login that needs the second factor.
+		secret := s.r(t, "POST", "/api/v1/mfa/totp", a.do("POST", "/api/v1/mfa/totp", nil)).want(t, 200).str("secret")
+		code, err := totp.Code(secret, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.r(t, "POST", "/api/v1/mfa/totp/verify", a.do("POST", "/api/v1/mfa/totp/verify", map[string]string{"code": code})).want(t, 200)
+		e.clock.Advance(30 * time.Second)
+		s.r(t, "POST", "/api/v1/mfa/recovery-codes", a.do("POST", "/api/v1/mfa/recovery-codes", nil)).want(t, 200)
+		b := e.agent("laptop", "198.51.100.62")
+		lr := s.r(t, "POST", "/api/v1/login", b.do("POST", "/api/v1/login", map[string]string{"email": addr, "password": pwAlice})).want(t, 200)
+		if lr.body["mfa_required"] != true {
+			t.Fatalf("login with TOTP: %s", lr.raw)
+		}
+		code, _ = totp.Code(secret, e.clock.Now())
+		b.token = s.r(t, "POST", "/api/v1/login/mfa", b.do("POST", "/api/v1/login/mfa", map[string]string{"mfa_token": lr.str("mfa_token"), "method": "totp", "code": code})).want(t, 200).str("session_token")
+		me := s.r(t, "GET", "/api/v1/me", b.do("GET", "/api/v1/me", nil)).want(t, 200)
+		bSession, _ := me.body["session"].(map[string]any)["id"].(string)
+		s.r(t, "DELETE", "/api/v1/sessions/{id}", a.do("DELETE", "/api/v1/sessions/"+bSession, nil)).want(t, 204)
+		s.r(t, "DELETE", "/api/v1/sessions/{id}", a.do("DELETE", "/api/v1/sessions/nope", nil)).want(t, 404)
+		s.r(t, "POST", "/api/v1/reauth", a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice})).want(t, 401, "mfa_required")
+		e.clock.Advance(30 * time.Second)
+		code, _ = totp.Code(secret, e.clock.Now())
+		s.r(t, "POST", "/api/v1/reauth", a.do("POST", "/api/v1/reauth", map[string]string{"method": "totp", "code": code})).want(t, 200)
+		s.r(t, "DELETE", "/api/v1/mfa/totp", a.do("DELETE", "/api/v1/mfa/totp", nil)).want(t, 204)
+		s.r(t, "POST", "/api/v1/password/change", a.do("POST", "/api/v1/password/change", map[string]string{"current_password": pwAlice, "new_password": pwNew})).want(t, 200)
+
+		// Address change, its verification and the old address's undo.
+		s.r(t, "POST", "/api/v1/reauth", a.do("POST", "/api/v1/reauth", map[string]string{"password": pwNew})).want(t, 200)
+		newAddr := "openapi-id.new@example.com"
+		s.r(t, "POST", "/api/v1/email/change", a.do("POST", "/api/v1/email/change", map[string]string{"new_email": newAddr})).want(t, 202)
+		ecode := find(t, sixDigits, e.mail.wait(t, newAddr, "Code to confirm", 1).Subject)
+		cancel := find(t, cancelToken, e.mail.wait(t, addr, "change of your email", 1).Body)
+		s.r(t, "POST", "/api/v1/email/change/verify", a.do("POST", "/api/v1/email/change/verify", map[string]string{"code": ecode})).want(t, 200)
+		s.r(t, "POST", "/api/v1/email/change/cancel", e.agent("old", "198.51.100.63").do("POST", "/api/v1/email/change/cancel", map[string]string{"cancel_code": cancel})).want(t, 200)
+
+		// Password reset by mail.
+		s.r(t, "POST", "/api/v1/password/forgot", a.do("POST", "/api/v1/password/forgot", map[string]string{"email": addr})).want(t, 202)
+		token := find(t, resetToken, e.mail.wait(t, addr, "Resetting", 1).Body)
+		s.r(t, "POST", "/api/v1/password/reset", a.do("POST", "/api/v1/password/reset", map[string]string{"token": token, "new_password": pwAlice + " again"})).want(t, 200)
+		s.r(t, "POST", "/api/v1/password/reset", a.do("POST", "/api/v1/password/reset", map[string]string{"token": token, "new_password": pwAlice + " again"}))
+	})
+
+	t.Run("sandbox messages", func(t *testing.T) {
+		db := storetest.Open(t, store.SQLite, notify.Migrations)
+		mb := notify.NewMailbox(db)
+		if err := mb.Send(context.Background(), notify.Message{To: "+819000000001", Channel: "sms", Body: "code 123456"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(New(Deps{DB: db, Mailbox: mb}))
+		t.Cleanup(srv.Close)
+		s.r(t, "GET", "/sandbox/api/messages", rawDo(t, "GET", srv.URL+"/sandbox/api/messages?to=%2B819000000001", "", "")).want(t, 200)
+		s.r(t, "GET", "/sandbox/api/messages", rawDo(t, "GET", srv.URL+"/sandbox/api/messages", "", "")).want(t, 400, "invalid_request")
 	})
 
 	if testing.Verbose() {
@@ -539,6 +626,20 @@ func TestOpenAPIResponses(t *testing.T) {
 		}
 		slices.Sort(keys)
 		t.Logf("checked %d (operation, status) pairs:\n  %s", len(keys), strings.Join(keys, "\n  "))
+		var missed []string
+		for path, item := range obj(s.doc, "paths") {
+			for _, m := range httpMethods {
+				if obj(item, m) == nil {
+					continue
+				}
+				prefix := strings.ToUpper(m) + " " + path + " "
+				if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, prefix) }) {
+					missed = append(missed, strings.TrimSpace(prefix))
+				}
+			}
+		}
+		slices.Sort(missed)
+		t.Logf("operations not exercised: %v", missed)
 	}
 }
 
