@@ -67,6 +67,11 @@ func (s *Service) StartBankLink(ctx context.Context, userID, bankCode string) (B
 	if err := s.wallet.CheckCapability(ctx, CapBankLink); err != nil {
 		return BankLink{}, err
 	}
+	// A frozen account (suspected takeover) gains no card or bank link and
+	// charges none: 7pay's attackers charged their victims' cards.
+	if err := s.wallet.CheckFrozen(ctx, userID); err != nil {
+		return BankLink{}, err
+	}
 	if !bankCodeRE.MatchString(bankCode) {
 		return BankLink{}, apperr.E(apperr.Invalid, "bank_code must be 4 digits").JA("金融機関コードは4桁の数字で指定してください")
 	}

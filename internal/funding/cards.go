@@ -65,6 +65,11 @@ func (s *Service) AddCard(ctx context.Context, userID string, c Client, cardToke
 	if err := s.wallet.CheckCapability(ctx, CapCardRegistration); err != nil {
 		return Card{}, err
 	}
+	// A frozen account (suspected takeover) gains no card or bank link and
+	// charges none: 7pay's attackers charged their victims' cards.
+	if err := s.wallet.CheckFrozen(ctx, userID); err != nil {
+		return Card{}, err
+	}
 	if cardToken == "" || len(cardToken) > 255 {
 		return Card{}, apperr.E(apperr.Invalid, "card_token is required").JA("card_token を指定してください")
 	}

@@ -23,6 +23,11 @@ func (s *Service) BankTopup(ctx context.Context, userID, linkID string, amount i
 	if err := s.wallet.CheckCapability(ctx, CapBankTopup); err != nil {
 		return Topup{}, err
 	}
+	// A frozen account (suspected takeover) gains no card or bank link and
+	// charges none: 7pay's attackers charged their victims' cards.
+	if err := s.wallet.CheckFrozen(ctx, userID); err != nil {
+		return Topup{}, err
+	}
 	if err := validAmount(amount, s.lim.TopupAmountMax); err != nil {
 		return Topup{}, err
 	}

@@ -32,6 +32,10 @@ func TestFundingFrozenNoWithdrawal(t *testing.T) {
 		before := e.bankBalance(t, yamadaAccount)
 
 		a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 1000}).want(t, 403, "account_frozen")
+		// Nor does it charge a card or the bank, or gain a card or a link.
+		a.do("POST", "/api/v1/topups", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 1000}).want(t, 403, "account_frozen")
+		a.do("POST", "/api/v1/cards", map[string]any{"card_token": e.cardToken(t, "4242424242424242")}).want(t, 403, "account_frozen")
+		a.do("POST", "/api/v1/bank-links", map[string]any{"bank_code": "0002"}).want(t, 403, "account_frozen")
 		if n, err := e.fs.ReleaseDue(ctx); err != nil || n != 0 {
 			t.Fatalf("ReleaseDue while frozen: %d, %v", n, err)
 		}
