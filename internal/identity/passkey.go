@@ -191,22 +191,12 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, c
 	var outcome error
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		userID, sd, err := takeCeremony(ctx, tx, ceremonyID, ceremonyRegister, now)
-		if err != nil {
-			if apperr.CodeOf(err) == apperr.InvalidCredentials {
-				outcome = err
-				return nil
-			}
+		u, sd, refused, err := takeOwnCeremony(ctx, tx, ceremonyID, ceremonyRegister, sess.UserID, now)
+		if err != nil || refused != nil {
+			outcome = refused
 			return err
 		}
-		if userID != sess.UserID {
-			outcome = errPasskey
-			return nil
-		}
-		u, err := loadWAUser(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
+		userID := sess.UserID
 		cred, err := s.wa.wa.CreateCredential(u, sd, parsed)
 		if err != nil {
 			s.log.Info("identity: passkey registration refused", "user_id", userID, "err", err)
@@ -394,4 +384,23 @@ func (s *Service) DeletePasskey(ctx context.Context, sess Session, passkeyID str
 	}
 	s.outbox.Kick()
 	return nil
+}
+
+// takeOwnCeremony takes the session user's ceremony of kind and loads the
+// user for go-webauthn. refused is the answer to give the caller (an
+// unknown, used, expired or foreign ceremony: invalid credentials) with a
+// nil err, so that the transaction still commits the ceremony's removal.
+func takeOwnCeremony(ctx context.Context, tx *store.Tx, ceremonyID, kind, sessUserID string, now time.Time) (u *waUser, sd webauthn.SessionData, refused, err error) {
+	userID, sd, err := takeCeremony(ctx, tx, ceremonyID, kind, now)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.InvalidCredentials {
+			return nil, sd, err, nil
+		}
+		return nil, sd, nil, err
+	}
+	if userID != sessUserID {
+		return nil, sd, errPasskey, nil
+	}
+	u, err = loadWAUser(ctx, tx, userID)
+	return u, sd, nil, err
 }

@@ -56,22 +56,12 @@ func (s *Service) ReauthPasskey(ctx context.Context, sess Session, ceremonyID st
 	var outcome error
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		userID, sd, err := takeCeremony(ctx, tx, ceremonyID, ceremonyReauth, now)
-		if err != nil {
-			if apperr.CodeOf(err) == apperr.InvalidCredentials {
-				outcome = err
-				return nil
-			}
+		u, sd, refused, err := takeOwnCeremony(ctx, tx, ceremonyID, ceremonyReauth, sess.UserID, now)
+		if err != nil || refused != nil {
+			outcome = refused
 			return err
 		}
-		if userID != sess.UserID {
-			outcome = errPasskey
-			return nil
-		}
-		u, err := loadWAUser(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
+		userID := sess.UserID
 		cred, err := s.wa.wa.ValidateLogin(u, sd, parsed)
 		if err != nil {
 			s.log.Info("identity: passkey reauth refused", "user_id", userID, "err", err)
