@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,4 +95,34 @@ func progress(ctx context.Context, w io.Writer, label string, count func() int64
 			last = n
 		}
 	}
+}
+
+// runClients runs worker on clients goroutines until d has passed (each
+// worker loops while its ctx lives), with a progress line on w counting
+// done, and returns how long they ran. Each worker gets its own seeded
+// random source.
+func runClients(ctx context.Context, clients int, d time.Duration, w io.Writer, label string, done *atomic.Int64,
+	worker func(ctx context.Context, i int, rng *mrand.Rand)) time.Duration {
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	progCtx, stopProg := context.WithCancel(ctx)
+	defer stopProg()
+	go progress(progCtx, w, label, done.Load)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker(runCtx, i, mrand.New(mrand.NewPCG(uint64(i), uint64(start.UnixNano()))))
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// printLatency writes one latency line: label, p50, p99, max.
+func printLatency(w io.Writer, label string, l latencies) {
+	_, p50, p99, maxLat := l.summary()
+	fmt.Fprintf(w, "%s p50 %s  p99 %s  max %s\n", label, p50.Round(time.Microsecond), p99.Round(time.Microsecond), maxLat.Round(time.Microsecond))
 }

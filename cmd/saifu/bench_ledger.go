@@ -79,55 +79,41 @@ func benchLedger(ctx context.Context, args []string, getenv func(string) string,
 	var done atomic.Int64
 	var insufficient atomic.Int64
 	lat := make(latencies, c.clients)
-	runCtx, cancel := context.WithTimeout(ctx, c.duration)
-	defer cancel()
-	progCtx, stopProg := context.WithCancel(ctx)
-	go progress(progCtx, stderr, "ledger", done.Load)
-	start := time.Now()
-	var wg sync.WaitGroup
 	var firstErr atomic.Value
-	for i := 0; i < c.clients; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))
-			samples := make([]time.Duration, 0, 4096)
-			for n := 0; runCtx.Err() == nil; n++ {
-				from := ids[rng.IntN(len(ids))]
-				to := ids[rng.IntN(len(ids))]
-				if from == to {
-					continue
-				}
-				t0 := time.Now()
-				_, err := l.Commit(context.Background(), ledger.Request{
-					Scope: "bench", Key: fmt.Sprintf("%s-%d-%d", run, i, n),
-					Transfers: []ledger.Transfer{{Kind: "p2p", Debit: from, Credit: to, Amount: 1 + rng.Int64N(100), Currency: "JPY"}},
-				})
-				samples = append(samples, time.Since(t0))
-				switch {
-				case err == nil:
-					done.Add(1)
-				case apperr.CodeOf(err) == apperr.InsufficientFunds:
-					insufficient.Add(1)
-				default:
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
+	elapsed := runClients(ctx, c.clients, c.duration, stderr, "ledger", &done, func(ctx context.Context, i int, rng *rand.Rand) {
+		samples := make([]time.Duration, 0, 4096)
+		defer func() { lat[i] = samples }()
+		for n := 0; ctx.Err() == nil; n++ {
+			from := ids[rng.IntN(len(ids))]
+			to := ids[rng.IntN(len(ids))]
+			if from == to {
+				continue
 			}
-			lat[i] = samples
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stopProg()
+			t0 := time.Now()
+			_, err := l.Commit(context.Background(), ledger.Request{
+				Scope: "bench", Key: fmt.Sprintf("%s-%d-%d", run, i, n),
+				Transfers: []ledger.Transfer{{Kind: "p2p", Debit: from, Credit: to, Amount: 1 + rng.Int64N(100), Currency: "JPY"}},
+			})
+			samples = append(samples, time.Since(t0))
+			switch {
+			case err == nil:
+				done.Add(1)
+			case apperr.CodeOf(err) == apperr.InsufficientFunds:
+				insufficient.Add(1)
+			default:
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+		}
+	})
 	if err, _ := firstErr.Load().(error); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	n, p50, p99, maxLat := lat.summary()
+	n, _, _, _ := lat.summary()
 	tps := float64(done.Load()) / elapsed.Seconds()
 	fmt.Fprintf(stdout, "saifu ledger: %d transfers in %.1fs = %.0f transfers/s (requests %d, insufficient funds %d)\n",
 		done.Load(), elapsed.Seconds(), tps, n, insufficient.Load())
-	fmt.Fprintf(stdout, "latency: p50 %s  p99 %s  max %s\n", p50.Round(time.Microsecond), p99.Round(time.Microsecond), maxLat.Round(time.Microsecond))
+	printLatency(stdout, "latency:", lat)
 	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", mib(peakRSS()))
 	l.Close()
 	rep, err := ledger.Verify(ctx, db)

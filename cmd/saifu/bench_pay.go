@@ -167,63 +167,49 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	errs := newErrorCounts()
 	pairLat := make(latencies, c.clients)
 	chargeLat := make(latencies, c.clients)
-	runCtx, cancel := context.WithTimeout(ctx, c.duration)
-	defer cancel()
-	progCtx, stopProg := context.WithCancel(ctx)
-	go progress(progCtx, stderr, "pay", done.Load)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < c.clients; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(uint64(i), uint64(start.UnixNano())))
-			pairs := make([]time.Duration, 0, 4096)
-			charges := make([]time.Duration, 0, 4096)
-			defer func() { pairLat[i], chargeLat[i] = pairs, charges }()
-			for n := 0; runCtx.Err() == nil; n++ {
-				token := tokens[rng.IntN(len(tokens))]
-				t0 := time.Now()
-				var code struct {
-					Code string `json:"code"`
-				}
-				if e := benchPost(hc, base+"/api/v1/payment-codes", token, fmt.Sprintf("%s-c%d-%d", run, i, n), []byte("{}"), http.StatusCreated, &code); e != "" {
-					errs.add("payment-codes: " + e)
-					continue
-				}
-				body, _ := json.Marshal(map[string]any{"payment_code": code.Code, "amount": 1 + rng.Int64N(benchPayAmountMax), "order_id": fmt.Sprintf("%s-%d-%d", run, i, n)})
-				var charge struct {
-					Status string `json:"status"`
-				}
-				t1 := time.Now()
-				e := benchPost(hc, base+"/api/v1/merchant/charges", merchantKey, fmt.Sprintf("%s-m%d-%d", run, i, n), body, http.StatusCreated, &charge)
-				t2 := time.Now()
-				charges = append(charges, t2.Sub(t1))
-				switch {
-				case e != "":
-					errs.add("charges: " + e)
-				case charge.Status != wallet.StatusSucceeded:
-					errs.add("charges: status " + charge.Status)
-				default:
-					pairs = append(pairs, t2.Sub(t0))
-					done.Add(1)
-				}
+	elapsed := runClients(ctx, c.clients, c.duration, stderr, "pay", &done, func(ctx context.Context, i int, rng *mrand.Rand) {
+		pairs := make([]time.Duration, 0, 4096)
+		charges := make([]time.Duration, 0, 4096)
+		defer func() { pairLat[i], chargeLat[i] = pairs, charges }()
+		for n := 0; ctx.Err() == nil; n++ {
+			token := tokens[rng.IntN(len(tokens))]
+			t0 := time.Now()
+			var code struct {
+				Code string `json:"code"`
 			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stopProg()
+			if e := benchPost(hc, base+"/api/v1/payment-codes", token, fmt.Sprintf("%s-c%d-%d", run, i, n), []byte("{}"), http.StatusCreated, &code); e != "" {
+				errs.add("payment-codes: " + e)
+				continue
+			}
+			body, _ := json.Marshal(map[string]any{"payment_code": code.Code, "amount": 1 + rng.Int64N(benchPayAmountMax), "order_id": fmt.Sprintf("%s-%d-%d", run, i, n)})
+			var charge struct {
+				Status string `json:"status"`
+			}
+			t1 := time.Now()
+			e := benchPost(hc, base+"/api/v1/merchant/charges", merchantKey, fmt.Sprintf("%s-m%d-%d", run, i, n), body, http.StatusCreated, &charge)
+			t2 := time.Now()
+			charges = append(charges, t2.Sub(t1))
+			switch {
+			case e != "":
+				errs.add("charges: " + e)
+			case charge.Status != wallet.StatusSucceeded:
+				errs.add("charges: status " + charge.Status)
+			default:
+				pairs = append(pairs, t2.Sub(t0))
+				done.Add(1)
+			}
+		}
+	})
 	if c.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 
-	n, p50, p99, maxLat := pairLat.summary()
-	cn, cp50, cp99, cmax := chargeLat.summary()
+	n, _, _, _ := pairLat.summary()
+	cn, _, _, _ := chargeLat.summary()
 	fmt.Fprintf(stdout, "saifu pay: %d payments in %.1fs = %.0f payments/s (charges %d, merchant %s)\n",
 		n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), cn, mer.ID)
-	fmt.Fprintf(stdout, "payment (code + charge): p50 %s  p99 %s  max %s\n", p50.Round(time.Microsecond), p99.Round(time.Microsecond), maxLat.Round(time.Microsecond))
-	fmt.Fprintf(stdout, "charge alone:            p50 %s  p99 %s  max %s\n", cp50.Round(time.Microsecond), cp99.Round(time.Microsecond), cmax.Round(time.Microsecond))
+	printLatency(stdout, "payment (code + charge):", pairLat)
+	printLatency(stdout, "charge alone:           ", chargeLat)
 	fmt.Fprintf(stdout, "errors: %s\n", errs)
 	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", mib(peakRSS()))
 
