@@ -52,6 +52,7 @@ func loginLimits(workers int) identity.Limits {
 // identityConfig is the identity configuration of `saifu serve`.
 type identityConfig struct {
 	secretKey      string
+	secret         []byte // serverSecret's answer, read once per start
 	rpID           string
 	rpOrigins      string
 	coolingOff     string
@@ -156,6 +157,17 @@ func derive(secret []byte, label string) []byte {
 // development), the key in <data-dir>/secret.key, generated on first start
 // with a warning. The key itself is never logged.
 func (c *serveConfig) serverSecret(a *app) ([]byte, error) {
+	if c.secret != nil {
+		return c.secret, nil
+	}
+	secret, err := c.loadServerSecret(a)
+	if err == nil {
+		c.secret = secret
+	}
+	return secret, err
+}
+
+func (c *serveConfig) loadServerSecret(a *app) ([]byte, error) {
 	if c.secretKey != "" {
 		if len(c.secretKey) < secretKeyBytesMin {
 			return nil, fmt.Errorf("%w: --secret-key must be at least %d characters", errUsage, secretKeyBytesMin)
