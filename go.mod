@@ -1,4 +1,4 @@
-module saifu
+module github.com/saifu-pay/saifu
 
 go 1.26.8
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"saifu/webhook"
+	"github.com/saifu-pay/saifu/webhook"
 )
 
 // A merchant's endpoint verifies the signature over the raw body before it

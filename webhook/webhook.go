@@ -11,12 +11,19 @@
 // minutes is a good default). During a secret rotation the header may carry
 // several v1 entries, one per secret; any one that matches is enough.
 //
-// This package is public so that merchants' Go servers can import it:
+// This package is public so that merchants' Go servers can import it. It
+// needs only the standard library; a merchant adds it with
+//
+//	go get github.com/saifu-pay/saifu/webhook
+//
+// (or, before the repository is published, vendors this one file or points a
+// replace directive at a clone: go mod edit -replace
+// github.com/saifu-pay/saifu=../saifu), then:
 //
 //	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 //	err := webhook.Verify(secret, r.Header.Get(webhook.Header), body, time.Now(), webhook.DefaultTolerance)
 //	if err != nil { http.Error(w, "bad signature", 400); return }
-package webhook
+package webhook // import "github.com/saifu-pay/saifu/webhook"
 
 import (
 	"crypto/hmac"

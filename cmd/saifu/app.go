@@ -7,16 +7,16 @@ import (
 	"net/netip"
 	"time"
 
-	"saifu/internal/funding"
-	"saifu/internal/httpapi"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/merchant"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/throttle"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // app holds the running services of `saifu serve`.

@@ -15,9 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 type benchLedgerConfig struct {

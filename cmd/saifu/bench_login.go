@@ -22,12 +22,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"saifu/internal/httpapi"
-	"saifu/internal/identity"
-	"saifu/internal/identity/password"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
 type benchLoginConfig struct {

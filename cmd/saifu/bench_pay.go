@@ -23,9 +23,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // Bounds of `saifu bench pay`.

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // dbConfig is the storage configuration shared by every command.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"saifu/internal/apperr"
-	"saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/merchant"
 )
 
 // demoMerchantName names the merchant that --demo seeds.

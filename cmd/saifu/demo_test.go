@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 var demoKeyRE = regexp.MustCompile(`secret key:\s+(sk_\S+)`)

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ledger"
 )
 
 // holdExpiryInterval is how often expired ledger holds are released.

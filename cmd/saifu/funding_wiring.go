@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"saifu/internal/connector"
-	"saifu/internal/funding"
-	"saifu/internal/wallet/namematch"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
 // fundingJobsEvery is how often held withdrawals are released and
@@ -43,7 +43,7 @@ func (a *app) wireFunding(c *serveConfig, w funding.Wallet) (*funding.Service, e
 	}
 	fs, err := funding.New(funding.Config{
 		DB: a.db, Ledger: a.ledger, Wallet: w, Users: a.identity, Bank: bank, Acquirer: card,
-		Limiter: a.limiter, Outbox: a.outbox, SealKey: derive(secret, "saifu/funding/seal"),
+		Limiter: a.limiter, Outbox: a.outbox, SealKey: derive(secret, "github.com/saifu-pay/saifu/funding/seal"),
 		PublicURL: public, MatchName: namematch.Match, Log: a.log,
 	})
 	if err != nil {

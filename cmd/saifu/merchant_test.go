@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/apperr"
-	"saifu/internal/merchant"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 var (

@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"io"
 
-	"saifu/internal/funding"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/merchant"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/throttle"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // migrations lists every package's migration set, in dependency order.

@@ -6,8 +6,8 @@ import (
 	"net"
 	"net/http"
 
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
 )
 
 // wireSandbox creates and seeds the sandbox counterparts (bank, card

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/httpapi"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a signal.

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // runVerify checks the ledger's invariants and exits non-zero on any

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // TestVerifyCommand runs `saifu verify` on a sound ledger (exit 0) and on

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 
-	"saifu/internal/connector"
-	"saifu/internal/ledger"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // newWallet builds the wallet service on the ledger l. In demo mode its

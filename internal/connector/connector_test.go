@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/connector"
 )
 
 // TestErrorMapping: every answer a counterpart may give becomes one sentinel.

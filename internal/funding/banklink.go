@@ -7,10 +7,10 @@ import (
 	"regexp"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
-	"saifu/internal/identity"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Bank link statuses.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"saifu/internal/apperr"
-	"saifu/internal/notify"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Reasons a link is rejected.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
 )
 
 var (

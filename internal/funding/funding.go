@@ -36,14 +36,14 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/connector"
-	"saifu/internal/identity"
-	"saifu/internal/identity/seal"
-	"saifu/internal/ledger"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/throttle"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/seal"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 //go:embed migrations/*.sql

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Keys of the transaction-scoped advisory locks that serialise a count

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // releaseBatchMax bounds the withdrawals one ReleaseDue call pays out.

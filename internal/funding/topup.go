@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Top-up statuses (API.md "Conventions", plus processing: the counterpart's

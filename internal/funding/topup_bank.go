@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
 )
 
 // systemBank names the ledger account mirroring a bank.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // systemAcquirer mirrors the card acquirer in the ledger.

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Withdrawal statuses (API.md "Conventions", plus processing and cancelled).

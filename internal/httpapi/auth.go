@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 	"mime"
 	"net/http"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // bodyBytesMax bounds every JSON request body (API.md: over 64 KiB is 400).

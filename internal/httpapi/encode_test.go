@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 type sampleReq struct {

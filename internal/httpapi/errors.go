@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // statusOf maps an error code to its HTTP status: the one place that does.

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/funding"
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type nextActionJSON struct {

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/funding"
 )
 
 // TestCardsPerUserParallel: a parallel burst of card registrations by one

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/funding"
 )
 
 // yamadaAccount is the sandbox account linked in these tests.

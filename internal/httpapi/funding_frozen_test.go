@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/funding"
 )
 
 // TestFundingFrozenNoWithdrawal: an account frozen by an operator

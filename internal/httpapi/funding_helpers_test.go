@@ -14,17 +14,17 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/connector"
-	"saifu/internal/funding"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/throttle"
-	"saifu/internal/wallet"
-	"saifu/internal/wallet/namematch"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
 var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, identity.Migrations, ledger.Migrations,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/funding"
 )
 
 // TestCancelledWithdrawalHoldReleased: a withdrawal cancelled while the

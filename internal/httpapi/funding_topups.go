@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/funding"
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type topupSource struct {

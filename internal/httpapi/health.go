@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // handleHealthz answers as long as the process serves HTTP.

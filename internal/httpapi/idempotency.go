@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // API-level idempotency (API.md, "Conventions"): every request that moves

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Group commit of the idempotency records. Every money-moving request

@@ -7,10 +7,10 @@ import (
 	"sync"
 	"testing"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestIdempotencyBatch claims, finishes and replays many keys at once (so

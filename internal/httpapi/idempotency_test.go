@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"saifu/internal/identity"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestIdempotent drives the Idempotency-Key protocol over real HTTP on

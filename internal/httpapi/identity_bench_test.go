@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/identity"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // BenchmarkSignupExistingVsNew measures enumeration by timing: the median

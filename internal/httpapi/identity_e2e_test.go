@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/identity"
-	"saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/totp"
 )
 
 const (

@@ -24,12 +24,12 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"saifu/internal/identity"
-	"saifu/internal/identity/password"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
 // identitySets are the migrations the identity end-to-end tests need.

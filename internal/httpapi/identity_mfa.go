@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // handleTOTPBegin: POST /api/v1/mfa/totp → {secret, otpauth_uri}

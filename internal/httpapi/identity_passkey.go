@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type ceremonyResponse struct {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/identity"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // TestPasskeyCeremonySingleUseUnderBurst: one login ceremony and one

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // softAuthenticator is a software passkey: a P-256 key pair producing real

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // fieldBytesMax bounds any string field of an identity request.

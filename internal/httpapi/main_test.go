@@ -3,7 +3,7 @@ package httpapi
 import (
 	"testing"
 
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // TestMain stops the throwaway PostgreSQL cluster after the package's tests.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	"saifu/internal/apperr"
-	"saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/merchant"
 )
 
 // merchantKey is the context key of the authenticated merchant; a type of

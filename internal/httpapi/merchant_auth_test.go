@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/merchant"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/wallet/emvqr"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
 func TestMerchantQR(t *testing.T) {

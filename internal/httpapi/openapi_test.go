@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/funding"
-	"saifu/internal/identity"
-	"saifu/internal/identity/totp"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // The contract test: docs/openapi.yaml describes exactly the routes of

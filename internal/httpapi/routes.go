@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // addRoutes lists saifu's whole HTTP surface (../shared/design/API.md).

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/notify"
 )
 
 // sandboxRecipientBytesMax bounds the to parameter (the longest address).

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/netip"
 
-	"saifu/internal/funding"
-	"saifu/internal/identity"
-	"saifu/internal/merchant"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // Deps are what the handlers need. Fields are added as the domain grows;

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"slices"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // capability answers 503 capability_disabled, before the handler runs,

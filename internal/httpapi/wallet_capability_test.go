@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestCapabilityMiddleware: the signup kill switch stops the real signup

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/merchant"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestWalletPayments: CPM and MPM payments, refunds, idempotent replays,

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // paymentView is a payment as users and merchants see it.

@@ -13,15 +13,15 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"saifu/internal/connector"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/merchant"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // walletSets are the migrations of the wallet end-to-end tests.

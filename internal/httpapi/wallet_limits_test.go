@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestWalletLimits: the legal ceiling of one transfer (1,000,000 JPY)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // crashPoints arms wallet fault points: the next payment reaching an

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 type transferRequest struct {

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"saifu/webhook"
+	"github.com/saifu-pay/saifu/webhook"
 )
 
 // hookReceiver is a merchant's webhook endpoint on 127.0.0.1: it verifies
-// every POST with the public package saifu/webhook, as a merchant would,
+// every POST with the public package github.com/saifu-pay/saifu/webhook, as a merchant would,
 // answers 400 to a bad signature, and keeps the events it accepted.
 type hookReceiver struct {
 	srv    *httptest.Server

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // auditDetailBytesMax bounds the free-text detail of an audit event.

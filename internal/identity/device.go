@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // devicesPerUserMax bounds the devices remembered per user; the least

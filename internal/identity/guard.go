@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // loginThrottles counts the attempt against every login limit before any

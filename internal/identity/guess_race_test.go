@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/identity"
-	"saifu/internal/identity/totp"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // parallelGuesses is how many wrong guesses race for one code; more than

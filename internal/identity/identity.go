@@ -30,11 +30,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"saifu/internal/identity/password"
-	"saifu/internal/identity/seal"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/identity/seal"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
 //go:embed *.sql

@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity"
-	"saifu/internal/identity/password"
-	"saifu/internal/notify"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/throttle"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"saifu/internal/notify"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Mail templates (internal/notify/templates/NAME.LANG.txt). Security

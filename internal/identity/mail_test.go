@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/notify"
 )
 
 // TestTemplatesRender renders every identity mail in Japanese and English

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Profile is what GET /api/v1/me shows: the user and their factors.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 var (

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity/totp"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 func totpAAD(userID string) []byte { return []byte("identity/totp/" + userID) }

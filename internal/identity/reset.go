@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity/emailaddr"
-	"saifu/internal/identity/password"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 var errResetToken = apperr.E(apperr.InvalidCredentials, "the reset token is wrong, used or expired; ask for a new one").JA("再設定用のトークンが正しくないか、使用済みか、有効期限切れです")

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Factors a session may have been authenticated with.

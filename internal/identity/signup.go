@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity/emailaddr"
-	"saifu/internal/identity/password"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 var (

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // globalFlag is the network_flags row that tightens the service-wide

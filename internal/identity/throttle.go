@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // hit counts one event against key and refuses it with apperr.RateLimited

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity/emailaddr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // KYC statuses.

@@ -3,7 +3,7 @@ package ledger
 import (
 	"fmt"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // holdInfo is what the committer knows of a hold (a pending transfer).

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/ledger"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // BenchmarkCommit measures durable transfers through the committer with

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // The committer, back of the envelope (2-core machine, local disk):

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ledger"
 )
 
 // FuzzParseAmount: never panics; accepts exactly the canonical decimal

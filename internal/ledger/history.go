@@ -7,7 +7,7 @@ import (
 
 	"errors"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Posting is one journal entry seen from one account.

@@ -29,8 +29,8 @@ import (
 	"sync"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // Phase says what a journal entry does to balances.

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Dialect-specific SQL of the committer. PostgreSQL takes whole arrays in

@@ -6,7 +6,7 @@ import (
 	"io"
 	"sort"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // problemsMax bounds the problems a report lists (all are counted).

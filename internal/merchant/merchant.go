@@ -24,7 +24,7 @@ import (
 	"embed"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

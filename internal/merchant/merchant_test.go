@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/internal/wallet/emvqr"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

@@ -1,14 +1,14 @@
 package merchant
 
 import (
-	"saifu/internal/wallet/emvqr"
+	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
 // qrNameChars and qrCityChars are EMVCo's bounds on tags 59 and 60.
 const qrNameChars, qrCityChars = 25, 15
 
 // StaticPayload returns the merchant's static merchant-presented QR payload
-// (EMVCo, see saifu/internal/wallet/emvqr): the customer scans it and types
+// (EMVCo, see internal/wallet/emvqr): the customer scans it and types
 // the amount. A name that is not printable ASCII goes into the Japanese
 // alternate-language field, and the ASCII name field reads "SAIFU MERCHANT".
 func StaticPayload(m Merchant) (string, error) {

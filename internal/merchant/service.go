@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Create makes a merchant and returns it with its first secret key and its
@@ -213,7 +213,7 @@ func (s *Service) SetLedgerAccount(ctx context.Context, merchantID string, accou
 }
 
 // WebhookSecret returns the merchant's webhook signing secret, for signing
-// deliveries (saifu/webhook.Sign). It is never shown after Create.
+// deliveries (webhook.Sign in github.com/saifu-pay/saifu/webhook). It is never shown after Create.
 func (s *Service) WebhookSecret(ctx context.Context, merchantID string) ([]byte, error) {
 	var stored string
 	err := s.db.Read(ctx, func(tx *store.Tx) error {

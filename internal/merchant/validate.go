@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 const (

@@ -24,7 +24,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

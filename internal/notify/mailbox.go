@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // mailboxListMax bounds what List returns and what the mailbox keeps per

@@ -26,7 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"saifu/internal/identity/seal"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/identity/seal"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Bounds of webhook delivery.
@@ -43,7 +43,7 @@ const (
 // Webhooks is the durable queue of merchant webhook deliveries. Enqueue
 // writes an event in the caller's transaction; the worker started by Start
 // POSTs it to the merchant's URL with a fresh Saifu-Signature header at
-// each attempt (package saifu/webhook), retrying any answer but 2xx with
+// each attempt (package github.com/saifu-pay/saifu/webhook), retrying any answer but 2xx with
 // back-off up to webhookAttemptsMax attempts. Delivery is at-least-once:
 // merchants deduplicate by the event's id.
 type Webhooks struct {

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"saifu/internal/store"
-	"saifu/webhook"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/webhook"
 )
 
 // claimedHook is a webhook delivery a worker holds the lease of.

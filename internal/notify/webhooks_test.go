@@ -16,9 +16,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
-	"saifu/webhook"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/webhook"
 )
 
 const testSecret = "whsec_test_0123456789abcdef"

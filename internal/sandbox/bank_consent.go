@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // codeTTL is how long an authorization code may wait for its exchange

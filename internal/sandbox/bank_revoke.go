@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // handleRevoke is the revocation endpoint (RFC 7009): revoking an access or

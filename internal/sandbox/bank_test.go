@@ -13,10 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"saifu/internal/connector"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 func TestBankConsentLinksTheRightHolder(t *testing.T) {

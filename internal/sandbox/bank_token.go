@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Token lifetimes: access tokens last long enough for the top-ups and

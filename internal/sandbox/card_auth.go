@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Bounds of the acquirer.

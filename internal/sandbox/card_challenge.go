@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 func challengePage() pageData {

@@ -14,10 +14,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"saifu/internal/connector"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // tokenize calls the acquirer as a browser would; it returns the status and

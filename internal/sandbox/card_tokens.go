@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // cardYearsAheadMax bounds how far in the future an expiry may be.

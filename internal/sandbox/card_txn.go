@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 const (

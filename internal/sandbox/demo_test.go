@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/connector"
-	"saifu/internal/httpapi"
-	"saifu/internal/notify"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // TestDemoModeMounting mounts the sandbox as `saifu serve --demo` does, next

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/connector"
-	"saifu/internal/sandbox"
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

@@ -53,7 +53,7 @@ import (
 	"sync"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"saifu/internal/store"
-	"saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }

@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

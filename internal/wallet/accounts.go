@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
-	"saifu/internal/apperr"
-	"saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ledger"
 )
 
 // The system accounts mirroring the outside world.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"saifu/internal/apperr"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // The capabilities an operator may switch off (API.md, operators).

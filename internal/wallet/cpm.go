@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/merchant"
-	"saifu/internal/store"
-	"saifu/internal/wallet/paycode"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/wallet/paycode"
 )
 
 // IssuePaymentCode makes a one-time customer-presented code for the user,

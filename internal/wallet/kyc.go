@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/connector"
-	"saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // SubmitKYC verifies the user's identity document with the eKYC provider

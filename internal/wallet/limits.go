@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // The flows limits apply to.

@@ -3,8 +3,8 @@ package wallet
 import (
 	"context"
 
-	"saifu/internal/apperr"
-	"saifu/internal/wallet/emvqr"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
 // PayQR is the user's side of a merchant-presented code: it parses the

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/notify"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Notification is one thing the user was told.

@@ -7,10 +7,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"saifu/internal/apperr"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Transfer is a person-to-person transfer of money (never money lite).

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"saifu/internal/apperr"
-	"saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/merchant"
 )
 
 // The fault points of Config.Fault.

@@ -35,12 +35,12 @@ import (
 	"sync"
 	"time"
 
-	"saifu/internal/connector"
-	"saifu/internal/identity"
-	"saifu/internal/ledger"
-	"saifu/internal/merchant"
-	"saifu/internal/notify"
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 //go:embed migrations/*.sql

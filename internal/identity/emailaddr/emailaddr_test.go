@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 func TestNormalize(t *testing.T) {

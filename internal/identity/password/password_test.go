@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // fast are cheap parameters for tests that are not about cost.

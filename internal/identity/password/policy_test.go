@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 func TestBlocklist(t *testing.T) {

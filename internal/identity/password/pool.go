@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // acquire takes a hashing slot: at once if one is free, else after queueing

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Open returns a fresh, migrated database of the given dialect, closed when

@@ -27,7 +27,7 @@ import (
 	"strconv"
 	"strings"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // GUID is the globally unique identifier in saifu's merchant account template.

@@ -21,7 +21,7 @@ import (
 	"math/big"
 	"strings"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // Prefix is the first digit of every saifu payment code.

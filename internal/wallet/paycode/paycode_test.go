@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // luhnValid is the textbook Luhn validation, independent of luhnCheck.
