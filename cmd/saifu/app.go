@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -97,6 +98,13 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 		}
 	}
 	a.background(func(ctx context.Context) { a.sweep(ctx) })
+	auditLog := audit.New(db)
+	a.background(func(ctx context.Context) {
+		every(ctx, audit.ChainEvery, log, "link audit entries", func(ctx context.Context) error {
+			_, err := auditLog.Chain(ctx)
+			return err
+		})
+	})
 	return a, nil
 }
 
@@ -107,6 +115,30 @@ func (a *app) background(fn func(ctx context.Context)) {
 	done := make(chan struct{})
 	go func() { defer close(done); fn(ctx) }()
 	a.closers = append(a.closers, func() { stop(); <-done })
+}
+
+// jobTimeoutMax bounds one run of a periodic job: a stuck database call
+// cannot stall the job for longer.
+const jobTimeoutMax = 30 * time.Second
+
+// every runs fn every interval until ctx ends, each run bounded by
+// jobTimeoutMax, and logs a failed run under name.
+func every(ctx context.Context, interval time.Duration, log *slog.Logger, name string, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, jobTimeoutMax)
+		err := fn(rctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			log.Error(name, "err", err)
+		}
+	}
 }
 
 // sweep deletes expired throttle windows and idempotency records.

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
@@ -73,7 +74,7 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx, notify.Migrations, throttle.Migrations, identity.Migrations); err != nil {
+	if err := db.Migrate(ctx, notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

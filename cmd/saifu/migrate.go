@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -27,6 +28,7 @@ func migrations() []store.Migrations {
 		sandbox.Migrations,
 		throttle.Migrations,
 		notify.Migrations,
+		audit.Migrations, // before identity, whose migration 010 moves its old audit rows into the log
 		identity.Migrations,
 		ledger.Migrations,
 		wallet.Migrations,

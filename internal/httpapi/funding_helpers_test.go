@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -27,7 +28,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
-var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, identity.Migrations, ledger.Migrations,
+var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
 	wallet.Migrations, sandbox.Migrations, funding.Migrations}
 
 // phone is the sandbox's phone network: every SMS by recipient.

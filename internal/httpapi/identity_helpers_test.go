@@ -24,6 +24,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -33,7 +34,7 @@ import (
 )
 
 // identitySets are the migrations the identity end-to-end tests need.
-var identitySets = []store.Migrations{notify.Migrations, throttle.Migrations, identity.Migrations}
+var identitySets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations}
 
 // testClock is the identity service's clock; it moves only when told.
 type testClock struct {

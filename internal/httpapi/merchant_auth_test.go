@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -15,7 +16,7 @@ import (
 )
 
 func TestMerchantQR(t *testing.T) {
-	storetest.Each(t, []store.Migrations{merchant.Migrations}, func(t *testing.T, db *store.DB) {
+	storetest.Each(t, []store.Migrations{audit.Migrations, merchant.Migrations}, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := merchant.New(db, time.Now)
 		shop, key, _, err := svc.Create(ctx, "Saifu Cafe", "")

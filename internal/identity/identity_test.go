@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -21,7 +22,7 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-var sets = []store.Migrations{notify.Migrations, throttle.Migrations, identity.Migrations}
+var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations}
 
 type clock struct {
 	mu sync.Mutex
@@ -118,7 +119,7 @@ func TestAuditIsAppendOnly(t *testing.T) {
 		if err != nil || len(log) != 2 {
 			t.Fatalf("audit = %+v, %v", log, err)
 		}
-		for _, q := range []string{`UPDATE audit_events SET action = 'x'`, `DELETE FROM audit_events`} {
+		for _, q := range []string{`UPDATE audit_log SET action = 'x'`, `DELETE FROM audit_log`} {
 			if _, err := db.Exec(ctx, q); err == nil {
 				t.Errorf("%s succeeded", q)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
@@ -25,7 +26,7 @@ func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 func newClock() *clock               { return &clock{t: time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)} }
 func each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	storetest.Each(t, []store.Migrations{Migrations}, fn)
+	storetest.Each(t, []store.Migrations{audit.Migrations, Migrations}, fn)
 }
 
 func TestCreateAndAuthenticate(t *testing.T) {

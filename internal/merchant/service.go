@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -36,7 +37,11 @@ func (s *Service) Create(ctx context.Context, name, webhookURL string) (m Mercha
 			m.ID, m.EMVID, m.Name, m.City, m.MCC, m.WebhookURL, sealed, m.Status, now.UnixMilli()); err != nil {
 			return fmt.Errorf("merchant: insert: %w", err)
 		}
-		return insertKey(ctx, tx, m.ID, secretKey, now)
+		if err := insertKey(ctx, tx, m.ID, secretKey, now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: "system", Action: "merchant.created", Target: "merchant:" + m.ID,
+			Details: "name " + m.Name + ", key " + m.KeyPrefix + "…"})
 	})
 	if err != nil {
 		return Merchant{}, "", "", err
@@ -85,7 +90,11 @@ func (s *Service) Rotate(ctx context.Context, merchantID string) (string, error)
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("merchant: retire keys: %w", err)
 		}
-		return insertKey(ctx, tx, merchantID, key, now)
+		if err := insertKey(ctx, tx, merchantID, key, now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: "system", Action: "merchant.key_rotated", Target: "merchant:" + merchantID,
+			Details: fmt.Sprintf("new key %s…, old keys end at %s", key[:displayChars], time.UnixMilli(end).UTC().Format(time.RFC3339))})
 	})
 	if err != nil {
 		return "", err

@@ -1,0 +1,7 @@
+-- identity's audit rows move into the one hash-chained audit log (package
+-- audit, whose migrations run before identity's): the chain job links them
+-- in their original order. The PostgreSQL file also drops the old trigger
+-- function.
+INSERT INTO audit_log (at, actor, action, target, ip, user_agent, details)
+	SELECT at, actor, action, user_id, ip, user_agent, detail FROM audit_events ORDER BY at, id;
+DROP TABLE audit_events;
