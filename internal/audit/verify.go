@@ -100,4 +100,3 @@ func Verify(ctx context.Context, db *store.DB, now time.Time) (Report, error) {
 	}
 	return r, nil
 }
-
