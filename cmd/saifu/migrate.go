@@ -13,6 +13,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -31,6 +32,7 @@ func migrations() []store.Migrations {
 		audit.Migrations, // before identity, whose migration 010 moves its old audit rows into the log
 		identity.Migrations,
 		ledger.Migrations,
+		ops.Migrations, // before wallet, whose migration 010 moves its old switches and freezes here
 		wallet.Migrations,
 	}
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity/seal"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -76,11 +77,11 @@ type Users interface {
 
 // The capabilities funding checks before each flow (operator kill switches).
 const (
-	CapCardRegistration = "card_registration"
-	CapCardTopup        = "card_topup"
-	CapBankLink         = "bank_link"
-	CapBankTopup        = "bank_topup"
-	CapWithdrawal       = "withdrawal"
+	CapCardRegistration = ops.CapCardRegistration
+	CapCardTopup        = ops.CapCardTopup
+	CapBankLink         = ops.CapBankLink
+	CapBankTopup        = ops.CapBankTopup
+	CapWithdrawal       = ops.CapWithdrawal
 )
 
 // Config configures a Service. Zero values take the defaults of Limits.

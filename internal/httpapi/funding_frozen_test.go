@@ -23,7 +23,7 @@ func TestFundingFrozenNoWithdrawal(t *testing.T) {
 		if held.str("status") != "held" {
 			t.Fatalf("withdrawal to a new link: %s", held.raw)
 		}
-		if err := e.wallet.SetFrozen(ctx, uid, true, "suspected takeover"); err != nil {
+		if err := e.wallet.Controls().SetFrozen(ctx, "operator:test", uid, true, "suspected takeover"); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Advance(25 * time.Hour)
@@ -49,7 +49,7 @@ func TestFundingFrozenNoWithdrawal(t *testing.T) {
 			t.Fatalf("money %d, want 10000", m)
 		}
 
-		if err := e.wallet.SetFrozen(ctx, uid, false, "cleared"); err != nil {
+		if err := e.wallet.Controls().SetFrozen(ctx, "operator:test", uid, false, "cleared"); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Advance(2 * time.Hour)

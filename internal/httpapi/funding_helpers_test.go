@@ -20,6 +20,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -29,7 +30,7 @@ import (
 )
 
 var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
-	wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ops.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
 
 // phone is the sandbox's phone network: every SMS by recipient.
 type phone struct {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -18,7 +19,7 @@ import (
 // exactly once, duplicates inside a batch see the claim before them, and
 // a failing operation fails only itself.
 func TestIdempotencyBatch(t *testing.T) {
-	storetest.Each(t, []store.Migrations{wallet.Migrations}, func(t *testing.T, db *store.DB) {
+	storetest.Each(t, []store.Migrations{ops.Migrations, wallet.Migrations}, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		const keys, dupes = 50, 3
 		type outcome struct {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -20,7 +21,7 @@ import (
 // TestIdempotent drives the Idempotency-Key protocol over real HTTP on
 // both databases, with a handler that counts how often it really ran.
 func TestIdempotent(t *testing.T) {
-	storetest.Each(t, []store.Migrations{wallet.Migrations}, func(t *testing.T, db *store.DB) {
+	storetest.Each(t, []store.Migrations{ops.Migrations, wallet.Migrations}, func(t *testing.T, db *store.DB) {
 		var runs atomic.Int64
 		gate := make(chan struct{})
 		entered := make(chan struct{}, 1)

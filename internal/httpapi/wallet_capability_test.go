@@ -42,7 +42,7 @@ func TestCapabilityMiddleware(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if err := e.wallet.SetCapability(ctx, wallet.CapSignup, tt.enabled, "test"); err != nil {
+				if err := e.wallet.Controls().SetCapability(ctx, "operator:test", wallet.CapSignup, tt.enabled, "test"); err != nil {
 					t.Fatal(err)
 				}
 				r := a.do("POST", tt.path, map[string]string{"email": tt.addr, "password": "correct horse battery staple 42"})

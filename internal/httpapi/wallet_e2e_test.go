@@ -156,11 +156,11 @@ func TestWalletPayments(t *testing.T) {
 		})
 
 		t.Run("kill switch", func(t *testing.T) {
-			if err := e.wallet.SetCapability(context.Background(), wallet.CapPayment, false, "incident"); err != nil {
+			if err := e.wallet.Controls().SetCapability(context.Background(), "operator:test", wallet.CapPayment, false, "incident"); err != nil {
 				t.Fatal(err)
 			}
 			alice.post("/api/v1/payment-codes", map[string]any{}).want(t, 503, "capability_disabled")
-			e.wallet.SetCapability(context.Background(), wallet.CapPayment, true, "")
+			e.wallet.Controls().SetCapability(context.Background(), "operator:test", wallet.CapPayment, true, "")
 		})
 
 		t.Run("history and notifications", func(t *testing.T) {

@@ -32,7 +32,7 @@ func TestWalletFrozen(t *testing.T) {
 			}
 		}
 
-		if err := e.wallet.SetFrozen(ctx, aliceID, true, "suspected takeover"); err != nil {
+		if err := e.wallet.Controls().SetFrozen(ctx, "operator:test", aliceID, true, "suspected takeover"); err != nil {
 			t.Fatal(err)
 		}
 		tests := []struct {
@@ -65,7 +65,7 @@ func TestWalletFrozen(t *testing.T) {
 			})
 		}
 
-		if err := e.wallet.SetFrozen(ctx, aliceID, false, "cleared"); err != nil {
+		if err := e.wallet.Controls().SetFrozen(ctx, "operator:test", aliceID, false, "cleared"); err != nil {
 			t.Fatal(err)
 		}
 		t.Run("unfrozen, everything works again", func(t *testing.T) {

@@ -16,8 +16,9 @@
 //     are reserved atomically before the ledger request (ReserveLimit), so a
 //     parallel burst cannot exceed them, and released when it fails.
 //   - Every flow asks CheckCapability first: an operator kill switch
-//     answers apperr.CapabilityDisabled. A frozen user (CheckFrozen) can
-//     neither pay, be charged, nor send money (apperr.AccountFrozen).
+//     (package ops) answers apperr.CapabilityDisabled. A frozen user
+//     (CheckFrozen) can neither pay, be charged, nor send money
+//     (apperr.AccountFrozen).
 //   - A crash between a movement's ledger request and the update of its
 //     row loses nothing: the row holds everything needed to send the same
 //     request again under the same key, and Reconcile (run by RunJobs)
@@ -40,6 +41,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -62,6 +64,9 @@ type Config struct {
 	// (payments and refunds need them).
 	Merchants *merchant.Service
 	Webhooks  *notify.Webhooks
+	// Controls are the operator's kill switches and freezes (default: those
+	// of db).
+	Controls *ops.Controls
 	// KYC is the eKYC provider (POST /api/v1/kyc needs it).
 	KYC connector.EKYC
 	// PaymentCodeTTL is how long a payment code is valid (default and
@@ -86,6 +91,7 @@ type Service struct {
 	merchants *merchant.Service
 	webhooks  *notify.Webhooks
 	kyc       connector.EKYC
+	ops       *ops.Controls
 	now       func() time.Time
 	limits    Limits
 	currency  string
@@ -110,9 +116,12 @@ func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Ou
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.Controls == nil {
+		cfg.Controls = ops.New(db, cfg.Now)
+	}
 	return &Service{
 		db: db, ledger: l, id: id, outbox: outbox,
-		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC,
+		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC, ops: cfg.Controls,
 		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
 		codeTTL: cfg.PaymentCodeTTL, log: cfg.Log, faultFn: cfg.Fault,
 	}
