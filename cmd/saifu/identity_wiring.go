@@ -103,11 +103,11 @@ func (a *app) wireIdentity(c *serveConfig) error {
 		origins = []string{"http://localhost:" + port}
 	}
 	workers := max(runtime.NumCPU(), 1)
-	hasher := password.NewHasher(derive(secret, "github.com/saifu-pay/saifu/password/pepper"), password.DefaultParams, workers, workers*hashQueuePerWorker)
+	hasher := password.NewHasher(derive(secret, "saifu/password/pepper"), password.DefaultParams, workers, workers*hashQueuePerWorker)
 	a.limiter = throttle.New(a.db, nil)
 	a.identity, err = identity.New(a.db, hasher, a.limiter, a.outbox, identity.Config{
-		Pepper:     derive(secret, "github.com/saifu-pay/saifu/identity/pepper"),
-		SealKey:    derive(secret, "github.com/saifu-pay/saifu/identity/seal"),
+		Pepper:     derive(secret, "saifu/identity/pepper"),
+		SealKey:    derive(secret, "saifu/identity/seal"),
 		RPID:       c.rpID,
 		RPOrigins:  origins,
 		CoolingOff: cooling,

@@ -22,7 +22,7 @@ Run "saifu merchant <command> -h" for the flags of a command.`
 
 // merchantSealLabel derives the key that seals merchants' webhook secrets
 // from the server secret (see derive).
-const merchantSealLabel = "github.com/saifu-pay/saifu/merchant/seal"
+const merchantSealLabel = "saifu/merchant/seal"
 
 // runMerchant is `saifu merchant …`: the operator's way to create merchants
 // and rotate their keys before the console exists.

@@ -70,7 +70,7 @@ func (a *app) wireNotify(c *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := a.webhooks.SetKey(derive(secret, "github.com/saifu-pay/saifu/notify/webhooks")); err != nil {
+	if err := a.webhooks.SetKey(derive(secret, "saifu/notify/webhooks")); err != nil {
 		return err
 	}
 	a.webhooks.Start(context.Background())

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/hex"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// TestKeyLabelsNeverChange: every key saifu uses is derived from the
+// server secret under a label, and data at rest (password hashes, sealed
+// TOTP seeds, bank tokens, webhook secrets) depends on the exact label. A
+// rename (a module path change once rewrote them all) would lock every
+// user out; this test pins the labels and what they derive.
+func TestKeyLabelsNeverChange(t *testing.T) {
+	want := []string{"saifu/password/pepper", "saifu/identity/pepper", "saifu/identity/seal",
+		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks"}
+	var found []string
+	re := regexp.MustCompile(`"(saifu/[a-z]+/[a-z]+)"`)
+	for _, f := range []string{"identity_wiring.go", "funding_wiring.go", "merchant.go", "notify_wiring.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			found = append(found, m[1])
+		}
+	}
+	for _, label := range want {
+		if !slices.Contains(found, label) {
+			t.Errorf("label %q is no longer used: keys derived under it (and the data they protect) are lost", label)
+		}
+	}
+	// derive itself must not change either (HMAC-SHA256(secret, label)).
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	if got := hex.EncodeToString(derive(secret, "saifu/password/pepper"))[:16]; got != "ad4a3adb39b0612c" {
+		t.Fatalf("derive changed: %s…", got)
+	}
+}
