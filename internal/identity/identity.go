@@ -31,8 +31,8 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/identity/password"
-	"github.com/saifu-pay/saifu/internal/identity/seal"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
 )

@@ -12,18 +12,21 @@
 //     the key out to its servers without downtime.
 //   - The webhook secret (whsec_ + 256 random bits) is returned once by
 //     Create. saifu needs it again to sign every webhook, so it cannot be
-//     hashed: it is sealed with AES-256-GCM under the key given to
-//     WithSealKey, bound to the merchant id. Without a seal key (tests,
-//     demo) it is stored as plain text, marked "plain:" so that a later
-//     configuration with a key can tell; production must set a seal key.
+//     hashed: it is sealed (package seal, AES-256-GCM) under the key given
+//     to WithSealKey, bound to the merchant id. Without WithSealKey (tests)
+//     the key is random and lives only as long as the process; it is never
+//     stored in plain text.
 //   - A merchant of another caller is not found (apperr.NotFound), never
 //     forbidden.
 package merchant
 
 import (
+	"crypto/rand"
 	"embed"
+	"fmt"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -62,7 +65,7 @@ const (
 type Service struct {
 	db          *store.DB
 	now         func() time.Time
-	seal        *sealer
+	seal        *seal.Box
 	rotateGrace time.Duration
 }
 
@@ -72,7 +75,7 @@ type Option func(*Service)
 // WithSealKey seals webhook secrets at rest with AES-256-GCM under key
 // (32 bytes). New panics on a key of another length: it is configuration.
 func WithSealKey(key []byte) Option {
-	return func(s *Service) { s.seal = newSealer(key) }
+	return func(s *Service) { s.seal = mustBox(key) }
 }
 
 // WithRotateGrace keeps a rotated key working for d after Rotate
@@ -95,5 +98,20 @@ func New(db *store.DB, now func() time.Time, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.seal == nil {
+		key := make([]byte, 32)
+		rand.Read(key)
+		s.seal = mustBox(key)
+	}
 	return s
+}
+
+// mustBox is seal.New for a key from configuration: a key of the wrong
+// length is a programming error.
+func mustBox(key []byte) *seal.Box {
+	b, err := seal.New(key)
+	if err != nil {
+		panic(fmt.Sprintf("merchant: %v", err))
+	}
+	return b
 }

@@ -249,7 +249,7 @@ func TestWebhookSecretSealed(t *testing.T) {
 		if err := db.R.QueryRow(db.Rebind(`SELECT webhook_secret FROM merchants WHERE id = ?`), m.ID).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(stored, sealedPrefix) || strings.Contains(stored, whsec[6:]) {
+		if !strings.HasPrefix(stored, "v1.") || strings.Contains(stored, whsec[6:]) {
 			t.Fatalf("stored %q is not sealed", stored)
 		}
 		if got, err := s.WebhookSecret(ctx, m.ID); err != nil || string(got) != whsec {
@@ -260,7 +260,7 @@ func TestWebhookSecretSealed(t *testing.T) {
 			t.Fatal("opened with the wrong seal key")
 		}
 		if _, err := New(db, time.Now).WebhookSecret(ctx, m.ID); err == nil {
-			t.Fatal("opened a sealed secret without a key")
+			t.Fatal("opened a sealed secret without the key")
 		}
 		// A sealed secret moved to another merchant's row does not open.
 		m2, _, _, err := s.Create(ctx, "Other", "")

@@ -1,8 +1,6 @@
 package merchant
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -53,58 +51,35 @@ func wellFormedKey(key string) bool {
 	return err == nil && len(b) == secretBytes
 }
 
-// sealer encrypts webhook secrets with AES-256-GCM; the merchant id is the
-// additional data, so a sealed secret copied to another row does not open.
-type sealer struct{ aead cipher.AEAD }
-
-const sealedPrefix, plainPrefix = "gcm1:", "plain:"
-
-func newSealer(key []byte) *sealer {
-	if len(key) != 32 {
-		panic(fmt.Sprintf("merchant: seal key must be 32 bytes, got %d", len(key)))
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return &sealer{aead: aead}
-}
+// Stored forms of a webhook secret: seal's ("v1.…", bound to the merchant
+// id). Rows written before saifu had one sealing package may hold
+// "gcm1:<base64 nonce|ciphertext|tag>" (the same AES-256-GCM under the
+// same key and additional data, in standard base64) or, from a server run
+// without a seal key, "plain:<secret>"; both are read, never written.
+const legacySealedPrefix, legacyPlainPrefix = "gcm1:", "plain:"
 
 // sealSecret returns the stored form of a webhook secret.
-func (s *Service) sealSecret(merchantID, secret string) string {
-	if s.seal == nil {
-		return plainPrefix + secret
+func (s *Service) sealSecret(merchantID, secret string) (string, error) {
+	sealed, err := s.seal.Seal([]byte(secret), []byte(merchantID))
+	if err != nil {
+		return "", fmt.Errorf("merchant: seal webhook secret: %w", err)
 	}
-	nonce := make([]byte, s.seal.aead.NonceSize())
-	rand.Read(nonce)
-	ct := s.seal.aead.Seal(nonce, nonce, []byte(secret), []byte(merchantID))
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(ct)
+	return sealed, nil
 }
-
-var errSealed = errors.New("merchant: webhook secret is sealed and no seal key is configured")
 
 // openSecret reverses sealSecret.
 func (s *Service) openSecret(merchantID, stored string) (string, error) {
-	if v, ok := strings.CutPrefix(stored, plainPrefix); ok {
+	if v, ok := strings.CutPrefix(stored, legacyPlainPrefix); ok {
 		return v, nil
 	}
-	v, ok := strings.CutPrefix(stored, sealedPrefix)
-	if !ok {
-		return "", errors.New("merchant: unknown webhook secret format")
+	if v, ok := strings.CutPrefix(stored, legacySealedPrefix); ok {
+		raw, err := base64.RawStdEncoding.DecodeString(v)
+		if err != nil {
+			return "", errors.New("merchant: corrupt sealed webhook secret")
+		}
+		stored = "v1." + base64.RawURLEncoding.EncodeToString(raw)
 	}
-	if s.seal == nil {
-		return "", errSealed
-	}
-	ct, err := base64.RawStdEncoding.DecodeString(v)
-	if err != nil || len(ct) < s.seal.aead.NonceSize() {
-		return "", errors.New("merchant: corrupt sealed webhook secret")
-	}
-	n := s.seal.aead.NonceSize()
-	pt, err := s.seal.aead.Open(nil, ct[:n], ct[n:], []byte(merchantID))
+	pt, err := s.seal.Open(stored, []byte(merchantID))
 	if err != nil {
 		return "", fmt.Errorf("merchant: open webhook secret (wrong seal key?): %w", err)
 	}

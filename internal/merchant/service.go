@@ -30,7 +30,10 @@ func (s *Service) Create(ctx context.Context, name, webhookURL string) (m Mercha
 	secretKey = randomSecret(secretKeyPrefix)
 	webhookSecret = randomSecret(webhookSecretPrefix)
 	m.KeyPrefix = secretKey[:displayChars]
-	sealed := s.sealSecret(m.ID, webhookSecret)
+	sealed, err := s.sealSecret(m.ID, webhookSecret)
+	if err != nil {
+		return Merchant{}, "", "", err
+	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, emv_id, name, city, mcc, webhook_url, webhook_secret, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

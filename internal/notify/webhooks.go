@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/identity/seal"
+	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 

@@ -1,4 +1,5 @@
-// Package seal encrypts small secrets at rest (TOTP seeds, bank tokens)
+// Package seal is saifu's one way to encrypt small secrets at rest (TOTP
+// seeds, bank tokens, merchant webhook secrets, stored API responses)
 // with AES-256-GCM under a key from configuration.
 //
 // What it promises:
