@@ -27,6 +27,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
 )
@@ -74,7 +75,7 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx, notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations); err != nil {
+	if err := db.Migrate(ctx, notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

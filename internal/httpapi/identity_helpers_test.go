@@ -28,13 +28,14 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
 // identitySets are the migrations the identity end-to-end tests need.
-var identitySets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations}
+var identitySets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations}
 
 // testClock is the identity service's clock; it moves only when told.
 type testClock struct {

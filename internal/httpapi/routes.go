@@ -1,10 +1,6 @@
 package httpapi
 
-import (
-	"net/http"
-
-	"github.com/saifu-pay/saifu/internal/wallet"
-)
+import "net/http"
 
 // addRoutes lists saifu's whole HTTP surface (../shared/design/API.md).
 // Each section registers only when its service is configured in Deps.
@@ -15,10 +11,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	// --- identity routes ---
 	if d.Identity != nil {
 		id := d.Identity
-		// The signup kill switch (operators' capability "signup").
-		sw := capability(d.Wallet, wallet.CapSignup)
-		mux.Handle("POST /api/v1/signup", sw(handleSignup(id)))
-		mux.Handle("POST /api/v1/signup/verify", sw(handleSignupVerify(id)))
+		mux.Handle("POST /api/v1/signup", handleSignup(id))
+		mux.Handle("POST /api/v1/signup/verify", handleSignupVerify(id))
 		mux.Handle("POST /api/v1/login", handleLogin(id))
 		mux.Handle("POST /api/v1/login/mfa", handleLoginMFA(id))
 		mux.Handle("POST /api/v1/logout", withUser(id, handleLogout(id)))

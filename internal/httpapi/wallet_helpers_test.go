@@ -18,7 +18,6 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
-	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -27,7 +26,7 @@ import (
 
 // walletSets are the migrations of the wallet end-to-end tests.
 var walletSets = append(append([]store.Migrations{}, identitySets...),
-	ledger.Migrations, merchant.Migrations, sandbox.Migrations, ops.Migrations, wallet.Migrations)
+	ledger.Migrations, merchant.Migrations, sandbox.Migrations, wallet.Migrations)
 
 // walletEnv is a running API with the real identity, ledger, merchant and
 // wallet services, and the sandbox eKYC provider on its own HTTP server.

@@ -32,6 +32,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -69,6 +70,15 @@ type Config struct {
 	Issuer string
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
+	// Switches are the operators' kill switches; sign-up asks the
+	// "signup" one (default: those of db, package ops).
+	Switches Switches
+}
+
+// Switches answers whether an operator switched a capability off
+// (apperr.CapabilityDisabled).
+type Switches interface {
+	CheckCapability(ctx context.Context, capability string) error
 }
 
 // Defaults of Config.
@@ -132,6 +142,9 @@ func New(db *store.DB, hasher *password.Hasher, limiter *throttle.Limiter, outbo
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Switches == nil {
+		cfg.Switches = ops.New(db, cfg.Now)
 	}
 	if log == nil {
 		log = slog.Default()

@@ -15,6 +15,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -22,7 +23,7 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations}
+var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations}
 
 type clock struct {
 	mu sync.Mutex

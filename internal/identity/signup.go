@@ -8,6 +8,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
 	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -23,6 +24,9 @@ var (
 // A repeated sign-up for a pending address replaces the code (resend),
 // within the SignupEmail rate.
 func (s *Service) Signup(ctx context.Context, email, pw string, c Client) error {
+	if err := s.cfg.Switches.CheckCapability(ctx, ops.CapSignup); err != nil {
+		return err
+	}
 	norm, err := emailaddr.Normalize(email)
 	if err != nil {
 		return errBadEmail
@@ -79,6 +83,9 @@ func (s *Service) Signup(ctx context.Context, email, pw string, c Client) error 
 // takes at most CodeAttempts guesses; then it is void and the user signs up
 // again (within the resend limit).
 func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client) (User, string, Session, error) {
+	if err := s.cfg.Switches.CheckCapability(ctx, ops.CapSignup); err != nil {
+		return User{}, "", Session{}, err
+	}
 	norm, err := emailaddr.Normalize(email)
 	if err != nil || !validCode(code) {
 		return User{}, "", Session{}, errBadCode
