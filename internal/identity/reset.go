@@ -137,7 +137,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code st
 			return err
 		}
 		return s.mailUser(ctx, tx, a, tmplResetDone, map[string]any{
-			"IP": c.ip(), "Hours": int(s.cfg.CoolingOff / time.Hour), "CoolingOffUntil": coolingUntil.UTC().Format(time.RFC3339)})
+			"IP": c.ip(), "Hours": int(s.cfg.CoolingOff / time.Hour), "CoolingOffUntil": coolingUntil})
 	})
 	if err != nil {
 		return err
