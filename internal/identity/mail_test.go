@@ -30,6 +30,8 @@ func TestTemplatesRender(t *testing.T) {
 		{tmplEmailChangeOld, map[string]any{"NewEmail": "new@example.com", "CancelCode": "cancel_xyz", "Hours": 72, "IP": "192.0.2.1"}, "cancel_xyz"},
 		{tmplEmailChanged, map[string]any{"OldEmail": "old@example.com", "NewEmail": "new@example.com", "Hours": 72, "IP": "192.0.2.1"}, "new@example.com"},
 		{tmplEmailCancelled, map[string]any{"IP": "192.0.2.1"}, "192.0.2.1"},
+		{tmplAccountHeld, map[string]any{"OldEmail": "old@example.com", "NewEmail": "new@example.com", "IP": "192.0.2.1"}, "new@example.com"},
+		{tmplHoldResolved, map[string]any{"KeptEmail": "old@example.com"}, "old@example.com"},
 	}
 	for _, tt := range tests {
 		for _, lang := range []string{"ja", "en"} {

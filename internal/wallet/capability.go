@@ -78,18 +78,36 @@ func (s *Service) SetCapability(ctx context.Context, capability string, enabled 
 	})
 }
 
-// CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
+// CheckFrozen answers apperr.AccountFrozen when an operator froze the user
+// or identity holds the account pending support.
 func (s *Service) CheckFrozen(ctx context.Context, userID string) error {
 	var frozen int64
 	err := s.db.QueryRow(ctx, `SELECT frozen FROM wallet_freezes WHERE user_id = ?`, userID).Scan(&frozen)
 	if errors.Is(err, store.ErrNoRows) {
-		return nil
+		return s.checkHeld(ctx, userID)
 	}
 	if err != nil {
 		return fmt.Errorf("wallet: read freeze: %w", err)
 	}
 	if frozen != 0 {
 		return apperr.E(apperr.AccountFrozen, "this account is frozen; contact support").JA("このアカウントは凍結されています。サポートにお問い合わせください")
+	}
+	return s.checkHeld(ctx, userID)
+}
+
+// checkHeld answers apperr.AccountFrozen when identity holds the account
+// pending support (User.Hold): no money leaves it meanwhile.
+func (s *Service) checkHeld(ctx context.Context, userID string) error {
+	u, err := s.id.User(ctx, userID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil
+		}
+		return fmt.Errorf("wallet: read hold: %w", err)
+	}
+	if u.Hold != "" {
+		return apperr.E(apperr.AccountFrozen, "this account is on hold until saifu support has confirmed its owner; contact support").
+			JA("このアカウントは、サポートがご本人を確認するまで保留されています。サポートにご連絡ください")
 	}
 	return nil
 }
