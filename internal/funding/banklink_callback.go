@@ -138,7 +138,7 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 		return BankLink{}, err
 	}
 	s.notifyUser(ctx, l.UserID, "funding_bank_linked", map[string]any{"BankCode": l.BankCode, "Last4": l.AccountLast4,
-		"UsableForWithdrawalAt": l.UsableForWithdrawalAt.Format("2006-01-02 15:04")})
+		"UsableForWithdrawalAt": l.UsableForWithdrawalAt})
 	return l, nil
 }
 

@@ -156,7 +156,7 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	if !until.IsZero() {
 		s.record(ctx, userID, "withdrawal", w.ID, amount, "out", WithdrawalHeld, "bank "+l.BankCode)
 		s.notifyUser(ctx, userID, "funding_withdrawal_held", map[string]any{"Amount": amount, "Reason": reason,
-			"ReleaseAt": until.Format("2006-01-02 15:04"), "Last4": l.AccountLast4})
+			"ReleaseAt": until, "Last4": l.AccountLast4})
 		return w, nil
 	}
 	return s.payout(ctx, w, l)

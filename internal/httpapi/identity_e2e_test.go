@@ -405,8 +405,8 @@ func TestSessionLifetimes(t *testing.T) {
 }
 
 // TestEmailChange: code to the new address, notice with a cancel code to
-// the old; the change applies with cooling-off; the old address can undo
-// it, which ends every session.
+// the old; the change applies with cooling-off; the old address can
+// dispute it, which ends every session.
 func TestEmailChange(t *testing.T) {
 	eachIDEnv(t, identity.Limits{}, func(t *testing.T, e *idEnv) {
 		a := e.agent("phone", "198.51.100.13")
@@ -421,10 +421,11 @@ func TestEmailChange(t *testing.T) {
 			t.Fatalf("me = %s", me.raw)
 		}
 		e.mail.wait(t, "jun@example.com", "address was changed", 1)
-		// The old address undoes it.
+		// The old address disputes it: without a second factor the account
+		// is held for support (TestEmailChangeCancelWithoutFactorHolds).
 		e.agent("old-owner", "198.51.100.14").do("POST", "/api/v1/email/change/cancel", map[string]string{"cancel_code": cancel}).want(t, 200)
 		a.do("GET", "/api/v1/me", nil).want(t, 401)
-		a.login("jun@example.com", pwAlice).want(t, 200)
+		a.login("jun.new@example.com", pwAlice).want(t, 403, "account_frozen")
 		e.agent("x", "198.51.100.14").do("POST", "/api/v1/email/change/cancel", map[string]string{"cancel_code": cancel}).want(t, 401)
 	})
 }

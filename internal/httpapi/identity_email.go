@@ -52,6 +52,9 @@ func handleEmailChangeVerify(id *identity.Service) http.Handler {
 
 type emailCancelRequest struct {
 	CancelCode string `json:"cancel_code"`
+	// Code is the account's second factor (TOTP or recovery code), needed
+	// to undo an applied change of an account that has one.
+	Code string `json:"code"`
 }
 
 func (q *emailCancelRequest) Valid() map[string]string {
@@ -60,8 +63,10 @@ func (q *emailCancelRequest) Valid() map[string]string {
 	return p
 }
 
-// handleEmailChangeCancel: POST /api/v1/email/change/cancel {cancel_code}
-// → 200: the previous address undoes a change (no session needed).
+// handleEmailChangeCancel: POST /api/v1/email/change/cancel {cancel_code,
+// code?} → 200 {"status": "cancelled"|"held"}: the previous address undoes
+// a change (no session needed); an applied one needs the account's second
+// factor, and without one the account is held for support.
 func handleEmailChangeCancel(id *identity.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := decode[emailCancelRequest](r)
@@ -69,10 +74,11 @@ func handleEmailChangeCancel(id *identity.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		if err := id.CancelEmailChange(r.Context(), q.CancelCode, clientFrom(r)); err != nil {
+		status, err := id.CancelEmailChange(r.Context(), q.CancelCode, q.Code, clientFrom(r))
+		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, r, http.StatusOK, map[string]string{"status": "cancelled"})
+		encode(w, r, http.StatusOK, map[string]string{"status": status})
 	})
 }

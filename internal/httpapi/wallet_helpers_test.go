@@ -45,6 +45,8 @@ type walletOpts struct {
 	webhooks bool
 	// fault is wallet.Config.Fault (crash tests).
 	fault func(point, id string) error
+	// mail sends the wallet's notices to the environment's mail sink.
+	mail bool
 }
 
 func newWalletEnv(t *testing.T, db *store.DB, limits wallet.Limits) *walletEnv {
@@ -79,7 +81,18 @@ func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 		hooks.Start(ctx)
 		t.Cleanup(func() { cancel(); hooks.Close() })
 	}
-	ws := wallet.New(db, led, ie.id, nil, wallet.Config{Now: ie.clock.Now, Limits: limits, Merchants: ms, Webhooks: hooks, KYC: kyc, Log: log, Fault: o.fault})
+	var outbox *notify.Outbox
+	if o.mail {
+		sender, err := notify.NewSMTPSender("smtp://" + ie.mail.addr + "?from=no-reply@saifu.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox = notify.NewOutbox(db, sender, log)
+		ctx, cancel := context.WithCancel(context.Background())
+		outbox.Start(ctx)
+		t.Cleanup(func() { cancel(); outbox.Close() })
+	}
+	ws := wallet.New(db, led, ie.id, outbox, wallet.Config{Now: ie.clock.Now, Limits: limits, Merchants: ms, Webhooks: hooks, KYC: kyc, Log: log, Fault: o.fault})
 	ie.srv.Close()
 	srv := httptest.NewServer(New(Deps{
 		Log: log, DB: db, Identity: ie.id, Wallet: ws, Merchants: ms,

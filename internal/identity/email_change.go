@@ -17,7 +17,24 @@ const (
 	changeDone      = "done"
 	changeCancelled = "cancelled"
 	changeVoid      = "void"
+	// changeDisputed: an applied change the previous address cancelled
+	// without a second factor; the account is held (hold.go).
+	changeDisputed = "disputed"
 )
+
+// emailChange is an email_changes row, as a cancel reads it.
+type emailChange struct {
+	id, userID, oldEmail, oldKey, newEmail, state string
+	cancelUntil                                   int64
+}
+
+const emailChangeCols = `id, user_id, old_email, old_key, new_email, state, cancel_until`
+
+func scanEmailChange(r scanner) (emailChange, error) {
+	var ch emailChange
+	err := r.Scan(&ch.id, &ch.userID, &ch.oldEmail, &ch.oldKey, &ch.newEmail, &ch.state, &ch.cancelUntil)
+	return ch, err
+}
 
 var errCancelToken = apperr.E(apperr.InvalidCredentials, "the cancel code is wrong or expired").JA("取り消しコードが正しくないか、有効期限切れです")
 
@@ -158,71 +175,125 @@ func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code stri
 }
 
 // CancelEmailChange is what the previous owner of an address does with the
-// cancel code mailed to it, within the cooling-off period: a pending change
-// is voided; an applied one is reverted, every session ends, and the
-// cooling-off period restarts. It needs no session: the account may be in
-// an attacker's hands.
-func (s *Service) CancelEmailChange(ctx context.Context, cancelCode string, c Client) error {
+// cancel code mailed to it, within the cooling-off period. It needs no
+// session: the account may be in an attacker's hands.
+//
+// A pending change is voided: the previous address is still the account's.
+// An applied change is another matter, since whoever controls the previous
+// mailbox is not necessarily the owner (a mailbox the owner left may have
+// been taken over, and a reverted address would let its holder reset the
+// password). So:
+//   - when the account has a second factor, code (a TOTP or recovery code)
+//     must prove it (apperr.MFARequired without one); the change is then
+//     reverted, every session ends, the cooling-off period restarts, and
+//     both addresses are told;
+//   - when it has none, the account is held (holdAccount): every session
+//     ends, the address stays, no sign-in, password reset or payout is
+//     possible, both addresses are told, and support resolves it
+//     (ResolveHold). The answer is CancelHeld.
+func (s *Service) CancelEmailChange(ctx context.Context, cancelCode, code string, c Client) (string, error) {
 	if !validToken(cancelCode) {
-		return errCancelToken
+		return "", errCancelToken
 	}
 	if err := s.hit(ctx, "email-cancel:ip:"+c.ip(), s.lim.ForgotIP); err != nil {
-		return err
+		return "", err
 	}
 	now := s.now()
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		var id, userID, oldEmail, oldKey, state string
-		var until int64
-		err := tx.QueryRow(ctx, `SELECT id, user_id, old_email, old_key, state, cancel_until FROM email_changes WHERE cancel_hash = ?`,
-			hashToken(cancelCode)).Scan(&id, &userID, &oldEmail, &oldKey, &state, &until)
-		if errors.Is(err, store.ErrNoRows) {
-			return errCancelToken
-		}
+	ch, err := scanEmailChange(s.db.QueryRow(ctx, `SELECT `+emailChangeCols+` FROM email_changes WHERE cancel_hash = ?`, hashToken(cancelCode)))
+	if errors.Is(err, store.ErrNoRows) {
+		return "", errCancelToken
+	}
+	if err != nil {
+		return "", fmt.Errorf("identity: read email change: %w", err)
+	}
+	if now.UnixMilli() >= ch.cancelUntil || (ch.state != changePending && ch.state != changeDone) {
+		return "", errCancelToken
+	}
+	hold := false
+	if ch.state == changeDone {
+		a, err := s.account(ctx, ch.userID)
 		if err != nil {
-			return fmt.Errorf("identity: read email change: %w", err)
+			return "", err
 		}
-		if now.UnixMilli() >= until || (state != changePending && state != changeDone) {
-			return errCancelToken
+		if a.totpSecret == "" {
+			hold = true
+		} else if err := s.proveSecondFactor(ctx, a.ID, code, c); err != nil {
+			return "", err
+		}
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		to := changeCancelled
+		if hold {
+			to = changeDisputed
 		}
 		// Conditional on the state read above: of two parallel cancels (READ
 		// COMMITTED on PostgreSQL) only one changes the row and goes on.
-		res, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ? AND state = ?`, changeCancelled, id, state)
+		res, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ? AND state = ?`, to, ch.id, ch.state)
 		if err != nil {
 			return fmt.Errorf("identity: cancel email change: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errCancelToken
 		}
-		a, err := accountByID(ctx, tx, userID)
+		a, err := accountByID(ctx, tx, ch.userID)
 		if err != nil {
 			return err
 		}
-		if state == changeDone {
+		if hold {
+			return s.holdAccount(ctx, tx, a, ch, c, now)
+		}
+		if ch.state == changeDone {
 			cooling := now.Add(s.cfg.CoolingOff)
 			if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, updated_at = ?,
 				cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
-				oldEmail, oldKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), userID); err != nil {
+				ch.oldEmail, ch.oldKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), ch.userID); err != nil {
 				if store.IsUniqueViolation(err) {
 					return apperr.E(apperr.Conflict, "the previous address is in use by another account; contact support").JA("以前のメールアドレスは別のアカウントで使用されています。サポートにご連絡ください")
 				}
 				return fmt.Errorf("identity: revert email: %w", err)
 			}
-			if err := endSessions(ctx, tx, userID, ""); err != nil {
+			if err := endSessions(ctx, tx, ch.userID, ""); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, userID); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, ch.userID); err != nil {
 				return fmt.Errorf("identity: void reset tokens: %w", err)
 			}
 		}
-		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Actor: "previous_address", Action: "email.change_cancelled",
-			IP: c.ip(), UserAgent: c.userAgent(), Detail: "state was " + state, At: now}); err != nil {
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: ch.userID, Actor: "previous_address", Action: "email.change_cancelled",
+			IP: c.ip(), UserAgent: c.userAgent(), Detail: "state was " + ch.state, At: now}); err != nil {
 			return err
 		}
-		return s.mail(ctx, tx, oldEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()})
+		if err := s.mail(ctx, tx, ch.oldEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()}); err != nil {
+			return err
+		}
+		if ch.state != changeDone {
+			return nil
+		}
+		return s.mail(ctx, tx, ch.newEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()})
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.outbox.Kick()
-	return nil
+	if hold {
+		return CancelHeld, nil
+	}
+	return CancelDone, nil
+}
+
+// proveSecondFactor checks code as the user's TOTP or recovery code,
+// counted against the account's second-factor throttle.
+func (s *Service) proveSecondFactor(ctx context.Context, userID, code string, c Client) error {
+	if code == "" {
+		return apperr.E(apperr.MFARequired, "this account has a second factor: include code (authenticator or recovery code)").JA("2段階認証のコード（認証アプリまたはリカバリーコード）を入力してください")
+	}
+	if err := s.hit(ctx, "mfa:acct:"+userID, s.lim.MFAAccount); err != nil {
+		return err
+	}
+	method := MethodRecoveryCode
+	if validCode(code) {
+		method = MethodTOTP
+	}
+	_, err := s.checkSecondFactor(ctx, userID, method, code, c)
+	return err
 }

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
@@ -143,7 +142,7 @@ func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string,
 		if isNew {
 			action = "login.new_device"
 			if err := s.mailUser(ctx, tx, a, tmplNewDevice, map[string]any{
-				"IP": c.ip(), "UserAgent": ua, "Time": now.UTC().Format(time.RFC3339)}); err != nil {
+				"IP": c.ip(), "UserAgent": ua, "Time": now}); err != nil {
 				return err
 			}
 		}

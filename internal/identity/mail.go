@@ -24,6 +24,8 @@ const (
 	tmplEmailChangeOld  = "identity_email_change_notice"
 	tmplEmailChanged    = "identity_email_changed"
 	tmplEmailCancelled  = "identity_email_change_cancelled"
+	tmplAccountHeld     = "identity_account_held"
+	tmplHoldResolved    = "identity_account_hold_resolved"
 )
 
 // mail renders a template in lang and enqueues it to addr inside tx: it

@@ -3,6 +3,7 @@ package identity
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/notify"
 )
@@ -18,17 +19,19 @@ func TestTemplatesRender(t *testing.T) {
 	}{
 		{tmplSignupCode, map[string]any{"Code": "123456", "Minutes": 15}, "123456"},
 		{tmplSignupExisting, map[string]any{"IP": "192.0.2.1"}, "192.0.2.1"},
-		{tmplNewDevice, map[string]any{"IP": "192.0.2.1", "UserAgent": "ua/1", "Time": "2026-01-01T00:00:00Z"}, "ua/1"},
+		{tmplNewDevice, map[string]any{"IP": "192.0.2.1", "UserAgent": "ua/1", "Time": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, "ua/1"},
 		{tmplResetToken, map[string]any{"Token": "tok_abc", "Minutes": 30, "IP": "192.0.2.1"}, "tok_abc"},
-		{tmplResetDone, map[string]any{"IP": "192.0.2.1", "Hours": 72, "CoolingOffUntil": "2026-01-04T00:00:00Z"}, "72"},
+		{tmplResetDone, map[string]any{"IP": "192.0.2.1", "Hours": 72, "CoolingOffUntil": time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)}, "72"},
 		{tmplPasswordChanged, map[string]any{"IP": "192.0.2.1"}, "192.0.2.1"},
-		{tmplFactorAdded, map[string]any{"Factor": "totp", "IP": "192.0.2.1"}, "totp"},
-		{tmplFactorRemoved, map[string]any{"Factor": "passkey", "IP": "192.0.2.1"}, "passkey"},
+		{tmplFactorAdded, map[string]any{"Factor": "totp", "IP": "192.0.2.1"}, "192.0.2.1"},
+		{tmplFactorRemoved, map[string]any{"Factor": "passkey", "IP": "192.0.2.1"}, "192.0.2.1"},
 		{tmplRecoveryUsed, map[string]any{"Left": 9, "IP": "192.0.2.1"}, "9"},
 		{tmplEmailChangeCode, map[string]any{"Code": "654321", "Minutes": 15}, "654321"},
 		{tmplEmailChangeOld, map[string]any{"NewEmail": "new@example.com", "CancelCode": "cancel_xyz", "Hours": 72, "IP": "192.0.2.1"}, "cancel_xyz"},
 		{tmplEmailChanged, map[string]any{"OldEmail": "old@example.com", "NewEmail": "new@example.com", "Hours": 72, "IP": "192.0.2.1"}, "new@example.com"},
 		{tmplEmailCancelled, map[string]any{"IP": "192.0.2.1"}, "192.0.2.1"},
+		{tmplAccountHeld, map[string]any{"OldEmail": "old@example.com", "NewEmail": "new@example.com", "IP": "192.0.2.1"}, "new@example.com"},
+		{tmplHoldResolved, map[string]any{"KeptEmail": "old@example.com"}, "old@example.com"},
 	}
 	for _, tt := range tests {
 		for _, lang := range []string{"ja", "en"} {

@@ -35,7 +35,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		sent = false
 		a, err := accountByKey(ctx, tx, key)
-		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && !a.EmailVerified) {
+		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && (!a.EmailVerified || a.Hold != "")) {
 			return nil
 		}
 		if err != nil {
@@ -91,6 +91,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code st
 	if err != nil {
 		return err
 	}
+	if a.Hold != "" {
+		return errHeld
+	}
 	if err := password.CheckPolicy(newPassword, a.Email); err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code st
 			return err
 		}
 		return s.mailUser(ctx, tx, a, tmplResetDone, map[string]any{
-			"IP": c.ip(), "Hours": int(s.cfg.CoolingOff / time.Hour), "CoolingOffUntil": coolingUntil.UTC().Format(time.RFC3339)})
+			"IP": c.ip(), "Hours": int(s.cfg.CoolingOff / time.Hour), "CoolingOffUntil": coolingUntil})
 	})
 	if err != nil {
 		return err

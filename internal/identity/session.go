@@ -122,6 +122,9 @@ func (s *Service) RequirePrivileged(ctx context.Context, sess Session) error {
 // newSession creates a session for userID in tx, privileged for 5 minutes
 // (a login is a strong authentication), and returns its bearer token.
 func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, factors []string, c Client, now time.Time) (string, Session, error) {
+	if err := refuseHeld(ctx, tx, userID); err != nil {
+		return "", Session{}, err
+	}
 	token := randomToken(sessionTokenBytes)
 	sess := Session{
 		ID: newID("ses"), UserID: userID, Factors: factors,

@@ -30,6 +30,9 @@ type User struct {
 	CoolingOffUntil time.Time // outgoing money is held until then (zero: none)
 	CreatedAt       time.Time
 	AntiPhishing    string // shown in every genuine mail
+	// Hold is "" or why the account is held pending support (HoldEmail…):
+	// no session, no password reset, no money out (see hold.go).
+	Hold string
 }
 
 // account is a users row with its credentials.
@@ -43,7 +46,7 @@ type account struct {
 }
 
 const userColumns = `id, email, email_key, email_verified, password_hash, lang, kyc_status, kyc_name,
-	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at`
+	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at, hold`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -51,7 +54,7 @@ func scanAccount(r scanner) (account, error) {
 	var a account
 	var verified, cooling, created int64
 	err := r.Scan(&a.ID, &a.Email, &a.emailKey, &verified, &a.passwordHash, &a.Lang, &a.KYCStatus, &a.KYCName,
-		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created)
+		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.Hold)
 	if err != nil {
 		return a, err
 	}

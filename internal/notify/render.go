@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/usertext"
 )
 
 //go:embed templates/*.txt
@@ -20,8 +23,30 @@ const (
 	LangEN = "en"
 )
 
-// phraseRunesMax bounds the anti-phishing phrase shown in a mail.
-const phraseRunesMax = 64
+// Bounds on what Render puts into a mail.
+const (
+	// phraseRunesMax bounds the anti-phishing phrase shown in a mail.
+	phraseRunesMax = 64
+	// valueRunesMax bounds any one string value of a template's data (the
+	// longest saifu itself writes is a reset token of under 64).
+	valueRunesMax = 256
+	// userRunesMax bounds one user-written value ({{user …}}): a P2P
+	// message is at most 200 characters.
+	userRunesMax = 200
+	// subjectRunesMax keeps a subject of three-byte characters within
+	// Message's subjectBytesMax.
+	subjectRunesMax = 120
+	// detailLinesMax bounds the lines of a generic notice's Details.
+	detailLinesMax = 20
+)
+
+// subjectPrefixes start every subject, one form per language: Japanese
+// mail marks the sender with lenticular brackets, English with square
+// ones. Templates write their subjects without it.
+var subjectPrefixes = map[string]string{
+	LangJA: "【saifu】",
+	LangEN: "[saifu] ",
+}
 
 // footers end every mail: saifu's promise that lets a user tell a forged
 // mail from a genuine one. They contain no link.
@@ -81,11 +106,13 @@ func parseTemplate(key, src string) (parsed, error) {
 	if !ok || strings.TrimSpace(blank) != "" {
 		return parsed{}, fmt.Errorf("notify: template %s must start with \"Subject: …\" and a blank line", key)
 	}
-	st, err := template.New(key + ".subject").Option("missingkey=error").Parse(subject)
+	_, lang, _ := strings.Cut(key, ".")
+	funcs := templateFuncs(lang)
+	st, err := template.New(key + ".subject").Option("missingkey=error").Funcs(funcs).Parse(subject)
 	if err != nil {
 		return parsed{}, fmt.Errorf("notify: template %s subject: %w", key, err)
 	}
-	bt, err := template.New(key).Option("missingkey=error").Parse(body)
+	bt, err := template.New(key).Option("missingkey=error").Funcs(funcs).Parse(body)
 	if err != nil {
 		return parsed{}, fmt.Errorf("notify: template %s body: %w", key, err)
 	}
@@ -93,10 +120,19 @@ func parseTemplate(key, src string) (parsed, error) {
 }
 
 // Render renders the template name in lang ("ja" or "en"; missing or
-// unknown languages fall back to "ja", then "en") with data. The body ends
-// with the anti-phishing phrase when data["AntiPhishing"] is a non-empty
-// string, then the fixed footer in the template's language. A key the
-// template uses but data lacks is an error.
+// unknown languages fall back to "ja", then "en") with data. The subject
+// starts with the language's saifu prefix. The body ends with the
+// anti-phishing phrase when data["AntiPhishing"] is a non-empty string,
+// then the fixed footer in the template's language. A key the template
+// uses but data lacks is an error.
+//
+// No value reaches the mail as given: every string is made one safe line
+// (usertext.Line: no control or bidi characters, no newlines, bounded),
+// every []string a list of such lines with links defanged, and every
+// time.Time is written in Japan time with its zone. Templates put text
+// that a user or merchant wrote through {{user …}}, which also defangs
+// links and quotes it, and code words (statuses, factors) through
+// {{label …}}, which names them in the mail's language.
 func Render(name, lang string, data map[string]any) (subject, body string, err error) {
 	templatesOnce.Do(loadTemplates)
 	if templatesErr != nil {
@@ -106,9 +142,7 @@ func Render(name, lang string, data map[string]any) (subject, body string, err e
 	if !ok {
 		return "", "", fmt.Errorf("notify: no template %q", name)
 	}
-	if data == nil {
-		data = map[string]any{}
-	}
+	data = prepare(lang, data)
 	var sb, bb bytes.Buffer
 	if err := p.subject.Execute(&sb, data); err != nil {
 		return "", "", fmt.Errorf("notify: render %s.%s subject: %w", name, lang, err)
@@ -116,12 +150,12 @@ func Render(name, lang string, data map[string]any) (subject, body string, err e
 	if err := p.body.Execute(&bb, data); err != nil {
 		return "", "", fmt.Errorf("notify: render %s.%s: %w", name, lang, err)
 	}
-	subject = strings.Join(strings.Fields(sb.String()), " ")
+	subject = usertext.Line(subjectPrefixes[lang]+sb.String(), subjectRunesMax)
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(bb.String(), " \t\n"))
 	b.WriteString("\n\n-- \n")
-	if phrase, _ := data["AntiPhishing"].(string); oneLine(phrase) != "" {
-		fmt.Fprintf(&b, phraseLines[lang], oneLine(phrase))
+	if phrase, _ := data["AntiPhishing"].(string); usertext.Line(phrase, phraseRunesMax) != "" {
+		fmt.Fprintf(&b, phraseLines[lang], usertext.Line(phrase, phraseRunesMax))
 		b.WriteString("\n\n")
 	}
 	b.WriteString(footers[lang])
@@ -138,12 +172,25 @@ func lookup(name, lang string) (parsed, string, bool) {
 	return parsed{}, "", false
 }
 
-// oneLine collapses whitespace and bounds the phrase, so that a phrase
-// cannot forge lines of the mail.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > phraseRunesMax {
-		s = string(r[:phraseRunesMax])
+// prepare returns a copy of data with every value made safe to render in
+// lang (see Render).
+func prepare(lang string, data map[string]any) map[string]any {
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		switch v := v.(type) {
+		case string:
+			out[k] = usertext.Line(v, valueRunesMax)
+		case []string:
+			lines := make([]string, 0, min(len(v), detailLinesMax))
+			for _, l := range v[:min(len(v), detailLinesMax)] {
+				lines = append(lines, usertext.Clean(brandMarks.Replace(l), valueRunesMax))
+			}
+			out[k] = lines
+		case time.Time:
+			out[k] = FormatTime(lang, v)
+		default:
+			out[k] = v
+		}
 	}
-	return s
+	return out
 }

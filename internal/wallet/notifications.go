@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -50,11 +49,11 @@ func (s *Service) notifyTx(ctx context.Context, tx *store.Tx, userID, kind strin
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		var b strings.Builder
+		details := make([]string, 0, len(keys))
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s: %v\n", k, data[k])
+			details = append(details, fmt.Sprintf("%s: %v", k, data[k]))
 		}
-		d["Kind"], d["Details"] = kind, b.String()
+		d["Kind"], d["Details"] = kind, details
 		if subject, body, err = notify.Render("wallet_notice", u.Lang, d); err != nil {
 			return fmt.Errorf("wallet: notify: %w", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -49,8 +48,9 @@ func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amo
 	if err := checkAmount(amount); err != nil {
 		return Transfer{}, err
 	}
-	if utf8.RuneCountInString(message) > messageRunesMax || !utf8.ValidString(message) {
-		return Transfer{}, apperr.E(apperr.Invalid, "message over 200 characters").JA("メッセージが長すぎます")
+	message, err := cleanMessage(message)
+	if err != nil {
+		return Transfer{}, err
 	}
 	if err := s.CheckCapability(ctx, CapP2P); err != nil {
 		return Transfer{}, err

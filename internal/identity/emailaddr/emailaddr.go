@@ -5,7 +5,10 @@
 //
 // What it promises:
 //   - Normalize returns the address trimmed, in Unicode NFC, with the domain
-//     lower-cased; the local part keeps its case for display and mail.
+//     lower-cased and its IDNA xn-- labels in Unicode form (so an address
+//     has one key whichever form it is typed in, and a look-alike domain is
+//     refused in either form); the local part keeps its case for display
+//     and mail.
 //   - Key(Normalize(a)) == Key(Normalize(b)) for addresses that differ only
 //     in case (Victim@Example.com and victim@example.com are one account).
 //   - Normalize refuses, with apperr.Invalid: implausible addresses, local
@@ -62,11 +65,17 @@ func Normalize(s string) (string, error) {
 	if err := checkLocal(local); err != nil {
 		return "", err
 	}
-	domain = strings.ToLower(domain)
+	domain, err := unicodeDomain(strings.ToLower(domain))
+	if err != nil {
+		return "", err
+	}
 	if err := checkDomain(domain); err != nil {
 		return "", err
 	}
-	return local + "@" + domain, nil
+	if s = local + "@" + domain; len(s) > addressBytesMax {
+		return "", invalid("The email address is too long.", "メールアドレスが長すぎます。")
+	}
+	return s, nil
 }
 
 // Key returns the uniqueness key of a normalised address: the whole address

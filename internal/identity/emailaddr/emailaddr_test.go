@@ -145,3 +145,47 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// TestPunycodeDomain: a domain's xn-- (ASCII-compatible) form and its
+// Unicode form are one address, refused or accepted alike.
+func TestPunycodeDomain(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		want     string // "" for refused
+		wantSame string // an address that must have the same Key
+	}{
+		{name: "ace form is the unicode form", in: "pay@xn--r8jz45g.jp", want: "pay@例え.jp", wantSame: "pay@例え.jp"},
+		{name: "upper-case ace prefix", in: "pay@XN--R8JZ45G.JP", want: "pay@例え.jp", wantSame: "PAY@例え.jp"},
+		{name: "ace subdomain", in: "pay@mail.xn--r8jz45g.jp", want: "pay@mail.例え.jp", wantSame: "pay@mail.例え.jp"},
+		{name: "cyrillic a in paypal, ace form", in: "taro@xn--pypal-4ve.com"},
+		{name: "all-cyrillic apple, ace form", in: "taro@xn--80ak6aa92e.com"},
+		{name: "fullwidth letters, ace form", in: "taro@xn--mi7c2aig.com"},
+		{name: "emoji, ace form", in: "taro@xn--ls8h.com"},
+		{name: "empty punycode", in: "taro@xn--.jp"},
+		{name: "invalid punycode", in: "taro@xn--a.jp"},
+		{name: "ace of plain ascii", in: "taro@xn--zz-.jp"},
+		{name: "non-canonical ace", in: "taro@xn--abc-.jp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Normalize(tc.in)
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("Normalize(%q) = %q, want refused", tc.in, got)
+				}
+				if e, ok := apperr.As(err); !ok || e.Code != apperr.Invalid || e.MessageJA == "" {
+					t.Fatalf("Normalize(%q) error = %#v, want apperr.Invalid", tc.in, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Normalize(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			same, err := Normalize(tc.wantSame)
+			if err != nil || Key(same) != Key(got) {
+				t.Fatalf("Key(%q) = %q, Key(%q) = %q (%v): want one key", got, Key(got), same, Key(same), err)
+			}
+		})
+	}
+}
