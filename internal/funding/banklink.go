@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
-	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/store"
 )

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
-	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 )
