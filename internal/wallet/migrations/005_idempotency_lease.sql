@@ -15,4 +15,8 @@ ALTER TABLE api_idempotency ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE api_idempotency ADD COLUMN op_kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_idempotency ADD COLUMN op_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_idempotency ADD COLUMN sealed BIGINT NOT NULL DEFAULT 0;
+-- A record left running by a crash before this migration names no
+-- operation, so a takeover could not tell whether money moved: it keeps
+-- answering 409 until it is pruned, as it did before.
+UPDATE api_idempotency SET lease_until = created_at + 86400000 WHERE state = 'running';
 DELETE FROM api_idempotency WHERE body LIKE '%"code":%' OR body LIKE '%authorize_url%';
