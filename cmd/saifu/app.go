@@ -63,9 +63,10 @@ const sweepEvery = time.Minute
 // close; if building fails part-way, what was started is closed.
 func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (a *app, err error) {
 	a = &app{db: db, log: log}
+	built := a // the error returns below set a to nil
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	// --- notify wiring ---
