@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -41,7 +42,14 @@ type app struct {
 	sandbox *sandbox.Sandbox
 
 	ledger *ledger.Ledger
+
+	idemSealKey []byte
+	idemLease   time.Duration
 }
+
+// faultHook, when set (crash tests only), is called at every fault point
+// of the wallet, funding and the idempotency protocol; nil in production.
+var faultHook func(point, id string) error
 
 // walletJobsEvery is how often payments, refunds and transfers left
 // pending by a crash are reconciled.
@@ -56,9 +64,10 @@ const sweepEvery = time.Minute
 // close; if building fails part-way, what was started is closed.
 func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (a *app, err error) {
 	a = &app{db: db, log: log}
+	built := a // the error returns below set a to nil
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	// --- notify wiring ---
@@ -70,6 +79,16 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 	if err = a.wireIdentity(c); err != nil {
 		return nil, err
 	}
+
+	// --- idempotency wiring ---
+	if a.idemLease, err = time.ParseDuration(c.idemLease); err != nil || a.idemLease <= 0 {
+		return nil, fmt.Errorf("%w: --idempotency-lease %q is not a positive duration", errUsage, c.idemLease)
+	}
+	secret, err := c.serverSecret(a)
+	if err != nil {
+		return nil, err
+	}
+	a.idemSealKey = derive(secret, "saifu/httpapi/idempotency/seal")
 
 	// --- sandbox wiring ---
 	if err = a.wireSandbox(ctx, c); err != nil {
@@ -177,8 +196,11 @@ func (a *app) deps() httpapi.Deps {
 
 		Sandbox: a.sandboxHandler(),
 
-		Log: a.log,
-		DB:  a.db,
+		Log:                a.log,
+		DB:                 a.db,
+		IdempotencySealKey: a.idemSealKey,
+		IdempotencyLease:   a.idemLease,
+		Fault:              faultHook,
 		Ready: func() error {
 			return a.db.W.Ping()
 		},

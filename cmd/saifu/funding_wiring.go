@@ -44,7 +44,7 @@ func (a *app) wireFunding(c *serveConfig, w funding.Wallet) (*funding.Service, e
 	fs, err := funding.New(funding.Config{
 		DB: a.db, Ledger: a.ledger, Wallet: w, Users: a.identity, Bank: bank, Acquirer: card,
 		Limiter: a.limiter, Outbox: a.outbox, SealKey: derive(secret, "saifu/funding/seal"),
-		PublicURL: public, MatchName: namematch.Match, Log: a.log,
+		PublicURL: public, MatchName: namematch.Match, Log: a.log, Fault: faultHook,
 	})
 	if err != nil {
 		return nil, err

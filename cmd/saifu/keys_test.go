@@ -15,10 +15,10 @@ import (
 // user out; this test pins the labels and what they derive.
 func TestKeyLabelsNeverChange(t *testing.T) {
 	want := []string{"saifu/password/pepper", "saifu/identity/pepper", "saifu/identity/seal",
-		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks"}
+		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks", "saifu/httpapi/idempotency/seal"}
 	var found []string
-	re := regexp.MustCompile(`"(saifu/[a-z]+/[a-z]+)"`)
-	for _, f := range []string{"identity_wiring.go", "funding_wiring.go", "merchant.go", "notify_wiring.go"} {
+	re := regexp.MustCompile(`"(saifu/[a-z]+(?:/[a-z]+)+)"`)
+	for _, f := range []string{"identity_wiring.go", "funding_wiring.go", "merchant.go", "notify_wiring.go", "app.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

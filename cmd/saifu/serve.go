@@ -25,6 +25,8 @@ type serveConfig struct {
 
 	// publicURL is where browsers reach this server (sandbox challenge pages).
 	publicURL string
+	// idemLease is how long a request holds its Idempotency-Key unrenewed.
+	idemLease string
 
 	notifyConfig
 	identityConfig
@@ -37,6 +39,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
 	envFlag(fs, getenv, &c.logLevel, "log-level", "SAIFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envFlag(fs, getenv, &c.publicURL, "public-url", "SAIFU_PUBLIC_URL", "", "URL where browsers reach this server, used by the sandbox's challenge pages (default: from --addr)")
+	envFlag(fs, getenv, &c.idemLease, "idempotency-lease", "SAIFU_IDEMPOTENCY_LEASE", "30s", "how long a running request holds its Idempotency-Key without renewing it; after a crash a retry with the key waits at most this long")
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
 	c.notifyConfig.register(fs, getenv)
 	c.identityConfig.register(fs, getenv)

@@ -19,7 +19,7 @@ import (
 //
 // and set Deps.Wallet = a.wallet (and pass a.wallet to wireFunding).
 func (a *app) newWallet(c *serveConfig, l *ledger.Ledger) (*wallet.Service, error) {
-	cfg := wallet.Config{Merchants: a.merchants, Webhooks: a.webhooks, Log: a.log}
+	cfg := wallet.Config{Merchants: a.merchants, Webhooks: a.webhooks, Log: a.log, Fault: faultHook}
 	if c.demo {
 		if public := sandboxPublicURL(c); public != "" {
 			kyc, err := connector.NewKYCClient(public+"/sandbox/kyc", "", nil)

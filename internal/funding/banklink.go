@@ -9,6 +9,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -104,9 +105,16 @@ func (s *Service) StartBankLink(ctx context.Context, userID, bankCode string) (B
 	}
 	now := s.now()
 	l.CreatedAt = now
-	_, err = s.db.Exec(ctx, `INSERT INTO funding_bank_links (id, user_id, bank_code, status, state_hash, verifier_sealed, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, userID, bankCode, LinkPending, hashHex(state), sealed,
-		ms(now.Add(s.lim.LinkTTL)), ms(now), ms(now))
+	claim := idem.From(ctx)
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO funding_bank_links (id, user_id, bank_code, status, state_hash, verifier_sealed, expires_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, userID, bankCode, LinkPending, hashHex(state), sealed,
+			ms(now.Add(s.lim.LinkTTL)), ms(now), ms(now))
+		if err != nil {
+			return err
+		}
+		return claim.Bind(ctx, tx, idem.KindBankLink, l.ID)
+	})
 	if err != nil {
 		return BankLink{}, fmt.Errorf("funding: insert link: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -100,6 +101,7 @@ func (s *Service) AddCard(ctx context.Context, userID string, c Client, cardToke
 	}
 	now := s.now()
 	card.CreatedAt = now
+	claim := idem.From(ctx)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		// Parallel registrations must not all pass the counts below.
 		if err := s.serialise(ctx, tx, lockCardRegistration); err != nil {
@@ -126,7 +128,10 @@ func (s *Service) AddCard(ctx context.Context, userID string, c Client, cardToke
 		_, err := tx.Exec(ctx, `INSERT INTO funding_cards (`+cardCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?)`,
 			card.ID, userID, card.tokenSealed, info.Fingerprint, info.Brand, info.Last4, info.ExpMonth, info.ExpYear,
 			CardRequiresAction, ms(now), ms(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return claim.Bind(ctx, tx, idem.KindCard, card.ID)
 	})
 	if err != nil {
 		return Card{}, err

@@ -106,6 +106,10 @@ type Config struct {
 	Limits    Limits
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Fault, when set, is called at each fault point (FaultTopup…,
+	// FaultWithdrawal…) with the movement's id; an error stops the flow
+	// there as a crash would. For crash tests only: nil in production.
+	Fault func(point, id string) error
 }
 
 // Limits bound the flows. Zero fields take DefaultLimits.
@@ -196,6 +200,7 @@ type Service struct {
 	lim      Limits
 	now      func() time.Time
 	log      *slog.Logger
+	faultFn  func(point, id string) error
 }
 
 // New returns the Service.
@@ -221,7 +226,7 @@ func New(c Config) (*Service, error) {
 	return &Service{
 		db: c.DB, ledger: c.Ledger, wallet: c.Wallet, users: c.Users, bank: c.Bank, acquirer: c.Acquirer,
 		limiter: c.Limiter, outbox: c.Outbox, box: box, public: strings.TrimRight(c.PublicURL, "/"),
-		match: c.MatchName, lim: c.Limits.withDefaults(), now: c.Now, log: c.Log,
+		match: c.MatchName, lim: c.Limits.withDefaults(), now: c.Now, log: c.Log, faultFn: c.Fault,
 	}, nil
 }
 

@@ -71,7 +71,12 @@ func (s *Service) ReleaseDue(ctx context.Context) (int, error) {
 				continue
 			}
 		}
-		out, err := s.payout(ctx, w, l)
+		var out Withdrawal
+		if w.holdID == 0 { // a crash before its hold was recorded
+			out, err = s.placeHold(ctx, w, l)
+		} else {
+			out, err = s.payout(ctx, w, l)
+		}
 		if err != nil {
 			s.log.Warn("funding: release withdrawal", "withdrawal", w.ID, "err", err)
 			continue

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -59,8 +60,16 @@ func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 
 func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 	now := ms(s.now())
-	_, err := s.db.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?)`,
-		t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, now)
+	claim := idem.From(ctx)
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?)`,
+			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, now)
+		if err != nil {
+			return err
+		}
+		// The API request names the top-up it started (package idem).
+		return claim.Bind(ctx, tx, idem.KindTopup, t.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("funding: insert top-up: %w", err)
 	}
@@ -121,12 +130,18 @@ func (s *Service) credit(ctx context.Context, t Topup, system string) (Topup, er
 	if t.SourceType == SourceCard {
 		dst, kind = lite, "topup_card"
 	}
+	if err := s.crash(FaultTopupBeforeCredit, t.ID); err != nil {
+		return Topup{}, err
+	}
 	res, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "topup:" + t.ID, Transfers: []ledger.Transfer{{
 		Kind: kind, Debit: src.ID, Credit: dst.ID, Amount: t.Amount, Currency: dst.Currency,
 		Metadata: map[string]string{"topup_id": t.ID, "user_id": t.UserID, "source": t.SourceType + ":" + t.SourceID},
 	}}})
 	if err != nil {
 		return Topup{}, fmt.Errorf("funding: credit top-up %s: %w", t.ID, err)
+	}
+	if err := s.crash(FaultTopupAfterCredit, t.ID); err != nil {
+		return Topup{}, err
 	}
 	changed, err := s.setTopup(ctx, t.ID, StatusSucceeded, "", "", "", res.TransferIDs[0])
 	if err != nil {
@@ -200,6 +215,25 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// ReconcileTopup finishes userID's top-up id if a crash left it
+// processing (as Reconcile does, at once), for a retry of the request
+// that started it; it returns the top-up as it then is (still processing
+// while the counterpart's answer is unknown). Errors: apperr.NotFound.
+func (s *Service) ReconcileTopup(ctx context.Context, userID, id string) (Topup, error) {
+	t, err := s.topupByID(ctx, id)
+	if err == nil && t.UserID != userID {
+		return Topup{}, errTopupNotFound
+	}
+	if err != nil || t.Status != StatusProcessing {
+		return t, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	if t.SourceType == SourceBank {
+		return s.finishBankTopup(ctx, t)
+	}
+	return s.resumeCardTopup(ctx, t)
 }
 
 func notProcessing(t Topup) error {

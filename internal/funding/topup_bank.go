@@ -71,6 +71,9 @@ func (s *Service) finishBankTopup(ctx context.Context, t Topup) (Topup, error) {
 		}
 		return s.fail(ctx, t, StatusFailed, "invalid_token")
 	}
+	if err := s.crash(FaultTopupBeforeBank, t.ID); err != nil {
+		return Topup{}, err
+	}
 	if _, err := s.bank.Debit(ctx, l.BankCode, token, t.Amount, "saifu-topup:"+t.ID, "saifu top-up"); err != nil {
 		switch {
 		case errors.Is(err, connector.ErrUnavailable):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -119,7 +120,44 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	money, _, err := s.wallet.Accounts(ctx, userID)
+	// The reservation's id is kept on the row: a held withdrawal may be
+	// cancelled, or refused by the bank, in a later request.
+	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowWithdrawal, amount)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	now := s.now()
+	// The row comes first (processing, no hold yet), naming the API request
+	// that asked for it (package idem): a crash at any later step leaves
+	// a row from which ReleaseDue, or a retry of the request, places the
+	// same hold under the same key and goes on.
+	w := Withdrawal{ID: newID("wd_"), UserID: userID, BankLinkID: l.ID, Amount: amount, Status: WithdrawalProcessing,
+		HoldReason: reason, ReleaseAt: until, CreatedAt: now}
+	claim := idem.From(ctx)
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?, ?)`,
+			w.ID, userID, l.ID, amount, WithdrawalProcessing, reason, ms(until), ms(now), ms(now), limitID); err != nil {
+			return fmt.Errorf("funding: insert withdrawal: %w", err)
+		}
+		return claim.Bind(ctx, tx, idem.KindWithdrawal, w.ID)
+	})
+	if err != nil {
+		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
+		return Withdrawal{}, err
+	}
+	return s.placeHold(context.WithoutCancel(ctx), w, l)
+}
+
+// placeHold reserves a recorded withdrawal's money by a ledger hold (keyed
+// by its id, so a repeat after a crash places it once), then holds the
+// withdrawal until its release_at or pays it out. A refusal by the ledger
+// (insufficient funds) fails it; an unknown answer leaves it processing,
+// without a hold, for ReleaseDue.
+func (s *Service) placeHold(ctx context.Context, w Withdrawal, l BankLink) (Withdrawal, error) {
+	if err := s.crash(FaultWithdrawalBeforeHold, w.ID); err != nil {
+		return Withdrawal{}, err
+	}
+	money, _, err := s.wallet.Accounts(ctx, w.UserID)
 	if err != nil {
 		return Withdrawal{}, err
 	}
@@ -127,37 +165,60 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: system account: %w", err)
 	}
-	// The reservation's id is kept on the row: a held withdrawal may be
-	// cancelled, or refused by the bank, in a later request.
-	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowWithdrawal, amount)
-	if err != nil {
-		return Withdrawal{}, err
-	}
-	release := func(ctx context.Context) { s.wallet.ReleaseLimit(ctx, limitID) }
-	now := s.now()
-	w := Withdrawal{ID: newID("wd_"), UserID: userID, BankLinkID: l.ID, Amount: amount, Status: WithdrawalHeld,
-		HoldReason: reason, ReleaseAt: until, CreatedAt: now}
 	res, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":hold", Transfers: []ledger.Transfer{{
-		Kind: "withdrawal", Debit: money.ID, Credit: bank.ID, Amount: amount, Currency: money.Currency, Pending: true,
-		Metadata: map[string]string{"withdrawal_id": w.ID, "user_id": userID, "bank_link_id": l.ID},
+		Kind: "withdrawal", Debit: money.ID, Credit: bank.ID, Amount: w.Amount, Currency: money.Currency, Pending: true,
+		Metadata: map[string]string{"withdrawal_id": w.ID, "user_id": w.UserID, "bank_link_id": l.ID},
 	}}})
 	if err != nil {
-		release(context.WithoutCancel(ctx))
+		switch apperr.CodeOf(err) {
+		case apperr.InsufficientFunds, apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.Unavailable:
+			// Refused, or never taken: nothing is held.
+			if ferr := s.finish(ctx, w.ID, WithdrawalFailed, string(apperr.CodeOf(err))); ferr != nil {
+				return Withdrawal{}, ferr
+			}
+			s.releaseWithdrawalLimit(ctx, w.ID)
+		}
+		return Withdrawal{}, err
+	}
+	if err := s.crash(FaultWithdrawalAfterHold, w.ID); err != nil {
 		return Withdrawal{}, err
 	}
 	w.holdID = res.TransferIDs[0]
-	if _, err := s.db.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
-		w.ID, userID, l.ID, amount, WithdrawalHeld, reason, ms(until), w.holdID, ms(now), ms(now), limitID); err != nil {
-		// Nothing records the hold: give the money back at once.
-		s.void(context.WithoutCancel(ctx), w)
-		release(context.WithoutCancel(ctx))
-		return Withdrawal{}, fmt.Errorf("funding: insert withdrawal: %w", err)
+	if !w.ReleaseAt.IsZero() {
+		w.Status = WithdrawalHeld
 	}
-	if !until.IsZero() {
-		s.record(ctx, userID, "withdrawal", w.ID, amount, "out", WithdrawalHeld, "bank "+l.BankCode)
-		s.notifyUser(ctx, userID, "funding_withdrawal_held", map[string]any{"Amount": amount, "Reason": reason,
-			"ReleaseAt": until, "Last4": l.AccountLast4})
+	upd, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET hold_transfer_id = ?, status = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND hold_transfer_id = 0`, w.holdID, w.Status, ms(s.now()), w.ID, WithdrawalProcessing)
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: record withdrawal hold: %w", err)
+	}
+	if n, _ := upd.RowsAffected(); n == 0 {
+		return s.withdrawal(ctx, w.ID) // placed by another run meanwhile
+	}
+	if w.Status == WithdrawalHeld {
+		s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalHeld, "bank "+l.BankCode)
+		s.notifyUser(ctx, w.UserID, "funding_withdrawal_held", map[string]any{"Amount": w.Amount, "Reason": w.HoldReason,
+			"ReleaseAt": w.ReleaseAt, "Last4": l.AccountLast4})
 		return w, nil
+	}
+	return s.payout(ctx, w, l)
+}
+
+// ReconcileWithdrawal finishes userID's withdrawal id if a crash left it
+// processing (placing its hold, or paying it out), at once, for a retry of
+// the request that started it; it returns the withdrawal as it then is.
+// Errors: apperr.NotFound.
+func (s *Service) ReconcileWithdrawal(ctx context.Context, userID, id string) (Withdrawal, error) {
+	w, err := s.Withdrawal(ctx, userID, id)
+	if err != nil || w.Status != WithdrawalProcessing {
+		return w, err
+	}
+	l, err := s.link(ctx, w.UserID, w.BankLinkID)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if w.holdID == 0 {
+		return s.placeHold(ctx, w, l)
 	}
 	return s.payout(ctx, w, l)
 }

@@ -95,12 +95,17 @@ func handleTopup(fs *funding.Service, id *identity.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		status := http.StatusCreated
-		if t.Status == funding.StatusProcessing {
-			status = http.StatusAccepted
-		}
-		encode(w, r, status, topupOut(t))
+		writeTopup(w, r, t)
 	})
+}
+
+// writeTopup answers a new top-up: 202 while processing, else 201.
+func writeTopup(w http.ResponseWriter, r *http.Request, t funding.Topup) {
+	status := http.StatusCreated
+	if t.Status == funding.StatusProcessing {
+		status = http.StatusAccepted
+	}
+	encode(w, r, status, topupOut(t))
 }
 
 // handleGetTopup: GET /api/v1/topups/{id} → top-up (finishing it when its

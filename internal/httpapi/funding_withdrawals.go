@@ -67,12 +67,18 @@ func handleWithdraw(fs *funding.Service, id *identity.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		status := http.StatusCreated
-		if wd.Status == funding.WithdrawalHeld || wd.Status == funding.WithdrawalProcessing {
-			status = http.StatusAccepted
-		}
-		encode(w, r, status, withdrawalOut(wd))
+		writeWithdrawal(w, r, wd)
 	})
+}
+
+// writeWithdrawal answers a new withdrawal: 202 while held or processing,
+// else 201.
+func writeWithdrawal(w http.ResponseWriter, r *http.Request, wd funding.Withdrawal) {
+	status := http.StatusCreated
+	if wd.Status == funding.WithdrawalHeld || wd.Status == funding.WithdrawalProcessing {
+		status = http.StatusAccepted
+	}
+	encode(w, r, status, withdrawalOut(wd))
 }
 
 // handleGetWithdrawal: GET /api/v1/withdrawals/{id}.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -25,7 +26,12 @@ func TestIdempotencyBatch(t *testing.T) {
 		type outcome struct {
 			key    int
 			stored *storedResponse
+			claim  *idem.Claim
 			err    error
+		}
+		svc := newIdemService(db, nil, 0, nil)
+		claimOf := func(key string) *idem.Claim {
+			return &idem.Claim{Scope: "user:batch", Key: key, Owner: svc.node + "/" + randHex(8)}
 		}
 		out := make(chan outcome, keys*dupes)
 		var wg sync.WaitGroup
@@ -34,8 +40,9 @@ func TestIdempotencyBatch(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					st, err := idemBegin(ctx, db, "user:batch", fmt.Sprintf("k%d", k), "hash")
-					out <- outcome{k, st, err}
+					c := claimOf(fmt.Sprintf("k%d", k))
+					got, err := svc.begin(ctx, c, "hash")
+					out <- outcome{k, got.replay, c, err}
 				}()
 			}
 		}
@@ -52,10 +59,12 @@ func TestIdempotencyBatch(t *testing.T) {
 		wg.Wait()
 		close(out)
 		claimed := make([]int, keys)
+		claims := make([]*idem.Claim, keys)
 		for o := range out {
 			switch {
 			case o.err == nil && o.stored == nil:
 				claimed[o.key]++
+				claims[o.key] = o.claim
 			case apperr.CodeOf(o.err) == apperr.IdempotencyKeyInUse:
 			default:
 				t.Errorf("key %d: stored %v, err %v", o.key, o.stored, o.err)
@@ -70,12 +79,16 @@ func TestIdempotencyBatch(t *testing.T) {
 			t.Error("the failing operation reported no error")
 		}
 
-		// Finish them all at once, then every key replays its response.
+		// Each started an operation; finish them all at once, then every
+		// key replays its response.
 		for k := range keys {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := idemFinish(ctx, db, "user:batch", fmt.Sprintf("k%d", k), 201, fmt.Sprintf(`{"k":%d}`, k)); err != nil {
+				if err := db.Write(ctx, func(tx *store.Tx) error { return claims[k].Bind(ctx, tx, "test", fmt.Sprintf("op%d", k)) }); err != nil {
+					t.Error(err)
+				}
+				if err := svc.settle(ctx, claims[k], 201, fmt.Sprintf(`{"k":%d}`, k)); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -92,7 +105,8 @@ func TestIdempotencyBatch(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				st, err := idemBegin(ctx, db, "user:batch", tt.key, tt.hash)
+				got, err := svc.begin(ctx, claimOf(tt.key), tt.hash)
+				st := got.replay
 				if apperr.CodeOf(err) != tt.wantCode && !(tt.wantCode == "" && err == nil) {
 					t.Fatalf("err %v, want code %q", err, tt.wantCode)
 				}
@@ -104,9 +118,16 @@ func TestIdempotencyBatch(t *testing.T) {
 				}
 			})
 		}
-		idemRelease(ctx, db, "user:batch", "fresh")
-		if st, err := idemBegin(ctx, db, "user:batch", "fresh", "hash"); err != nil || st != nil {
-			t.Fatalf("after release: %+v %v, want a fresh claim", st, err)
+		// A claim that started nothing leaves no record when it settles.
+		fresh := claimOf("fresh2")
+		if _, err := svc.begin(ctx, fresh, "hash"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.settle(ctx, fresh, 403, `{"error":{}}`); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := svc.begin(ctx, claimOf("fresh2"), "hash"); err != nil || got.replay != nil {
+			t.Fatalf("after a refusal: %+v %v, want a fresh claim", got, err)
 		}
 		if errors.Is(failErr, context.Canceled) {
 			t.Fatal("batch used a cancelled context")

@@ -73,17 +73,23 @@ func (q *refundRequest) Valid() map[string]string {
 	return nil
 }
 
+type refundView struct {
+	RefundID  string `json:"refund_id"`
+	ChargeID  string `json:"charge_id"`
+	Status    string `json:"status"`
+	Amount    int64  `json:"amount"`
+	MoneyLite int64  `json:"money_lite"`
+	Money     int64  `json:"money"`
+	CreatedAt string `json:"created_at"`
+}
+
+func viewRefund(ref wallet.Refund) refundView {
+	return refundView{RefundID: ref.ID, ChargeID: ref.PaymentID, Status: ref.Status,
+		Amount: ref.Amount, MoneyLite: ref.LiteAmount, Money: ref.MoneyAmount, CreatedAt: ref.CreatedAt.Format(time.RFC3339Nano)}
+}
+
 // POST /api/v1/merchant/charges/{id}/refunds
 func handleRefund(svc *wallet.Service) http.Handler {
-	type response struct {
-		RefundID  string `json:"refund_id"`
-		ChargeID  string `json:"charge_id"`
-		Status    string `json:"status"`
-		Amount    int64  `json:"amount"`
-		MoneyLite int64  `json:"money_lite"`
-		Money     int64  `json:"money"`
-		CreatedAt string `json:"created_at"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[refundRequest](r)
 		if err != nil {
@@ -96,7 +102,6 @@ func handleRefund(svc *wallet.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, r, http.StatusCreated, response{RefundID: ref.ID, ChargeID: ref.PaymentID, Status: ref.Status,
-			Amount: ref.Amount, MoneyLite: ref.LiteAmount, Money: ref.MoneyAmount, CreatedAt: ref.CreatedAt.Format(time.RFC3339Nano)})
+		encode(w, r, http.StatusCreated, viewRefund(ref))
 	})
 }

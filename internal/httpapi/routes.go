@@ -41,32 +41,32 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	// --- wallet routes ---
 	if d.Wallet != nil && d.Identity != nil {
-		ws, id, idem := d.Wallet, d.Identity, idempotent(d.DB)
+		ws, id, idem := d.Wallet, d.Identity, d.idem.middleware
 		mux.Handle("GET /api/v1/wallet", withUser(id, handleWallet(ws)))
 		mux.Handle("GET /api/v1/wallet/transactions", withUser(id, handleTransactions(ws)))
 		mux.Handle("GET /api/v1/notifications", withUser(id, handleNotifications(ws)))
 		mux.Handle("POST /api/v1/kyc", withUser(id, handleKYC(ws)))
-		mux.Handle("POST /api/v1/payment-codes", withUser(id, idem(handlePaymentCode(ws))))
-		mux.Handle("POST /api/v1/payments", withUser(id, idem(handlePay(ws))))
+		mux.Handle("POST /api/v1/payment-codes", withUser(id, idem(handlePaymentCode(ws), nil)))
+		mux.Handle("POST /api/v1/payments", withUser(id, idem(handlePay(ws), recoverPayment(ws))))
 		mux.Handle("GET /api/v1/payments/{id}", withUser(id, handlePaymentGet(ws)))
-		mux.Handle("POST /api/v1/transfers", withUser(id, idem(handleTransfer(ws))))
+		mux.Handle("POST /api/v1/transfers", withUser(id, idem(handleTransfer(ws), recoverTransfer(ws))))
 		mux.Handle("GET /api/v1/transfers/{id}", withUser(id, handleTransferGet(ws)))
 	}
 	if d.Funding != nil && d.Identity != nil {
-		fs, id, idem := d.Funding, d.Identity, idempotent(d.DB)
-		mux.Handle("POST /api/v1/cards", withUser(id, idem(handleAddCard(fs, id))))
+		fs, id, idem := d.Funding, d.Identity, d.idem.middleware
+		mux.Handle("POST /api/v1/cards", withUser(id, idem(handleAddCard(fs, id), recoverCard(fs))))
 		mux.Handle("GET /api/v1/cards", withUser(id, handleCards(fs)))
 		mux.Handle("GET /api/v1/cards/{id}", withUser(id, handleCard(fs)))
 		mux.Handle("DELETE /api/v1/cards/{id}", withUser(id, handleRemoveCard(fs)))
 		mux.Handle("GET /api/v1/3ds/return", handle3DSReturn(fs))
-		mux.Handle("POST /api/v1/topups", withUser(id, idem(handleTopup(fs, id))))
+		mux.Handle("POST /api/v1/topups", withUser(id, idem(handleTopup(fs, id), recoverTopup(fs))))
 		mux.Handle("GET /api/v1/topups/{id}", withUser(id, handleGetTopup(fs)))
-		mux.Handle("POST /api/v1/bank-links", withUser(id, idem(handleStartBankLink(fs, id))))
+		mux.Handle("POST /api/v1/bank-links", withUser(id, idem(handleStartBankLink(fs, id), nil)))
 		mux.Handle("GET /api/v1/bank-links", withUser(id, handleBankLinks(fs)))
 		mux.Handle("GET /api/v1/bank-links/callback", handleBankLinkCallback(fs))
 		mux.Handle("GET /api/v1/bank-links/{id}", withUser(id, handleBankLink(fs)))
 		mux.Handle("DELETE /api/v1/bank-links/{id}", withUser(id, handleRemoveBankLink(fs)))
-		mux.Handle("POST /api/v1/withdrawals", withUser(id, idem(handleWithdraw(fs, id))))
+		mux.Handle("POST /api/v1/withdrawals", withUser(id, idem(handleWithdraw(fs, id), recoverWithdrawal(fs))))
 		mux.Handle("GET /api/v1/withdrawals/{id}", withUser(id, handleGetWithdrawal(fs)))
 		mux.Handle("DELETE /api/v1/withdrawals/{id}", withUser(id, handleCancelWithdrawal(fs)))
 		mux.Handle("POST /api/v1/withdrawals/{id}/cancel", withUser(id, handleCancelWithdrawal(fs)))
@@ -74,10 +74,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	// --- merchant routes ---
 	if d.Wallet != nil && d.Merchants != nil {
-		ws, withM, idem := d.Wallet, requireMerchant(d.Merchants), idempotent(d.DB)
-		mux.Handle("POST /api/v1/merchant/charges", withM(idem(handleCharge(ws))))
+		ws, withM, idem := d.Wallet, requireMerchant(d.Merchants), d.idem.middleware
+		mux.Handle("POST /api/v1/merchant/charges", withM(idem(handleCharge(ws), recoverCharge(ws))))
 		mux.Handle("GET /api/v1/merchant/charges/{id}", withM(handleChargeGet(ws)))
-		mux.Handle("POST /api/v1/merchant/charges/{id}/refunds", withM(idem(handleRefund(ws))))
+		mux.Handle("POST /api/v1/merchant/charges/{id}/refunds", withM(idem(handleRefund(ws), recoverRefund(ws))))
 	}
 	if d.Merchants != nil {
 		withMerchant := requireMerchant(d.Merchants)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -22,6 +23,18 @@ import (
 type Deps struct {
 	Log *slog.Logger
 	DB  *store.DB
+	// IdempotencySealKey (32 bytes, from the server secret) seals the
+	// answers kept for Idempotency-Key replays; nil (tests only) takes a
+	// key of this process, so stored answers do not survive a restart.
+	IdempotencySealKey []byte
+	// IdempotencyLease is how long a running request holds its
+	// Idempotency-Key without renewing it (default 30s): after a crash, a
+	// retry with the key waits at most this long.
+	IdempotencyLease time.Duration
+	// Fault, when set, is called at the idempotency fault points
+	// (FaultIdem…) with the key; an error stops the request there as a
+	// crash would. For crash tests only: nil in production.
+	Fault func(point, id string) error
 	// Ready reports whether the server can take traffic (database reachable,
 	// ledger committer running).
 	Ready func() error
@@ -56,6 +69,8 @@ type Deps struct {
 	// Sandbox, when set (demo mode only), serves the sandbox bank, card
 	// acquirer and eKYC under /sandbox/.
 	Sandbox http.Handler
+
+	idem *idemService // built by New
 }
 
 // New returns the API handler with every route and the common middleware.
@@ -63,6 +78,7 @@ func New(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	d.idem = newIdemService(d.DB, d.IdempotencySealKey, d.IdempotencyLease, d.Fault)
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux, recoverer(d.Log), requestID, clientAddr(d.TrustedProxies), logRequests(d.Log), securityHeaders)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet/paycode"
@@ -27,10 +28,14 @@ func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code str
 	}
 	now := s.now()
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
+	claim := idem.From(ctx)
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
 			c.Hash(), userID, ms(expiresAt), ms(now)); err != nil {
 			return fmt.Errorf("wallet: store payment code: %w", err)
+		}
+		if err := claim.Bind(ctx, tx, idem.KindPaymentCode, c.Hash()); err != nil {
+			return err
 		}
 		// Expired codes of a day ago are of no further use.
 		_, err := tx.Exec(ctx, `DELETE FROM wallet_payment_codes WHERE expires_at < ?`, ms(now.Add(-24*time.Hour)))
@@ -64,25 +69,29 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	if err != nil {
 		return Payment{}, errCodeUnusable()
 	}
+	// The code is claimed in the transaction that creates the payment, so
+	// that a crash leaves either both (the payment then finishes) or
+	// neither (a retry charges the code again).
 	var userID string
-	var unusable bool
 	now := s.now()
-	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		userID, unusable = "", false
-		err := tx.QueryRow(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
-			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
-			ms(now), m.ID, c.Hash(), ms(now)).Scan(&userID)
-		if errors.Is(err, store.ErrNoRows) {
-			unusable = true
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return Payment{}, err
-	}
-	if unusable {
+	err = s.db.QueryRow(ctx, `SELECT user_id FROM wallet_payment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		c.Hash(), ms(now)).Scan(&userID)
+	if errors.Is(err, store.ErrNoRows) {
 		return Payment{}, errCodeUnusable()
 	}
-	return s.pay(ctx, MethodCPM, userID, m, amount, orderID)
+	if err != nil {
+		return Payment{}, fmt.Errorf("wallet: read payment code: %w", err)
+	}
+	return s.pay(ctx, MethodCPM, userID, m, amount, orderID, func(ctx context.Context, tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
+			WHERE code_hash = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?`,
+			ms(now), m.ID, c.Hash(), userID, ms(now))
+		if err != nil {
+			return fmt.Errorf("wallet: claim payment code: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errCodeUnusable()
+		}
+		return nil
+	})
 }

@@ -39,5 +39,5 @@ func (s *Service) PayQR(ctx context.Context, userID, payload string, amount int6
 	if err != nil {
 		return Payment{}, err
 	}
-	return s.pay(ctx, MethodMPM, userID, m, amount, p.Reference)
+	return s.pay(ctx, MethodMPM, userID, m, amount, p.Reference, nil)
 }

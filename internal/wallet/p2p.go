@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -86,10 +87,14 @@ func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amo
 	}
 	t := Transfer{ID: newID("tr_"), FromUser: fromUserID, ToUser: to.ID, Amount: amount, Currency: s.currency,
 		Message: message, Status: StatusPending, CreatedAt: s.now()}
+	claim := idem.From(ctx)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt), limitID)
-		return err
+		if err != nil {
+			return err
+		}
+		return claim.Bind(ctx, tx, idem.KindTransfer, t.ID)
 	})
 	if err != nil {
 		s.releaseLimit(ctx, limitID)
@@ -109,6 +114,9 @@ func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amo
 // commitTransfer sends the transfer's ledger request: a pure function of
 // its row, under the key "p2p:<id>".
 func (s *Service) commitTransfer(ctx context.Context, t Transfer, fromMoney, toMoney int64) error {
+	if err := s.fault(FaultTransferBeforeLedger, t.ID); err != nil {
+		return &outcomeUnknown{err}
+	}
 	_, err := s.ledger.Commit(ctx, ledger.Request{Scope: "user:" + t.FromUser, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{{
 		Kind: "p2p", Debit: fromMoney, Credit: toMoney, Amount: t.Amount, Currency: s.currency,
 		Metadata: map[string]string{"transfer_id": t.ID},

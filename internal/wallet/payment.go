@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -106,7 +107,12 @@ func (s *Service) paymentWhere(ctx context.Context, where string, args ...any) (
 // a pure function of the row; a crash before the row's final update leaves
 // it pending, and Reconcile sends the same request again under the same
 // key (the ledger answers with the first outcome) and finishes it.
-func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Merchant, amount int64, orderID string) (Payment, error) {
+//
+// before, if not nil, runs in the transaction that creates the row, first:
+// an *apperr.Error from it is a refusal, returned as it is, and creates
+// nothing.
+func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Merchant, amount int64, orderID string,
+	before func(ctx context.Context, tx *store.Tx) error) (Payment, error) {
 	if err := s.CheckFrozen(ctx, userID); err != nil {
 		return Payment{}, err
 	}
@@ -127,13 +133,37 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 		s.releaseLimit(ctx, limitID)
 		return Payment{}, err
 	}
+	claim := idem.From(ctx)
+	var refused error
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		refused = nil
+		if before != nil {
+			if err := before(ctx, tx); err != nil {
+				if _, ok := apperr.As(err); ok {
+					// A refusal, not a failure: the batch goes on.
+					refused = err
+					return nil
+				}
+				return err
+			}
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0, ?)`,
 			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.LiteAmount, p.MoneyAmount, p.Currency, p.OrderID, p.Status, ms(p.CreatedAt), limitID)
-		return err
+		if err != nil {
+			return err
+		}
+		// The API request that asked for it names the payment in the same
+		// transaction: a retry after a crash finds it (package idem).
+		return claim.Bind(ctx, tx, idem.KindPayment, p.ID)
 	})
+	if err == nil && refused != nil {
+		err = refused
+	}
 	if err != nil {
 		s.releaseLimit(ctx, limitID)
+		if err == refused || errors.Is(err, idem.ErrLeaseLost) {
+			return Payment{}, err
+		}
 		return Payment{}, fmt.Errorf("wallet: create payment: %w", err)
 	}
 	ctx = background(ctx) // from here on the outcome must be recorded

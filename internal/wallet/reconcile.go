@@ -19,9 +19,15 @@ const (
 	// FaultPaymentAfterLedger: the ledger committed the payment, its row
 	// is still pending.
 	FaultPaymentAfterLedger = "payment.after_ledger"
+	// FaultRefundBeforeLedger: the refund row is pending, its ledger
+	// request not sent yet.
+	FaultRefundBeforeLedger = "refund.before_ledger"
 	// FaultRefundAfterLedger: the ledger committed the refund, its row is
 	// still pending.
 	FaultRefundAfterLedger = "refund.after_ledger"
+	// FaultTransferBeforeLedger: the transfer row is pending, its ledger
+	// request not sent yet.
+	FaultTransferBeforeLedger = "transfer.before_ledger"
 	// FaultTransferAfterLedger: the ledger committed the transfer, its
 	// row is still pending.
 	FaultTransferAfterLedger = "transfer.after_ledger"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -45,6 +46,7 @@ func (s *Service) RefundPayment(ctx context.Context, m merchant.Merchant, paymen
 	}
 	r := Refund{ID: newID("ref_"), PaymentID: paymentID, MerchantID: m.ID, Amount: amount, CreatedAt: s.now()}
 	var p Payment
+	claim := idem.From(ctx)
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		var refunded int64
 		err := tx.QueryRow(ctx, `UPDATE wallet_payments SET refunded = refunded + ?
@@ -72,7 +74,10 @@ func (s *Service) RefundPayment(ctx context.Context, m merchant.Merchant, paymen
 		r.LiteAmount, r.MoneyAmount = refundSplit(p.LiteAmount, refunded-amount, amount)
 		_, err = tx.Exec(ctx, `INSERT INTO wallet_refunds (id, payment_id, merchant_id, amount, lite_amount, money_amount, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PaymentID, r.MerchantID, r.Amount, r.LiteAmount, r.MoneyAmount, StatusPending, ms(r.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return claim.Bind(ctx, tx, idem.KindRefund, r.ID)
 	})
 	if err != nil {
 		return Refund{}, err
@@ -104,6 +109,9 @@ func (s *Service) commitRefund(ctx context.Context, r Refund, p Payment) error {
 	}
 	if r.MoneyAmount > 0 {
 		legs = append(legs, ledger.Transfer{Kind: "refund", Debit: merchantAcct.ID, Credit: money.ID, Amount: r.MoneyAmount, Currency: s.currency, Metadata: meta})
+	}
+	if err := s.fault(FaultRefundBeforeLedger, r.ID); err != nil {
+		return &outcomeUnknown{err}
 	}
 	_, err = s.ledger.Commit(ctx, ledger.Request{Scope: "merchant:" + r.MerchantID, Key: "refund:" + r.ID, Transfers: legs})
 	if err != nil {
@@ -201,27 +209,48 @@ func (s *Service) reconcileRefunds(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		m, err := s.merchants.Get(ctx, r.MerchantID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("refund %s: merchant: %w", r.ID, err))
-			continue
-		}
-		p, err := s.PaymentOfMerchant(ctx, r.MerchantID, r.PaymentID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("refund %s: %w", r.ID, err))
-			continue
-		}
-		lerr := s.commitRefund(ctx, r, p)
-		var unknown *outcomeUnknown
-		if errors.As(lerr, &unknown) || apperr.CodeOf(lerr) == apperr.IdempotencyKeyReused || apperr.CodeOf(lerr) == apperr.Unavailable {
-			errs = append(errs, fmt.Errorf("refund %s: ledger: %w", r.ID, lerr))
-			continue
-		}
-		if _, err := s.finishRefund(ctx, r, p, m, lerr); err != nil {
+		if _, err := s.reconcileRefund(ctx, r); err != nil {
 			errs = append(errs, fmt.Errorf("refund %s: %w", r.ID, err))
 			continue
 		}
 		done++
 	}
 	return done, errors.Join(errs...)
+}
+
+// reconcileRefund sends the pending refund r's ledger request again under
+// its key and records the outcome.
+func (s *Service) reconcileRefund(ctx context.Context, r Refund) (Refund, error) {
+	m, err := s.merchants.Get(ctx, r.MerchantID)
+	if err != nil {
+		return r, fmt.Errorf("merchant: %w", err)
+	}
+	p, err := s.PaymentOfMerchant(ctx, r.MerchantID, r.PaymentID)
+	if err != nil {
+		return r, err
+	}
+	lerr := s.commitRefund(ctx, r, p)
+	var unknown *outcomeUnknown
+	if errors.As(lerr, &unknown) || apperr.CodeOf(lerr) == apperr.IdempotencyKeyReused || apperr.CodeOf(lerr) == apperr.Unavailable {
+		return r, fmt.Errorf("ledger: %w", lerr)
+	}
+	return s.finishRefund(ctx, r, p, m, lerr)
+}
+
+// RefundOfMerchant returns the merchant's refund id; apperr.NotFound for
+// another merchant's.
+func (s *Service) RefundOfMerchant(ctx context.Context, merchantID, id string) (Refund, error) {
+	var r Refund
+	var at int64
+	err := s.db.QueryRow(ctx, `SELECT id, payment_id, merchant_id, amount, lite_amount, money_amount, status, created_at
+		FROM wallet_refunds WHERE id = ? AND merchant_id = ?`, id, merchantID).Scan(
+		&r.ID, &r.PaymentID, &r.MerchantID, &r.Amount, &r.LiteAmount, &r.MoneyAmount, &r.Status, &at)
+	if errors.Is(err, store.ErrNoRows) {
+		return r, apperr.E(apperr.NotFound, "refund not found").JA("返金が見つかりません")
+	}
+	if err != nil {
+		return r, fmt.Errorf("wallet: read refund: %w", err)
+	}
+	r.CreatedAt = fromMS(at)
+	return r, nil
 }

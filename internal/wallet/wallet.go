@@ -49,7 +49,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the wallet's schema (set "wallet"), including the API
-// idempotency table used by httpapi.
+// idempotency table used by httpapi and package idem.
 var Migrations = store.EmbeddedMigrations("wallet", migrationFiles, "migrations")
 
 // Config configures a Service. Zero values take defaults.
