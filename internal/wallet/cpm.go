@@ -7,14 +7,18 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet/paycode"
 )
 
-// IssuePaymentCode makes a one-time customer-presented code for the user,
-// valid for the configured TTL (at most 5 minutes); only its hash is kept.
-func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code string, expiresAt time.Time, err error) {
+// IssuePaymentCode makes a one-time customer-presented code for the
+// session's user, valid for the configured TTL (at most 5 minutes); only
+// its hash is kept, with what the session proved (its second-factor trust,
+// which decides the cooling-off cap when a merchant charges the code).
+func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (code string, expiresAt time.Time, err error) {
+	userID := sess.UserID
 	if err := s.CheckCapability(ctx, CapPayment); err != nil {
 		return "", time.Time{}, err
 	}
@@ -28,8 +32,12 @@ func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code str
 	now := s.now()
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
-			c.Hash(), userID, ms(expiresAt), ms(now)); err != nil {
+		var trusted int64
+		if !sess.FactorTrustedAt.IsZero() {
+			trusted = ms(sess.FactorTrustedAt)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at, factor_trusted_at) VALUES (?, ?, ?, ?, ?)`,
+			c.Hash(), userID, ms(expiresAt), ms(now), trusted); err != nil {
 			return fmt.Errorf("wallet: store payment code: %w", err)
 		}
 		// Expired codes of a day ago are of no further use.
@@ -64,14 +72,15 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	if err != nil {
 		return Payment{}, errCodeUnusable()
 	}
-	var userID string
+	var py payer
+	var trusted int64
 	var unusable bool
 	now := s.now()
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		userID, unusable = "", false
+		py, trusted, unusable = payer{}, 0, false
 		err := tx.QueryRow(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
-			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
-			ms(now), m.ID, c.Hash(), ms(now)).Scan(&userID)
+			WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id, factor_trusted_at`,
+			ms(now), m.ID, c.Hash(), ms(now)).Scan(&py.userID, &trusted)
 		if errors.Is(err, store.ErrNoRows) {
 			unusable = true
 			return nil
@@ -84,5 +93,8 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	if unusable {
 		return Payment{}, errCodeUnusable()
 	}
-	return s.pay(ctx, MethodCPM, userID, m, amount, orderID)
+	if trusted > 0 {
+		py.factorTrustedAt = fromMS(trusted)
+	}
+	return s.pay(ctx, MethodCPM, py, m, amount, orderID)
 }

@@ -106,7 +106,12 @@ func (s *Service) paymentWhere(ctx context.Context, where string, args ...any) (
 // a pure function of the row; a crash before the row's final update leaves
 // it pending, and Reconcile sends the same request again under the same
 // key (the ledger answers with the first outcome) and finishes it.
-func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Merchant, amount int64, orderID string) (Payment, error) {
+//
+// During the payer's cooling-off period the payment is held to the
+// cooling-off cap (stepup.go): over it, it is declined (DeclineCoolingOff)
+// with nothing moved.
+func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.Merchant, amount int64, orderID string) (Payment, error) {
+	userID := py.userID
 	if err := s.CheckFrozen(ctx, userID); err != nil {
 		return Payment{}, err
 	}
@@ -114,13 +119,16 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 	if err != nil {
 		return Payment{}, err
 	}
-	limitID, err := s.reserveLimit(ctx, userID, FlowPayment, amount)
-	if err != nil {
-		return Payment{}, err
-	}
 	p := Payment{
 		ID: newID("pay_"), Method: method, UserID: userID, MerchantID: m.ID, Amount: amount,
 		Currency: s.currency, OrderID: orderID, Status: StatusPending, CreatedAt: s.now(),
+	}
+	limitID, err := s.reserve(ctx, userID, FlowPayment, amount, &py)
+	if errors.Is(err, errCoolingOffCap) {
+		return s.declinePayment(ctx, p, m, DeclineCoolingOff)
+	}
+	if err != nil {
+		return Payment{}, err
 	}
 	short, err := s.split(ctx, &p)
 	if err != nil {
