@@ -20,6 +20,7 @@ const (
 	InvalidCredentials     Code = "invalid_credentials"
 	MFARequired            Code = "mfa_required"
 	ReauthRequired         Code = "reauth_required"
+	StepUpRequired         Code = "step_up_required" // money may not move yet: confirm with an older second factor, or wait
 	Forbidden              Code = "forbidden"
 	NotFound               Code = "not_found"
 	Conflict               Code = "conflict"

@@ -16,8 +16,11 @@
 //     retried (Reconcile, ReleaseDue) after a crash or an unknown outcome.
 //   - Withdrawals take money only (never money lite), reserve it with a
 //     ledger hold first, pay out at the bank, and only then post the hold;
-//     a bank refusal voids the hold. New destinations and cooling-off
-//     periods hold the withdrawal until release_at; the user may cancel it.
+//     a bank refusal voids the hold. New destinations, cooling-off
+//     periods and new devices hold the withdrawal until release_at; the
+//     user may cancel it.
+//   - During cooling-off a bank top-up needs a second factor older than the
+//     change, and card top-ups always go through 3-D Secure (stepup.go).
 //
 // The package knows nothing of HTTP; internal/httpapi calls it.
 package funding

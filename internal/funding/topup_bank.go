@@ -6,6 +6,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // systemBank names the ledger account mirroring a bank.
@@ -17,9 +18,12 @@ func systemBank(code string) string { return "bank:" + code }
 // from the same id). A refusal by the bank ends it failed with nothing
 // moved; an unknown answer, or a crash after the debit, leaves it
 // processing for Reconcile, which repeats both keyed steps.
+// During a cooling-off period the session must have stepped up with a
+// second factor older than the period (stepup.go).
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
-// apperr.LimitExceeded, apperr.CapabilityDisabled.
-func (s *Service) BankTopup(ctx context.Context, userID, linkID string, amount int64) (Topup, error) {
+// apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.StepUpRequired.
+func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID string, amount int64) (Topup, error) {
+	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, CapBankTopup); err != nil {
 		return Topup{}, err
 	}
@@ -37,6 +41,13 @@ func (s *Service) BankTopup(ctx context.Context, userID, linkID string, amount i
 	}
 	if l.Status != LinkActive {
 		return Topup{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
+	}
+	u, err := s.users.User(ctx, userID)
+	if err != nil {
+		return Topup{}, err
+	}
+	if err := checkBankTopup(u, sess, s.now()); err != nil {
+		return Topup{}, err
 	}
 	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
 	if err != nil {

@@ -7,20 +7,24 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // systemAcquirer mirrors the card acquirer in the ledger.
 const systemAcquirer = "card_acquirer"
 
-// CardTopup tops up userID's money lite from one of their active cards.
-// 3-D Secure is forced on the first top-up of a card, from Topup3DSAmount
-// up, and when the session is not privileged; the acquirer may ask for it
-// anyway. The answer is succeeded, requires_action (challenge URL; the
-// top-up completes when the challenge does), declined or processing.
+// CardTopup tops up the session user's money lite from one of their
+// active cards. 3-D Secure is forced on the first top-up of a card, from
+// Topup3DSAmount up, when the session is not privileged or its device not
+// yet recognised, and during a cooling-off period (stepup.go); the
+// acquirer may ask for it anyway. The answer is succeeded, requires_action
+// (challenge URL; the top-up completes when the challenge does), declined
+// or processing.
 // Errors: apperr.NotFound (card), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
-func (s *Service) CardTopup(ctx context.Context, userID, cardID string, amount int64, privileged bool) (Topup, error) {
+func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID string, amount int64) (Topup, error) {
+	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, CapCardTopup); err != nil {
 		return Topup{}, err
 	}
@@ -43,6 +47,10 @@ func (s *Service) CardTopup(ctx context.Context, userID, cardID string, amount i
 	if err != nil {
 		return Topup{}, fmt.Errorf("funding: open card token: %w", err)
 	}
+	forced, err := s.force3DS(ctx, sess)
+	if err != nil {
+		return Topup{}, err
+	}
 	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err
@@ -63,7 +71,7 @@ func (s *Service) CardTopup(ctx context.Context, userID, cardID string, amount i
 	}
 	res, err := s.acquirer.Authorize(ctx, connector.AuthRequest{
 		CardToken: string(token), Amount: amount, Currency: "JPY", IdempotencyKey: "topup:" + t.ID,
-		Force3DS: done == 0 || amount >= s.lim.Topup3DSAmount || !privileged, ReturnURL: s.returnURL(),
+		Force3DS: done == 0 || amount >= s.lim.Topup3DSAmount || forced, ReturnURL: s.returnURL(),
 	})
 	if err != nil {
 		if errors.Is(err, connector.ErrUnavailable) {

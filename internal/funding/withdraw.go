@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/idem"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -26,6 +27,7 @@ const (
 const (
 	HoldCoolingOff     = "cooling_off"     // a password reset or email change
 	HoldNewDestination = "new_destination" // the link is within its waiting period
+	HoldNewDevice      = "new_device"      // asked from a device not yet recognised (stepup.go)
 )
 
 // Withdrawal is money going out of the user's money balance to a bank link.
@@ -89,16 +91,21 @@ func (s *Service) holdUntil(ctx context.Context, userID string, l BankLink) (tim
 	return until, reason, nil
 }
 
-// Withdraw sends amount of userID's money (never money lite) to their
-// active bank link (the caller has checked that the session is privileged).
+// Withdraw sends amount of the session user's money (never money lite) to
+// their active bank link; the session must be privileged.
 // The money is reserved first by a ledger hold. While the link is in its
-// waiting period or the user in a cooling-off period, the withdrawal is
-// held until release_at (ReleaseDue pays it out then; CancelWithdrawal
-// voids it); otherwise it is paid out at once.
+// waiting period, the user in a cooling-off period, or the session's
+// device not yet recognised (and the session not stepped up with a trusted
+// second factor), the withdrawal is held until release_at (ReleaseDue pays
+// it out then; CancelWithdrawal voids it); otherwise it is paid out at once.
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
 // apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled,
-// apperr.AccountFrozen.
-func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount int64) (Withdrawal, error) {
+// apperr.AccountFrozen, apperr.ReauthRequired.
+func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID string, amount int64) (Withdrawal, error) {
+	userID := sess.UserID
+	if !sess.Privileged(s.now()) {
+		return Withdrawal{}, apperr.E(apperr.ReauthRequired, "confirm it is you first (POST /api/v1/reauth)").JA("本人確認のため、もう一度認証してください")
+	}
 	if err := s.wallet.CheckCapability(ctx, CapWithdrawal); err != nil {
 		return Withdrawal{}, err
 	}
@@ -119,6 +126,9 @@ func (s *Service) Withdraw(ctx context.Context, userID, linkID string, amount in
 	until, reason, err := s.holdUntil(ctx, userID, l)
 	if err != nil {
 		return Withdrawal{}, err
+	}
+	if dev := deviceHold(sess, s.now()); dev.After(until) {
+		until, reason = dev, HoldNewDevice
 	}
 	// The reservation's id is kept on the row: a held withdrawal may be
 	// cancelled, or refused by the bank, in a later request.

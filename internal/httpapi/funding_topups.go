@@ -4,9 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type topupSource struct {
@@ -71,8 +69,8 @@ func (q *topupRequest) Valid() map[string]string {
 
 // handleTopup: POST /api/v1/topups {source, amount} → {topup_id, status, …}.
 // A card tops up money lite (3-D Secure when the acquirer or saifu's rules
-// ask: the session's privilege is one of them), a bank tops up money.
-func handleTopup(fs *funding.Service, id *identity.Service) http.Handler {
+// ask: funding decides from the session), a bank tops up money.
+func handleTopup(fs *funding.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := decode[topupRequest](r)
 		if err != nil {
@@ -82,14 +80,9 @@ func handleTopup(fs *funding.Service, id *identity.Service) http.Handler {
 		sess := sessionFrom(r)
 		var t funding.Topup
 		if q.Source.Type == funding.SourceCard {
-			perr := id.RequirePrivileged(r.Context(), sess)
-			if perr != nil && apperr.CodeOf(perr) != apperr.ReauthRequired {
-				writeError(w, r, perr)
-				return
-			}
-			t, err = fs.CardTopup(r.Context(), sess.UserID, q.Source.CardID, q.Amount, perr == nil)
+			t, err = fs.CardTopup(r.Context(), sess, q.Source.CardID, q.Amount)
 		} else {
-			t, err = fs.BankTopup(r.Context(), sess.UserID, q.Source.BankLinkID, q.Amount)
+			t, err = fs.BankTopup(r.Context(), sess, q.Source.BankLinkID, q.Amount)
 		}
 		if err != nil {
 			writeError(w, r, err)

@@ -62,7 +62,7 @@ func handleWithdraw(fs *funding.Service, id *identity.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		wd, err := fs.Withdraw(r.Context(), sess.UserID, q.BankLinkID, q.Amount)
+		wd, err := fs.Withdraw(r.Context(), sess, q.BankLinkID, q.Amount)
 		if err != nil {
 			writeError(w, r, err)
 			return

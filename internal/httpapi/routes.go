@@ -59,7 +59,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("GET /api/v1/cards/{id}", withUser(id, handleCard(fs)))
 		mux.Handle("DELETE /api/v1/cards/{id}", withUser(id, handleRemoveCard(fs)))
 		mux.Handle("GET /api/v1/3ds/return", handle3DSReturn(fs))
-		mux.Handle("POST /api/v1/topups", withUser(id, idem(handleTopup(fs, id), recoverTopup(fs))))
+		mux.Handle("POST /api/v1/topups", withUser(id, idem(handleTopup(fs), recoverTopup(fs))))
 		mux.Handle("GET /api/v1/topups/{id}", withUser(id, handleGetTopup(fs)))
 		mux.Handle("POST /api/v1/bank-links", withUser(id, idem(handleStartBankLink(fs, id), nil)))
 		mux.Handle("GET /api/v1/bank-links", withUser(id, handleBankLinks(fs)))

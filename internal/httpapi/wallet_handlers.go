@@ -135,7 +135,7 @@ func handlePaymentCode(svc *wallet.Service) http.Handler {
 		ExpiresAt time.Time `json:"expires_at"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		code, exp, err := svc.IssuePaymentCode(r.Context(), sessionFrom(r).UserID)
+		code, exp, err := svc.IssuePaymentCode(r.Context(), sessionFrom(r))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -172,7 +172,7 @@ func handlePay(svc *wallet.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		p, err := svc.PayQR(r.Context(), sessionFrom(r).UserID, req.MerchantQR, req.Amount)
+		p, err := svc.PayQR(r.Context(), sessionFrom(r), req.MerchantQR, req.Amount)
 		if err != nil {
 			writeError(w, r, err)
 			return

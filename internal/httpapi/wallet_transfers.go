@@ -59,8 +59,9 @@ func handleTransfer(svc *wallet.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		uid := sessionFrom(r).UserID
-		t, err := svc.SendMoney(r.Context(), uid, req.ToEmail, req.Amount, req.Message)
+		sess := sessionFrom(r)
+		uid := sess.UserID
+		t, err := svc.SendMoney(r.Context(), sess, req.ToEmail, req.Amount, req.Message)
 		if err != nil {
 			writeError(w, r, err)
 			return

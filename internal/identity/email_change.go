@@ -134,9 +134,9 @@ func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code stri
 			return err
 		}
 		cooling := now.Add(s.cfg.CoolingOff)
-		if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ?,
-			cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
-			newEmail, newKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), a.ID); err != nil {
+		args := append([]any{newEmail, newKey, now.UnixMilli()}, coolingOffArgs(cooling, now)...)
+		if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ?, `+coolingOffSet+` WHERE id = ?`,
+			append(args, a.ID)...); err != nil {
 			if store.IsUniqueViolation(err) {
 				outcome = apperr.E(apperr.Conflict, "that address is no longer available").JA("そのメールアドレスは使用できません")
 				return nil
@@ -244,9 +244,9 @@ func (s *Service) CancelEmailChange(ctx context.Context, cancelCode, code string
 		}
 		if ch.state == changeDone {
 			cooling := now.Add(s.cfg.CoolingOff)
-			if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, updated_at = ?,
-				cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
-				ch.oldEmail, ch.oldKey, now.UnixMilli(), cooling.UnixMilli(), cooling.UnixMilli(), ch.userID); err != nil {
+			args := append([]any{ch.oldEmail, ch.oldKey, now.UnixMilli()}, coolingOffArgs(cooling, now)...)
+			if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, updated_at = ?, `+coolingOffSet+` WHERE id = ?`,
+				append(args, ch.userID)...); err != nil {
 				if store.IsUniqueViolation(err) {
 					return apperr.E(apperr.Conflict, "the previous address is in use by another account; contact support").JA("以前のメールアドレスは別のアカウントで使用されています。サポートにご連絡ください")
 				}

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
@@ -95,7 +96,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		}
 		return s.beginMFA(ctx, a, methods, known, c)
 	}
-	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c, key)
+	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, time.Time{}, c, key)
 }
 
 // recordSuccess records a proven password outside completeLogin.
@@ -113,11 +114,12 @@ func (s *Service) passwordProven(ctx context.Context, tx *store.Tx, key string, 
 }
 
 // completeLogin records the device (mailing a notice when it is new) and
-// creates the session.
+// creates the session. trustedAt is from when the second factor of the
+// login is trusted (zero: none; trust.go).
 // When the login was by password, key is the account's email key and the
 // success is recorded in the same transaction (one write, not three, on
 // the path a legitimate user takes during a flood).
-func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, c Client, key string) (LoginResult, error) {
+func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, trustedAt time.Time, c Client, key string) (LoginResult, error) {
 	now := s.now()
 	var res LoginResult
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
@@ -130,11 +132,12 @@ func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string,
 				return err
 			}
 		}
-		isNew, err := rememberDevice(ctx, tx, userID, devHash, ua, now)
+		dev, err := rememberDevice(ctx, tx, userID, devHash, ua, vouches(trustedAt, now), now)
 		if err != nil {
 			return err
 		}
-		token, sess, err := s.newSession(ctx, tx, userID, factors, c, now)
+		isNew := dev.isNew
+		token, sess, err := s.newSession(ctx, tx, userID, factors, sessionTrust{trustedAt, dev.recognisedAt}, c, now)
 		if err != nil {
 			return err
 		}

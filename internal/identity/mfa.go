@@ -102,7 +102,11 @@ func (s *Service) LoginMFA(ctx context.Context, mfaToken, method, code string, c
 	if n, _ := res.RowsAffected(); n == 0 {
 		return LoginResult{}, errMFAToken
 	}
-	return s.completeLogin(ctx, userID, devHash, ua, []string{FactorPassword, factor}, c, "")
+	trustedAt, err := s.factorTrustOf(ctx, userID, factor)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return s.completeLogin(ctx, userID, devHash, ua, []string{FactorPassword, factor}, trustedAt, c, "")
 }
 
 // checkSecondFactor verifies a TOTP code (refusing a replayed time step)

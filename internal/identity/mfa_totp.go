@@ -78,14 +78,17 @@ func (s *Service) ConfirmTOTP(ctx context.Context, sess Session, code string, c 
 			outcome = errMFACode
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = ?, updated_at = ? WHERE id = ?`,
-			step, now.UnixMilli(), a.ID); err != nil {
+		// A factor enrolled from a session of a device not yet recognised
+		// is trusted only from when that device is (trust.go).
+		trustedAt := enrolmentTrust(sess, now)
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = ?, totp_trusted_at = ?, updated_at = ? WHERE id = ?`,
+			step, trustedAt.UnixMilli(), now.UnixMilli(), a.ID); err != nil {
 			return fmt.Errorf("identity: enable totp: %w", err)
 		}
 		if codes, err = s.newRecoveryCodes(ctx, tx, a.ID); err != nil {
 			return err
 		}
-		if err := privilege(ctx, tx, sess, FactorTOTP, now); err != nil {
+		if err := privilege(ctx, tx, sess, FactorTOTP, trustedAt, now); err != nil {
 			return err
 		}
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "totp.added", IP: c.ip(), UserAgent: c.userAgent(), At: now}); err != nil {
@@ -118,7 +121,7 @@ func (s *Service) DisableTOTP(ctx context.Context, sess Session, c Client) error
 		if a.totpSecret == "" {
 			return apperr.E(apperr.NotFound, "no authenticator app is set up").JA("認証アプリは設定されていません")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = '', totp_pending = '', totp_last_step = 0, updated_at = ? WHERE id = ?`, now.UnixMilli(), a.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = '', totp_pending = '', totp_last_step = 0, totp_trusted_at = 0, updated_at = ? WHERE id = ?`, now.UnixMilli(), a.ID); err != nil {
 			return fmt.Errorf("identity: disable totp: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, a.ID); err != nil {

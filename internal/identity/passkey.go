@@ -207,8 +207,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, c
 		if err != nil {
 			return fmt.Errorf("identity: encode passkey: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO passkeys (id, user_id, credential, sign_count, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, 0)`,
-			base64.RawURLEncoding.EncodeToString(cred.ID), userID, string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli()); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO passkeys (id, user_id, credential, sign_count, created_at, last_used_at, trusted_at) VALUES (?, ?, ?, ?, ?, 0, ?)`,
+			base64.RawURLEncoding.EncodeToString(cred.ID), userID, string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli(),
+			enrolmentTrust(sess, now).UnixMilli()); err != nil {
 			if store.IsUniqueViolation(err) {
 				outcome = apperr.E(apperr.Conflict, "this passkey is already registered").JA("このパスキーは登録済みです")
 				return nil
@@ -273,6 +274,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 	}
 	now := s.now()
 	var userID string
+	var trustedAt time.Time
 	var outcome error
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
@@ -311,11 +313,13 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 		if err != nil {
 			return fmt.Errorf("identity: encode passkey: %w", err)
 		}
+		credID := base64.RawURLEncoding.EncodeToString(cred.ID)
 		if _, err := tx.Exec(ctx, `UPDATE passkeys SET credential = ?, sign_count = ?, last_used_at = ? WHERE id = ? AND user_id = ?`,
-			string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli(), base64.RawURLEncoding.EncodeToString(cred.ID), userID); err != nil {
+			string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli(), credID, userID); err != nil {
 			return fmt.Errorf("identity: update passkey: %w", err)
 		}
-		return nil
+		trustedAt, err = factorTrust(ctx, tx, userID, FactorPasskey, credID)
+		return err
 	})
 	if err != nil {
 		return LoginResult{}, err
@@ -323,7 +327,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 	if outcome != nil {
 		return LoginResult{}, outcome
 	}
-	return s.completeLogin(ctx, userID, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, c, "")
+	return s.completeLogin(ctx, userID, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, trustedAt, c, "")
 }
 
 // Passkey is a registered passkey as the user sees it.

@@ -76,11 +76,16 @@ func (s *Service) ReauthPasskey(ctx context.Context, sess Session, ceremonyID st
 		if err != nil {
 			return fmt.Errorf("identity: encode passkey: %w", err)
 		}
+		credID := base64.RawURLEncoding.EncodeToString(cred.ID)
 		if _, err := tx.Exec(ctx, `UPDATE passkeys SET credential = ?, sign_count = ?, last_used_at = ? WHERE id = ? AND user_id = ?`,
-			string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli(), base64.RawURLEncoding.EncodeToString(cred.ID), userID); err != nil {
+			string(raw), int64(cred.Authenticator.SignCount), now.UnixMilli(), credID, userID); err != nil {
 			return fmt.Errorf("identity: update passkey: %w", err)
 		}
-		if err := privilege(ctx, tx, sess, FactorPasskey, now); err != nil {
+		trustedAt, err := factorTrust(ctx, tx, userID, FactorPasskey, credID)
+		if err != nil {
+			return err
+		}
+		if err := privilege(ctx, tx, sess, FactorPasskey, trustedAt, now); err != nil {
 			return err
 		}
 		return s.Audit(ctx, tx, AuditEvent{UserID: userID, Action: "reauth.passkey", IP: c.ip(), UserAgent: c.userAgent(), Detail: sess.ID, At: now})

@@ -50,7 +50,11 @@ func (s *Service) ReauthFactor(ctx context.Context, sess Session, method, code s
 func (s *Service) grantPrivilege(ctx context.Context, sess Session, factor string, c Client) error {
 	now := s.now()
 	return s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := privilege(ctx, tx, sess, factor, now); err != nil {
+		trustedAt, err := factorTrust(ctx, tx, sess.UserID, factor, "")
+		if err != nil {
+			return err
+		}
+		if err := privilege(ctx, tx, sess, factor, trustedAt, now); err != nil {
 			return err
 		}
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: sess.UserID, Action: "reauth." + factor, IP: c.ip(), UserAgent: c.userAgent(), Detail: sess.ID, At: now}); err != nil {

@@ -203,9 +203,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, current, new
 // setPassword stores a new hash and, when coolingUntil is later than the
 // current cooling-off, extends it.
 func (s *Service) setPassword(ctx context.Context, tx *store.Tx, a account, phc string, coolingUntil, now time.Time) error {
-	if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ?,
-		cooling_off_until = CASE WHEN cooling_off_until < ? THEN ? ELSE cooling_off_until END WHERE id = ?`,
-		phc, now.UnixMilli(), coolingUntil.UnixMilli(), coolingUntil.UnixMilli(), a.ID); err != nil {
+	args := append([]any{phc, now.UnixMilli()}, coolingOffArgs(coolingUntil, now)...)
+	if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ?, `+coolingOffSet+` WHERE id = ?`,
+		append(args, a.ID)...); err != nil {
 		return fmt.Errorf("identity: set password: %w", err)
 	}
 	return nil

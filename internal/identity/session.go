@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,14 @@ type Session struct {
 	LastSeenAt      time.Time
 	ExpiresAt       time.Time
 	IP, UserAgent   string
+	// FactorTrustedAt is the earliest time from which a second factor
+	// (TOTP, passkey) that authenticated the session, at login or a later
+	// step-up, counts as the account's own (trust.go); zero: none did.
+	FactorTrustedAt time.Time
+	// DeviceRecognisedAt is when the session's device counts as the
+	// user's: at or before the login for a known device, up to 24 h later
+	// for a new one.
+	DeviceRecognisedAt time.Time
 }
 
 // Privileged reports whether the session was strongly (re-)authenticated
@@ -51,15 +60,20 @@ func (s Session) HasFactor(f string) bool { return slices.Contains(s.Factors, f)
 
 var errUnauthenticated = apperr.E(apperr.Unauthenticated, "not signed in or session expired").JA("ログインしていないか、セッションの有効期限が切れています")
 
-const sessionColumns = `id, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent`
+const sessionColumns = `id, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent,
+	factor_trusted_at, device_recognised_at`
 
 func scanSession(r scanner) (Session, error) {
 	var s Session
 	var factors string
-	var priv, created, seen, expires int64
-	if err := r.Scan(&s.ID, &s.UserID, &factors, &priv, &created, &seen, &expires, &s.IP, &s.UserAgent); err != nil {
+	var priv, created, seen, expires, trusted, recognised int64
+	if err := r.Scan(&s.ID, &s.UserID, &factors, &priv, &created, &seen, &expires, &s.IP, &s.UserAgent, &trusted, &recognised); err != nil {
 		return s, err
 	}
+	if trusted > 0 {
+		s.FactorTrustedAt = time.UnixMilli(trusted).UTC()
+	}
+	s.DeviceRecognisedAt = time.UnixMilli(recognised).UTC()
 	if factors != "" {
 		s.Factors = strings.Split(factors, ",")
 	}
@@ -121,7 +135,8 @@ func (s *Service) RequirePrivileged(ctx context.Context, sess Session) error {
 
 // newSession creates a session for userID in tx, privileged for 5 minutes
 // (a login is a strong authentication), and returns its bearer token.
-func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, factors []string, c Client, now time.Time) (string, Session, error) {
+// trust says what the login proved beyond the factors' names (trust.go).
+func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, factors []string, trust sessionTrust, c Client, now time.Time) (string, Session, error) {
 	if err := refuseHeld(ctx, tx, userID); err != nil {
 		return "", Session{}, err
 	}
@@ -130,6 +145,7 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, f
 		ID: newID("ses"), UserID: userID, Factors: factors,
 		PrivilegedUntil: now.Add(privilegedFor), CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: c.ip(), UserAgent: c.userAgent(),
+		FactorTrustedAt: trust.factorTrustedAt, DeviceRecognisedAt: trust.deviceRecognisedAt,
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND (expires_at <= ? OR last_seen_at <= ?)`,
 		userID, now.UnixMilli(), now.Add(-s.cfg.SessionIdle).UnixMilli()); err != nil {
@@ -143,10 +159,12 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, f
 		SELECT id FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC `+limitAll+` OFFSET ?)`, userID, sessionsPerUserMax-1); err != nil {
 		return "", sess, fmt.Errorf("identity: bound sessions: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id, token_hash, user_id, factors, privileged_until, created_at, last_seen_at, expires_at, ip, user_agent,
+		factor_trusted_at, device_recognised_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.ID, hashToken(token), userID, strings.Join(factors, ","), sess.PrivilegedUntil.UnixMilli(),
-		now.UnixMilli(), now.UnixMilli(), sess.ExpiresAt.UnixMilli(), sess.IP, sess.UserAgent); err != nil {
+		now.UnixMilli(), now.UnixMilli(), sess.ExpiresAt.UnixMilli(), sess.IP, sess.UserAgent,
+		msOrZero(trust.factorTrustedAt), trust.deviceRecognisedAt.UnixMilli()); err != nil {
 		return "", sess, fmt.Errorf("identity: create session: %w", err)
 	}
 	return token, sess, nil
@@ -204,14 +222,24 @@ func endSessions(ctx context.Context, tx *store.Tx, userID, keep string) error {
 	return nil
 }
 
-// privilege makes the session privileged for 5 minutes and adds factor.
-func privilege(ctx context.Context, tx *store.Tx, sess Session, factor string, now time.Time) error {
+// privilege makes the session privileged for 5 minutes and adds factor;
+// trustedAt (zero: none) is from when that factor counts as the account's
+// own, kept on the session when earlier than what it had (trust.go).
+func privilege(ctx context.Context, tx *store.Tx, sess Session, factor string, trustedAt, now time.Time) error {
 	factors := sess.Factors
 	if !slices.Contains(factors, factor) {
 		factors = append(slices.Clone(factors), factor)
 	}
-	res, err := tx.Exec(ctx, `UPDATE sessions SET privileged_until = ?, factors = ? WHERE id = ? AND user_id = ?`,
-		now.Add(privilegedFor).UnixMilli(), strings.Join(factors, ","), sess.ID, sess.UserID)
+	// The earliest trust wins; no trust (0) changes nothing: a 0 column
+	// stays 0, and no column is later than MaxInt64.
+	t, later := msOrZero(trustedAt), msOrZero(trustedAt)
+	if t == 0 {
+		later = math.MaxInt64
+	}
+	res, err := tx.Exec(ctx, `UPDATE sessions SET privileged_until = ?, factors = ?,
+		factor_trusted_at = CASE WHEN factor_trusted_at = 0 OR factor_trusted_at > ? THEN ? ELSE factor_trusted_at END
+		WHERE id = ? AND user_id = ?`,
+		now.Add(privilegedFor).UnixMilli(), strings.Join(factors, ","), later, t, sess.ID, sess.UserID)
 	if err != nil {
 		return fmt.Errorf("identity: privilege session: %w", err)
 	}

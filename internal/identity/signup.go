@@ -141,10 +141,12 @@ func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: u.ID, Action: "user.created", IP: c.ip(), UserAgent: c.userAgent(), At: now}); err != nil {
 			return err
 		}
-		if _, err := rememberDevice(ctx, tx, u.ID, deviceHash(c.DeviceID), c.userAgent(), now); err != nil {
+		// The device the account was created on is the user's.
+		dev, err := rememberDevice(ctx, tx, u.ID, deviceHash(c.DeviceID), c.userAgent(), true, now)
+		if err != nil {
 			return err
 		}
-		token, sess, err = s.newSession(ctx, tx, u.ID, []string{FactorEmailCode}, c, now)
+		token, sess, err = s.newSession(ctx, tx, u.ID, []string{FactorEmailCode}, sessionTrust{deviceRecognisedAt: dev.recognisedAt}, c, now)
 		return err
 	})
 	if err != nil {

@@ -28,6 +28,7 @@ type User struct {
 	KYCStatus       string // "none", "verified", "rejected", "pending"
 	KYCName         string
 	CoolingOffUntil time.Time // outgoing money is held until then (zero: none)
+	CoolingOffSince time.Time // when that cooling-off period began
 	CreatedAt       time.Time
 	AntiPhishing    string // shown in every genuine mail
 	// Hold is "" or why the account is held pending support (HoldEmail…):
@@ -43,24 +44,32 @@ type account struct {
 	totpSecret   string // sealed; empty when TOTP is not enrolled
 	totpPending  string // sealed; enrolment begun, not confirmed
 	totpLastStep int64
+	// totpTrusted is from when the enrolled TOTP counts as the account's
+	// own (trust.go).
+	totpTrusted time.Time
 }
 
 const userColumns = `id, email, email_key, email_verified, password_hash, lang, kyc_status, kyc_name,
-	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at, hold`
+	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at, hold,
+	cooling_off_since, totp_trusted_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanAccount(r scanner) (account, error) {
 	var a account
-	var verified, cooling, created int64
+	var verified, cooling, created, coolingSince, totpTrusted int64
 	err := r.Scan(&a.ID, &a.Email, &a.emailKey, &verified, &a.passwordHash, &a.Lang, &a.KYCStatus, &a.KYCName,
-		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.Hold)
+		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.Hold, &coolingSince, &totpTrusted)
 	if err != nil {
 		return a, err
 	}
 	a.EmailVerified = verified == 1
 	if cooling > 0 {
 		a.CoolingOffUntil = time.UnixMilli(cooling).UTC()
+		a.CoolingOffSince = time.UnixMilli(coolingSince).UTC()
+	}
+	if totpTrusted > 0 {
+		a.totpTrusted = time.UnixMilli(totpTrusted).UTC()
 	}
 	a.CreatedAt = time.UnixMilli(created).UTC()
 	return a, nil

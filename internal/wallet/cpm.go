@@ -8,14 +8,18 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/idem"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet/paycode"
 )
 
-// IssuePaymentCode makes a one-time customer-presented code for the user,
-// valid for the configured TTL (at most 5 minutes); only its hash is kept.
-func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code string, expiresAt time.Time, err error) {
+// IssuePaymentCode makes a one-time customer-presented code for the
+// session's user, valid for the configured TTL (at most 5 minutes); only
+// its hash is kept, with what the session proved (its second-factor trust,
+// which decides the cooling-off cap when a merchant charges the code).
+func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (code string, expiresAt time.Time, err error) {
+	userID := sess.UserID
 	if err := s.CheckCapability(ctx, CapPayment); err != nil {
 		return "", time.Time{}, err
 	}
@@ -30,8 +34,12 @@ func (s *Service) IssuePaymentCode(ctx context.Context, userID string) (code str
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
 	claim := idem.From(ctx)
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
-			c.Hash(), userID, ms(expiresAt), ms(now)); err != nil {
+		var trusted int64
+		if !sess.FactorTrustedAt.IsZero() {
+			trusted = ms(sess.FactorTrustedAt)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at, factor_trusted_at) VALUES (?, ?, ?, ?, ?)`,
+			c.Hash(), userID, ms(expiresAt), ms(now), trusted); err != nil {
 			return fmt.Errorf("wallet: store payment code: %w", err)
 		}
 		if err := claim.Bind(ctx, tx, idem.KindPaymentCode, c.Hash()); err != nil {
@@ -72,20 +80,24 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	// The code is claimed in the transaction that creates the payment, so
 	// that a crash leaves either both (the payment then finishes) or
 	// neither (a retry charges the code again).
-	var userID string
+	var py payer
+	var trusted int64
 	now := s.now()
-	err = s.db.QueryRow(ctx, `SELECT user_id FROM wallet_payment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`,
-		c.Hash(), ms(now)).Scan(&userID)
+	err = s.db.QueryRow(ctx, `SELECT user_id, factor_trusted_at FROM wallet_payment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		c.Hash(), ms(now)).Scan(&py.userID, &trusted)
 	if errors.Is(err, store.ErrNoRows) {
 		return Payment{}, errCodeUnusable()
 	}
 	if err != nil {
 		return Payment{}, fmt.Errorf("wallet: read payment code: %w", err)
 	}
-	return s.pay(ctx, MethodCPM, userID, m, amount, orderID, func(ctx context.Context, tx *store.Tx) error {
+	if trusted > 0 {
+		py.factorTrustedAt = fromMS(trusted)
+	}
+	return s.pay(ctx, MethodCPM, py, m, amount, orderID, func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?
 			WHERE code_hash = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?`,
-			ms(now), m.ID, c.Hash(), userID, ms(now))
+			ms(now), m.ID, c.Hash(), py.userID, ms(now))
 		if err != nil {
 			return fmt.Errorf("wallet: claim payment code: %w", err)
 		}

@@ -125,6 +125,13 @@ func (s *Service) ReleaseLimit(ctx context.Context, id string) { s.releaseLimit(
 // reserveLimit is ReserveLimit returning the reservation's id, which a
 // movement keeps on its row so that a reconciler can release it later.
 func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount int64) (string, error) {
+	return s.reserve(ctx, userID, flow, amount, nil)
+}
+
+// reserve is reserveLimit; with a payer (merchant payments) it also holds
+// the payer to the cooling-off cap (stepup.go): errCoolingOffCap when the
+// flow's total since the period began would pass it.
+func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64, py *payer) (string, error) {
 	if amount <= 0 {
 		return "", apperr.E(apperr.Invalid, "amount must be positive").JA("金額は1以上にしてください")
 	}
@@ -144,6 +151,10 @@ func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount 
 	}
 	id := newID("lim_")
 	now := s.now()
+	var capSince time.Time
+	if py != nil {
+		capSince = py.capSince(u, now)
+	}
 	var refused error
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		refused = nil
@@ -170,6 +181,17 @@ func (s *Service) reserveLimit(ctx context.Context, userID, flow string, amount 
 		if month+amount > fl.PerMonth {
 			refused = limitExceeded("monthly")
 			return nil
+		}
+		if !capSince.IsZero() {
+			var since int64
+			if err := tx.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM wallet_limit_usage
+				WHERE user_id = ? AND flow = ? AND created_at >= ?`, userID, flow, ms(capSince)).Scan(&since); err != nil {
+				return fmt.Errorf("wallet: cooling-off usage: %w", err)
+			}
+			if since+amount > s.coolCap {
+				refused = errCoolingOffCap
+				return nil
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at) VALUES (?, ?, ?, ?, ?)`,
 			id, userID, flow, amount, ms(now)); err != nil {

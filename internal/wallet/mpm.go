@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
@@ -12,7 +13,8 @@ import (
 // pays it. amount may be 0 for a dynamic code (which carries its own);
 // a different amount than a dynamic code's is refused. Unknown merchant
 // and bad payloads are apperr.Invalid.
-func (s *Service) PayQR(ctx context.Context, userID, payload string, amount int64) (Payment, error) {
+// The session's step-up decides the cooling-off cap (stepup.go).
+func (s *Service) PayQR(ctx context.Context, sess identity.Session, payload string, amount int64) (Payment, error) {
 	if err := s.CheckCapability(ctx, CapPayment); err != nil {
 		return Payment{}, err
 	}
@@ -39,5 +41,5 @@ func (s *Service) PayQR(ctx context.Context, userID, payload string, amount int6
 	if err != nil {
 		return Payment{}, err
 	}
-	return s.pay(ctx, MethodMPM, userID, m, amount, p.Reference, nil)
+	return s.pay(ctx, MethodMPM, payerOf(sess), m, amount, p.Reference, nil)
 }

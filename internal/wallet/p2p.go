@@ -39,13 +39,16 @@ func errNoRecipient() error {
 	return apperr.E(apperr.NotFound, "no saifu wallet can receive money at that address").JA("そのメールアドレスで送金を受け取れるウォレットはありません")
 }
 
-// SendMoney sends amount of the sender's money balance to the
-// KYC-verified user whose verified email is toEmail. The sender must be
-// KYC-verified, not frozen and not in a cooling-off period. A recipient
+// SendMoney sends amount of the money balance of the session's user to
+// the KYC-verified user whose verified email is toEmail. The sender must be
+// KYC-verified, not frozen and not in a cooling-off period, and the
+// session's device recognised or the session stepped up with a trusted
+// second factor (apperr.StepUpRequired otherwise; stepup.go). A recipient
 // that does not exist, is not verified, is frozen or is the sender is one
 // and the same 404, and misses are rate-limited per sender.
 // Insufficient money is a declined transfer; money lite never moves.
-func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amount int64, message string) (Transfer, error) {
+func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail string, amount int64, message string) (Transfer, error) {
+	fromUserID := sess.UserID
 	if err := checkAmount(amount); err != nil {
 		return Transfer{}, err
 	}
@@ -68,6 +71,9 @@ func (s *Service) SendMoney(ctx context.Context, fromUserID, toEmail string, amo
 	}
 	if now := s.now(); now.Before(from.CoolingOffUntil) {
 		return Transfer{}, apperr.E(apperr.Forbidden, "transfers are paused after a recent security change until "+from.CoolingOffUntil.Format(time.RFC3339)).JA("セキュリティ設定の変更後のため、しばらく送金できません")
+	}
+	if err := checkMoneyOut(sess, s.now()); err != nil {
+		return Transfer{}, err
 	}
 	to, err := s.recipient(ctx, fromUserID, toEmail)
 	if err != nil {
@@ -250,41 +256,6 @@ func (s *Service) reconcileTransfer(ctx context.Context, t Transfer, limitID str
 	}
 	_, err = s.finishTransfer(ctx, t, from, to, limitID, lerr)
 	return err
-}
-
-// recipient finds the user who may receive a transfer at email, counting
-// misses against the sender.
-func (s *Service) recipient(ctx context.Context, fromUserID, email string) (identity.User, error) {
-	var misses int64
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM wallet_limit_usage WHERE user_id = ? AND flow = ? AND created_at > ?`,
-		fromUserID, flowRecipientMiss, ms(s.now().Add(-dayWindow))).Scan(&misses); err != nil {
-		return identity.User{}, fmt.Errorf("wallet: recipient misses: %w", err)
-	}
-	if misses >= recipientMissesPerDayMax {
-		e := apperr.E(apperr.RateLimited, "too many unknown recipients; try again later").JA("宛先の確認回数が上限に達しました。しばらくしてから再度お試しください")
-		e.RetryAfter = time.Hour
-		return identity.User{}, e
-	}
-	to, err := s.id.UserByEmail(ctx, email)
-	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
-		return identity.User{}, err
-	}
-	ok := err == nil && to.ID != fromUserID && to.KYCStatus == identity.KYCVerified
-	if ok {
-		ok = s.CheckFrozen(ctx, to.ID) == nil
-	}
-	if ok {
-		return to, nil
-	}
-	werr := s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at) VALUES (?, ?, ?, 1, ?)`,
-			newID("lim_"), fromUserID, flowRecipientMiss, ms(s.now()))
-		return err
-	})
-	if werr != nil {
-		return identity.User{}, fmt.Errorf("wallet: count recipient miss: %w", werr)
-	}
-	return identity.User{}, errNoRecipient()
 }
 
 // TransferOfUser returns a transfer the user sent or received;

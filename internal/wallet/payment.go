@@ -111,8 +111,12 @@ func (s *Service) paymentWhere(ctx context.Context, where string, args ...any) (
 // before, if not nil, runs in the transaction that creates the row, first:
 // an *apperr.Error from it is a refusal, returned as it is, and creates
 // nothing.
-func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Merchant, amount int64, orderID string,
+// During the payer's cooling-off period the payment is held to the
+// cooling-off cap (stepup.go): over it, it is declined (DeclineCoolingOff)
+// with nothing moved.
+func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.Merchant, amount int64, orderID string,
 	before func(ctx context.Context, tx *store.Tx) error) (Payment, error) {
+	userID := py.userID
 	if err := s.CheckFrozen(ctx, userID); err != nil {
 		return Payment{}, err
 	}
@@ -120,13 +124,16 @@ func (s *Service) pay(ctx context.Context, method, userID string, m merchant.Mer
 	if err != nil {
 		return Payment{}, err
 	}
-	limitID, err := s.reserveLimit(ctx, userID, FlowPayment, amount)
-	if err != nil {
-		return Payment{}, err
-	}
 	p := Payment{
 		ID: newID("pay_"), Method: method, UserID: userID, MerchantID: m.ID, Amount: amount,
 		Currency: s.currency, OrderID: orderID, Status: StatusPending, CreatedAt: s.now(),
+	}
+	limitID, err := s.reserve(ctx, userID, FlowPayment, amount, &py)
+	if errors.Is(err, errCoolingOffCap) {
+		return s.declinePayment(ctx, p, m, DeclineCoolingOff)
+	}
+	if err != nil {
+		return Payment{}, err
 	}
 	short, err := s.split(ctx, &p)
 	if err != nil {

@@ -72,7 +72,12 @@ type Config struct {
 	// PaymentCodeTTL is how long a payment code is valid (default and
 	// maximum 5 minutes).
 	PaymentCodeTTL time.Duration
-	Log            *slog.Logger
+	// CoolingOffPaymentCap bounds the merchant payments of a user during a
+	// cooling-off period, in total since it began, unless the payment was
+	// stepped up with a second factor older than the period (stepup.go;
+	// default 10,000 JPY).
+	CoolingOffPaymentCap int64
+	Log                  *slog.Logger
 	// Fault, when set, is called at each fault point (FaultPayment…) with
 	// the movement's id; an error stops the flow there as a crash would,
 	// leaving its row pending. For crash tests only: nil in production.
@@ -96,6 +101,7 @@ type Service struct {
 	limits    Limits
 	currency  string
 	codeTTL   time.Duration
+	coolCap   int64
 	log       *slog.Logger
 	faultFn   func(point, id string) error
 
@@ -119,11 +125,14 @@ func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Ou
 	if cfg.Controls == nil {
 		cfg.Controls = ops.New(db, cfg.Now)
 	}
+	if cfg.CoolingOffPaymentCap <= 0 {
+		cfg.CoolingOffPaymentCap = coolingOffPaymentCapDefault
+	}
 	return &Service{
 		db: db, ledger: l, id: id, outbox: outbox,
 		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC, ops: cfg.Controls,
 		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
-		codeTTL: cfg.PaymentCodeTTL, log: cfg.Log, faultFn: cfg.Fault,
+		codeTTL: cfg.PaymentCodeTTL, coolCap: cfg.CoolingOffPaymentCap, log: cfg.Log, faultFn: cfg.Fault,
 	}
 }
 
