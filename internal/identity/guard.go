@@ -54,20 +54,19 @@ func (s *Service) loginThrottles(ctx context.Context, key string, known bool, c 
 // failures of an account (from unknown devices). The attempt is counted as
 // a failure before the hash runs and cleared on success, in one locked
 // transaction, so parallel attempts cannot slip through together.
+//
+// One upsert creates or locks the account's row and returns it: a success
+// or a reset deleting the row meanwhile cannot leave the claim without a
+// row to read (with a separate insert and select it could, on PostgreSQL).
 func (s *Service) claimAttempt(ctx context.Context, key string) error {
 	now := s.now()
 	var refused error
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		refused = nil
-		if _, err := tx.Exec(ctx, `INSERT INTO login_guard (email_key, failures, last_failed_at) VALUES (?, 0, 0) ON CONFLICT (email_key) DO NOTHING`, key); err != nil {
-			return fmt.Errorf("identity: login guard: %w", err)
-		}
-		q := `SELECT failures, last_failed_at FROM login_guard WHERE email_key = ?`
-		if tx.Dialect() == store.Postgres {
-			q += ` FOR UPDATE`
-		}
 		var failures, last int64
-		if err := tx.QueryRow(ctx, q, key).Scan(&failures, &last); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO login_guard (email_key, failures, last_failed_at) VALUES (?, 0, 0)
+			ON CONFLICT (email_key) DO UPDATE SET failures = login_guard.failures
+			RETURNING failures, last_failed_at`, key).Scan(&failures, &last); err != nil {
 			return fmt.Errorf("identity: login guard: %w", err)
 		}
 		if failures >= int64(s.lim.FailuresFree) {
