@@ -234,7 +234,10 @@ func TestPasskeys(t *testing.T) {
 		rcid, ropts = ceremony(t, b.do("POST", "/api/v1/reauth/passkey/begin", nil).want(t, 200))
 		b.do("POST", "/api/v1/reauth", map[string]any{"ceremony_id": rcid, "credential": keys[1].assert(t, ropts, rpID, origin)}).want(t, 200)
 		b.do("POST", "/api/v1/mfa/totp", nil).want(t, 200)
-		a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
+		// With a passkey registered, a password alone is no step-up.
+		a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 401, "mfa_required")
+		rcid, ropts = ceremony(t, a.do("POST", "/api/v1/reauth/passkey/begin", nil).want(t, 200))
+		a.do("POST", "/api/v1/reauth", map[string]any{"ceremony_id": rcid, "credential": keys[0].assert(t, ropts, rpID, origin)}).want(t, 200)
 
 		// Removing a passkey needs a privileged session and notifies.
 		list := a.do("GET", "/api/v1/passkeys", nil).want(t, 200)

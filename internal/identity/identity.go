@@ -97,6 +97,9 @@ type Service struct {
 	// lastGlobalCheck is when this node last scanned every recent login
 	// attempt for a service-wide credential-stuffing pattern (unix ms).
 	lastGlobalCheck atomic.Int64
+	// beforeSession, when set (by tests only), runs between a login's
+	// credential checks and the creation of its session.
+	beforeSession func(userID string)
 }
 
 // New returns the Service. The database must be migrated with Migrations

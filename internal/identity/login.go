@@ -20,6 +20,7 @@ var errBadCredentials = apperr.E(apperr.InvalidCredentials, "wrong email address
 const (
 	MethodTOTP         = "totp"
 	MethodRecoveryCode = "recovery_code"
+	MethodPasskey      = "passkey"
 )
 
 // LoginResult is a finished login (SessionToken set) or a request for the
@@ -96,7 +97,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		}
 		return s.beginMFA(ctx, a, methods, known, c)
 	}
-	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c, key)
+	return s.completeLogin(ctx, a.ID, a.credVersion, deviceHash(c.DeviceID), ua, []string{FactorPassword}, c, key)
 }
 
 // recordSuccess records a proven password outside completeLogin.
@@ -114,11 +115,15 @@ func (s *Service) passwordProven(ctx context.Context, tx *store.Tx, key string, 
 }
 
 // completeLogin records the device (mailing a notice when it is new) and
-// creates the session.
+// creates the session, provided the user's credential version is still
+// credVersion, the one the login's checks saw (newSession).
 // When the login was by password, key is the account's email key and the
 // success is recorded in the same transaction (one write, not three, on
 // the path a legitimate user takes during a flood).
-func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, c Client, key string) (LoginResult, error) {
+func (s *Service) completeLogin(ctx context.Context, userID string, credVersion int64, devHash, ua string, factors []string, c Client, key string) (LoginResult, error) {
+	if s.beforeSession != nil {
+		s.beforeSession(userID)
+	}
 	now := s.now()
 	var res LoginResult
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
@@ -135,7 +140,7 @@ func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string,
 		if err != nil {
 			return err
 		}
-		token, sess, err := s.newSession(ctx, tx, userID, factors, c, now)
+		token, sess, err := s.newSession(ctx, tx, userID, credVersion, factors, c, now)
 		if err != nil {
 			return err
 		}

@@ -137,7 +137,7 @@ func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client
 		if _, err := rememberDevice(ctx, tx, u.ID, deviceHash(c.DeviceID), c.userAgent(), now); err != nil {
 			return err
 		}
-		token, sess, err = s.newSession(ctx, tx, u.ID, []string{FactorEmailCode}, c, now)
+		token, sess, err = s.newSession(ctx, tx, u.ID, 0, []string{FactorEmailCode}, c, now)
 		return err
 	})
 	if err != nil {

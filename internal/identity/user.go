@@ -40,10 +40,14 @@ type account struct {
 	totpSecret   string // sealed; empty when TOTP is not enrolled
 	totpPending  string // sealed; enrolment begun, not confirmed
 	totpLastStep int64
+	// credVersion grows whenever every session of the user ends (see
+	// endSessions); a session is created only under the version its login
+	// checked.
+	credVersion int64
 }
 
 const userColumns = `id, email, email_key, email_verified, password_hash, lang, kyc_status, kyc_name,
-	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at`
+	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at, cred_version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -51,7 +55,7 @@ func scanAccount(r scanner) (account, error) {
 	var a account
 	var verified, cooling, created int64
 	err := r.Scan(&a.ID, &a.Email, &a.emailKey, &verified, &a.passwordHash, &a.Lang, &a.KYCStatus, &a.KYCName,
-		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created)
+		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.credVersion)
 	if err != nil {
 		return a, err
 	}
