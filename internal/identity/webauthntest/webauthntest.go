@@ -153,4 +153,3 @@ func (a *Authenticator) Assert(t testing.TB, options json.RawMessage, rpID, orig
 		},
 	}
 }
-
