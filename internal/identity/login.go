@@ -79,7 +79,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		return LoginResult{}, err
 	}
 	if !ok {
-		if err := s.recordAttempt(ctx, key, false, c); err != nil {
+		if err := s.recordAttempt(ctx, key, false, exists, c); err != nil {
 			return LoginResult{}, err
 		}
 		return LoginResult{}, errBadCredentials
@@ -111,7 +111,7 @@ func (s *Service) passwordProven(ctx context.Context, tx *store.Tx, key string, 
 	if _, err := tx.Exec(ctx, `DELETE FROM login_guard WHERE email_key = ?`, key); err != nil {
 		return fmt.Errorf("identity: clear login guard: %w", err)
 	}
-	return s.recordAttemptTx(ctx, tx, key, true, c)
+	return s.recordAttemptTx(ctx, tx, key, true, true, c)
 }
 
 // completeLogin records the device (mailing a notice when it is new) and
