@@ -16,6 +16,11 @@
 //     address is registered.
 //   - Every credential and contact change is written to the append-only
 //     audit table (Audit) in the transaction that makes it.
+//   - A passkey is a second factor like an authenticator app: a password
+//     login, a reset or a step-up of an account with either asks for it.
+//   - Ending every session (a reset, an undone email change) ends the
+//     logins still in flight too: a session is created only under the
+//     credential version its checks saw.
 //
 // The package knows nothing of HTTP: internal/httpapi calls it with a
 // Client describing the caller (address, user agent, device cookie).
