@@ -131,18 +131,20 @@ func (s *Service) completeLogin(ctx context.Context, userID string, credVersion 
 		if err != nil {
 			return err
 		}
-		if key != "" {
-			if err := s.passwordProven(ctx, tx, key, c); err != nil {
-				return err
-			}
-		}
 		isNew, err := rememberDevice(ctx, tx, userID, devHash, ua, now)
 		if err != nil {
 			return err
 		}
+		// The session (which locks the user's row) before the login guard:
+		// a reset locks them in that order too, so the two cannot deadlock.
 		token, sess, err := s.newSession(ctx, tx, userID, credVersion, factors, c, now)
 		if err != nil {
 			return err
+		}
+		if key != "" {
+			if err := s.passwordProven(ctx, tx, key, c); err != nil {
+				return err
+			}
 		}
 		action := "login"
 		if isNew {
