@@ -341,12 +341,18 @@ func TestPerIPThrottle(t *testing.T) {
 	})
 }
 
-// TestCredentialStuffingAlert: failures across many accounts from one
-// network raise an alert and tighten that network's limits.
+// TestCredentialStuffingAlert: failures across many existing accounts
+// from several addresses of one network raise an alert and tighten that
+// network's limits.
 func TestCredentialStuffingAlert(t *testing.T) {
-	lim := identity.Limits{StuffingAccounts: 5, LoginIP: identity.Rate{N: 20, Window: time.Minute}, StuffingTighten: 10}
+	lim := identity.Limits{StuffingAccounts: 2, StuffingNetworkWeight: 3, LoginIP: identity.Rate{N: 20, Window: time.Minute}, StuffingTighten: 10}
 	eachIDEnv(t, lim, func(t *testing.T, e *idEnv) {
-		for i := range 5 {
+		for i := range 6 {
+			e.agent("owner", "198.51.100.70").signup(fmt.Sprintf("list%d@example.com", i), pwAlice)
+		}
+		// One failed account per address: no address is suspicious on its
+		// own; the network is, at 3 × 2 accounts.
+		for i := range 6 {
 			e.agent("bot", fmt.Sprintf("192.0.2.%d", 10+i)).login(fmt.Sprintf("list%d@example.com", i), "leaked password 1").want(t, 401)
 		}
 		alerts, err := e.id.Alerts(context.Background(), 10)
@@ -433,7 +439,7 @@ func TestEmailChange(t *testing.T) {
 // TestCredentialStuffingLowSuccessRatio: many attempts with few successes
 // from one network raise an alert even when few accounts are involved.
 func TestCredentialStuffingLowSuccessRatio(t *testing.T) {
-	lim := identity.Limits{StuffingAccounts: 100, StuffingAttemptsMin: 6, StuffingRatioMin: 0.5}
+	lim := identity.Limits{StuffingAccounts: 100, StuffingAttemptsMin: 2, StuffingNetworkWeight: 3, StuffingRatioMin: 0.5}
 	eachIDEnv(t, lim, func(t *testing.T, e *idEnv) {
 		e.agent("owner", "198.51.100.30").signup("lena@example.com", pwAlice)
 		e.agent("owner", "203.0.113.1").login("lena@example.com", pwAlice).want(t, 200)

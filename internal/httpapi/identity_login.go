@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -51,18 +52,30 @@ func handleLogin(id *identity.Service) http.Handler {
 	})
 }
 
+// loginMFARequest is a code (method "totp" or "recovery_code") or a
+// passkey assertion (method "passkey": ceremony_id from
+// /login/mfa/passkey/begin and credential).
 type loginMFARequest struct {
-	MFAToken string `json:"mfa_token"`
-	Method   string `json:"method"`
-	Code     string `json:"code"`
+	MFAToken   string          `json:"mfa_token"`
+	Method     string          `json:"method"`
+	Code       string          `json:"code,omitempty"`
+	CeremonyID string          `json:"ceremony_id,omitempty"`
+	Credential json.RawMessage `json:"credential,omitempty"`
 }
 
 func (q *loginMFARequest) Valid() map[string]string {
 	p := map[string]string{}
 	required(p, "mfa_token", q.MFAToken)
-	required(p, "code", q.Code)
-	if q.Method != identity.MethodTOTP && q.Method != identity.MethodRecoveryCode {
-		p["method"] = `must be "totp" or "recovery_code"`
+	switch q.Method {
+	case identity.MethodTOTP, identity.MethodRecoveryCode:
+		required(p, "code", q.Code)
+	case identity.MethodPasskey:
+		required(p, "ceremony_id", q.CeremonyID)
+		if len(q.Credential) == 0 || string(q.Credential) == "null" {
+			p["credential"] = "required"
+		}
+	default:
+		p["method"] = `must be "totp", "recovery_code" or "passkey"`
 	}
 	return p
 }
@@ -76,12 +89,46 @@ func handleLoginMFA(id *identity.Service) http.Handler {
 			return
 		}
 		c := withDevice(w, r, clientFrom(r))
-		res, err := id.LoginMFA(r.Context(), q.MFAToken, q.Method, q.Code, c)
+		var res identity.LoginResult
+		if q.Method == identity.MethodPasskey {
+			res, err = id.LoginMFAPasskey(r.Context(), q.MFAToken, q.CeremonyID, q.Credential, c)
+		} else {
+			res, err = id.LoginMFA(r.Context(), q.MFAToken, q.Method, q.Code, c)
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		encode(w, r, http.StatusOK, loginBody(res))
+	})
+}
+
+type mfaTokenRequest struct {
+	MFAToken string `json:"mfa_token"`
+}
+
+func (q *mfaTokenRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "mfa_token", q.MFAToken)
+	return p
+}
+
+// handleLoginMFAPasskeyBegin: POST /api/v1/login/mfa/passkey/begin
+// {mfa_token} → {ceremony_id, options}: the passkey step of a login that
+// answered mfa_required with method "passkey".
+func handleLoginMFAPasskeyBegin(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[mfaTokenRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cid, opts, err := id.BeginLoginMFAPasskey(r.Context(), q.MFAToken)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
 	})
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -35,10 +36,15 @@ func handleForgot(id *identity.Service) http.Handler {
 	})
 }
 
+// resetRequest proves the account's second factor, if any, with code
+// (authenticator or recovery code) or a passkey assertion (ceremony_id
+// from /password/reset/passkey/begin and credential).
 type resetRequest struct {
-	Token       string `json:"token"`
-	NewPassword string `json:"new_password"`
-	Code        string `json:"code,omitempty"`
+	Token       string          `json:"token"`
+	NewPassword string          `json:"new_password"`
+	Code        string          `json:"code,omitempty"`
+	CeremonyID  string          `json:"ceremony_id,omitempty"`
+	Credential  json.RawMessage `json:"credential,omitempty"`
 }
 
 func (q *resetRequest) Valid() map[string]string {
@@ -47,6 +53,15 @@ func (q *resetRequest) Valid() map[string]string {
 	required(p, "new_password", q.NewPassword)
 	if len(q.Code) > fieldBytesMax {
 		p["code"] = "too long"
+	}
+	hasCredential := len(q.Credential) > 0 && string(q.Credential) != "null"
+	switch {
+	case q.Code != "" && (q.CeremonyID != "" || hasCredential):
+		p["code"] = "give code or a passkey assertion, not both"
+	case q.CeremonyID != "" && !hasCredential:
+		p["credential"] = "required with ceremony_id"
+	case q.CeremonyID == "" && hasCredential:
+		p["ceremony_id"] = "required with credential"
 	}
 	return p
 }
@@ -59,11 +74,45 @@ func handleReset(id *identity.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		if err := id.ResetPassword(r.Context(), q.Token, q.NewPassword, q.Code, clientFrom(r)); err != nil {
+		if q.CeremonyID != "" {
+			err = id.ResetPasswordPasskey(r.Context(), q.Token, q.NewPassword, q.CeremonyID, q.Credential, clientFrom(r))
+		} else {
+			err = id.ResetPassword(r.Context(), q.Token, q.NewPassword, q.Code, clientFrom(r))
+		}
+		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		encode(w, r, http.StatusOK, map[string]string{"status": "password_reset"})
+	})
+}
+
+type resetTokenRequest struct {
+	Token string `json:"token"`
+}
+
+func (q *resetTokenRequest) Valid() map[string]string {
+	p := map[string]string{}
+	required(p, "token", q.Token)
+	return p
+}
+
+// handleResetPasskeyBegin: POST /api/v1/password/reset/passkey/begin
+// {token} → {ceremony_id, options}: the passkey step of a reset of an
+// account with a passkey.
+func handleResetPasskeyBegin(id *identity.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := decode[resetTokenRequest](r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cid, opts, err := id.BeginResetPasskey(r.Context(), q.Token)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
 	})
 }
 

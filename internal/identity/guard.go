@@ -22,11 +22,14 @@ func (s *Service) loginThrottles(ctx context.Context, key string, known bool, c 
 		return s.hit(ctx, "login:acct-dev:"+key+":"+hashToken(c.DeviceID), s.lim.LoginAccountKnown)
 	}
 	network := c.network()
-	netFlagged, globalFlagged, err := s.flags(ctx, network)
+	ipFlagged, netFlagged, globalFlagged, err := s.flags(ctx, c.ip(), network)
 	if err != nil {
 		return err
 	}
 	ipRate, netRate, globalRate := s.lim.LoginIP, s.lim.LoginNetwork, s.lim.LoginGlobal
+	if ipFlagged {
+		ipRate = tighten(ipRate, s.lim.StuffingTighten)
+	}
 	if netFlagged {
 		ipRate, netRate = tighten(ipRate, s.lim.StuffingTighten), tighten(netRate, s.lim.StuffingTighten)
 	}
@@ -54,20 +57,19 @@ func (s *Service) loginThrottles(ctx context.Context, key string, known bool, c 
 // failures of an account (from unknown devices). The attempt is counted as
 // a failure before the hash runs and cleared on success, in one locked
 // transaction, so parallel attempts cannot slip through together.
+//
+// One upsert creates or locks the account's row and returns it: a success
+// or a reset deleting the row meanwhile cannot leave the claim without a
+// row to read (with a separate insert and select it could, on PostgreSQL).
 func (s *Service) claimAttempt(ctx context.Context, key string) error {
 	now := s.now()
 	var refused error
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		refused = nil
-		if _, err := tx.Exec(ctx, `INSERT INTO login_guard (email_key, failures, last_failed_at) VALUES (?, 0, 0) ON CONFLICT (email_key) DO NOTHING`, key); err != nil {
-			return fmt.Errorf("identity: login guard: %w", err)
-		}
-		q := `SELECT failures, last_failed_at FROM login_guard WHERE email_key = ?`
-		if tx.Dialect() == store.Postgres {
-			q += ` FOR UPDATE`
-		}
 		var failures, last int64
-		if err := tx.QueryRow(ctx, q, key).Scan(&failures, &last); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO login_guard (email_key, failures, last_failed_at) VALUES (?, 0, 0)
+			ON CONFLICT (email_key) DO UPDATE SET failures = login_guard.failures
+			RETURNING failures, last_failed_at`, key).Scan(&failures, &last); err != nil {
 			return fmt.Errorf("identity: login guard: %w", err)
 		}
 		if failures >= int64(s.lim.FailuresFree) {
@@ -99,27 +101,31 @@ func (s *Service) failureDelay(failures int64) time.Duration {
 	return min(d, s.lim.FailureDelayMax)
 }
 
-// flags reports whether the network, and the service as a whole, are
-// under credential-stuffing suspicion.
-func (s *Service) flags(ctx context.Context, network string) (netFlagged, globalFlagged bool, err error) {
+// flags reports whether the client address, its network, and the service
+// as a whole are under credential-stuffing suspicion. network_flags keys
+// an address by its text, a network by its prefix, the service by "*".
+func (s *Service) flags(ctx context.Context, ip, network string) (ipFlagged, netFlagged, globalFlagged bool, err error) {
 	now := s.now().UnixMilli()
-	rows, err := s.db.Query(ctx, `SELECT network FROM network_flags WHERE network IN (?, ?) AND until_at > ?`, network, globalFlag, now)
+	rows, err := s.db.Query(ctx, `SELECT network FROM network_flags WHERE network IN (?, ?, ?) AND until_at > ?`, ip, network, globalFlag, now)
 	if err != nil {
-		return false, false, fmt.Errorf("identity: read network flags: %w", err)
+		return false, false, false, fmt.Errorf("identity: read network flags: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			return false, false, fmt.Errorf("identity: read network flags: %w", err)
+			return false, false, false, fmt.Errorf("identity: read network flags: %w", err)
 		}
-		if n == globalFlag {
+		switch n {
+		case globalFlag:
 			globalFlagged = true
-		} else {
+		case network:
 			netFlagged = true
+		case ip:
+			ipFlagged = true
 		}
 	}
-	return netFlagged, globalFlagged, rows.Err()
+	return ipFlagged, netFlagged, globalFlagged, rows.Err()
 }
 
 // Alert is a credential-stuffing alert for operators.

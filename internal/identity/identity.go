@@ -16,6 +16,11 @@
 //     address is registered.
 //   - Every credential and contact change is written to the append-only
 //     audit table (Audit) in the transaction that makes it.
+//   - A passkey is a second factor like an authenticator app: a password
+//     login, a reset or a step-up of an account with either asks for it.
+//   - Ending every session (a reset, an undone email change) ends the
+//     logins still in flight too: a session is created only under the
+//     credential version its checks saw.
 //
 // The package knows nothing of HTTP: internal/httpapi calls it with a
 // Client describing the caller (address, user agent, device cookie).
@@ -107,6 +112,9 @@ type Service struct {
 	// lastGlobalCheck is when this node last scanned every recent login
 	// attempt for a service-wide credential-stuffing pattern (unix ms).
 	lastGlobalCheck atomic.Int64
+	// beforeSession, when set (by tests only), runs between a login's
+	// credential checks and the creation of its session.
+	beforeSession func(userID string)
 }
 
 // New returns the Service. The database must be migrated with Migrations

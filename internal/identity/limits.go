@@ -26,16 +26,21 @@ type Limits struct {
 	FailureDelayBase time.Duration
 	FailureDelayMax  time.Duration
 	// Credential stuffing: within StuffingWindow, StuffingAccounts distinct
-	// accounts failing from one network, or at least StuffingAttemptsMin
-	// attempts with a success ratio under StuffingRatioMin, raise an alert
-	// and divide that network's login limits by StuffingTighten for
-	// StuffingFlagFor.
-	StuffingWindow      time.Duration
-	StuffingAccounts    int
-	StuffingAttemptsMin int
-	StuffingRatioMin    float64
-	StuffingTighten     int
-	StuffingFlagFor     time.Duration
+	// existing accounts failing from one address, or at least
+	// StuffingAttemptsMin attempts with a success ratio under
+	// StuffingRatioMin, raise an alert and divide that address's login
+	// limit by StuffingTighten for StuffingFlagFor. A network (/24, /64)
+	// is flagged the same way — its address and network limits divided —
+	// at StuffingNetworkWeight times those thresholds, reached from at
+	// least two addresses. A flag lasts minutes, not an hour: long enough
+	// to blunt a flood, short for the neighbours who share the network.
+	StuffingWindow        time.Duration
+	StuffingAccounts      int
+	StuffingAttemptsMin   int
+	StuffingRatioMin      float64
+	StuffingNetworkWeight int
+	StuffingTighten       int
+	StuffingFlagFor       time.Duration
 	// Sign-up and verification codes.
 	SignupEmail  Rate // sign-up mails per address (the resend limit)
 	SignupIP     Rate // sign-ups per client address
@@ -55,32 +60,33 @@ type Limits struct {
 
 // DefaultLimits are the production limits.
 var DefaultLimits = Limits{
-	LoginGlobal:         Rate{300, time.Second},
-	LoginGlobalKnown:    Rate{300, time.Second},
-	LoginIP:             Rate{60, 10 * time.Minute},
-	LoginNetwork:        Rate{240, 10 * time.Minute},
-	LoginAccount:        Rate{100, time.Hour},
-	LoginAccountKnown:   Rate{30, time.Hour},
-	FailuresFree:        10,
-	FailureDelayBase:    time.Second,
-	FailureDelayMax:     5 * time.Minute,
-	StuffingWindow:      10 * time.Minute,
-	StuffingAccounts:    10,
-	StuffingAttemptsMin: 30,
-	StuffingRatioMin:    0.1,
-	StuffingTighten:     10,
-	StuffingFlagFor:     time.Hour,
-	SignupEmail:         Rate{5, time.Hour},
-	SignupIP:            Rate{30, time.Hour},
-	CodeAttempts:        5,
-	CodeTTL:             15 * time.Minute,
-	ForgotEmail:         Rate{5, time.Hour},
-	ForgotIP:            Rate{30, time.Hour},
-	ResetTTL:            30 * time.Minute,
-	MFAAttempts:         5,
-	MFATTL:              5 * time.Minute,
-	MFAAccount:          Rate{20, time.Hour},
-	Reauth:              Rate{10, 10 * time.Minute},
+	LoginGlobal:           Rate{300, time.Second},
+	LoginGlobalKnown:      Rate{300, time.Second},
+	LoginIP:               Rate{60, 10 * time.Minute},
+	LoginNetwork:          Rate{240, 10 * time.Minute},
+	LoginAccount:          Rate{100, time.Hour},
+	LoginAccountKnown:     Rate{30, time.Hour},
+	FailuresFree:          10,
+	FailureDelayBase:      time.Second,
+	FailureDelayMax:       5 * time.Minute,
+	StuffingWindow:        10 * time.Minute,
+	StuffingAccounts:      10,
+	StuffingAttemptsMin:   30,
+	StuffingRatioMin:      0.1,
+	StuffingNetworkWeight: 3,
+	StuffingTighten:       10,
+	StuffingFlagFor:       15 * time.Minute,
+	SignupEmail:           Rate{5, time.Hour},
+	SignupIP:              Rate{30, time.Hour},
+	CodeAttempts:          5,
+	CodeTTL:               15 * time.Minute,
+	ForgotEmail:           Rate{5, time.Hour},
+	ForgotIP:              Rate{30, time.Hour},
+	ResetTTL:              30 * time.Minute,
+	MFAAttempts:           5,
+	MFATTL:                5 * time.Minute,
+	MFAAccount:            Rate{20, time.Hour},
+	Reauth:                Rate{10, 10 * time.Minute},
 }
 
 func (l Limits) withDefaults() Limits {
@@ -110,6 +116,7 @@ func (l Limits) withDefaults() Limits {
 	num(&l.FailuresFree, d.FailuresFree)
 	num(&l.StuffingAccounts, d.StuffingAccounts)
 	num(&l.StuffingAttemptsMin, d.StuffingAttemptsMin)
+	num(&l.StuffingNetworkWeight, d.StuffingNetworkWeight)
 	num(&l.StuffingTighten, d.StuffingTighten)
 	num(&l.CodeAttempts, d.CodeAttempts)
 	num(&l.MFAAttempts, d.MFAAttempts)

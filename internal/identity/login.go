@@ -20,6 +20,7 @@ var errBadCredentials = apperr.E(apperr.InvalidCredentials, "wrong email address
 const (
 	MethodTOTP         = "totp"
 	MethodRecoveryCode = "recovery_code"
+	MethodPasskey      = "passkey"
 )
 
 // LoginResult is a finished login (SessionToken set) or a request for the
@@ -78,7 +79,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		return LoginResult{}, err
 	}
 	if !ok {
-		if err := s.recordAttempt(ctx, key, false, c); err != nil {
+		if err := s.recordAttempt(ctx, key, false, exists, c); err != nil {
 			return LoginResult{}, err
 		}
 		return LoginResult{}, errBadCredentials
@@ -96,7 +97,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		}
 		return s.beginMFA(ctx, a, methods, known, c)
 	}
-	return s.completeLogin(ctx, a.ID, deviceHash(c.DeviceID), ua, []string{FactorPassword}, time.Time{}, c, key)
+	return s.completeLogin(ctx, a.ID, a.credVersion, deviceHash(c.DeviceID), ua, []string{FactorPassword}, time.Time{}, c, key)
 }
 
 // recordSuccess records a proven password outside completeLogin.
@@ -110,16 +111,21 @@ func (s *Service) passwordProven(ctx context.Context, tx *store.Tx, key string, 
 	if _, err := tx.Exec(ctx, `DELETE FROM login_guard WHERE email_key = ?`, key); err != nil {
 		return fmt.Errorf("identity: clear login guard: %w", err)
 	}
-	return s.recordAttemptTx(ctx, tx, key, true, c)
+	return s.recordAttemptTx(ctx, tx, key, true, true, c)
 }
 
 // completeLogin records the device (mailing a notice when it is new) and
-// creates the session. trustedAt is from when the second factor of the
-// login is trusted (zero: none; trust.go).
+// creates the session, provided the user's credential version is still
+// credVersion, the one the login's checks saw (newSession). trustedAt is
+// from when the second factor of the login is trusted (zero: none;
+// trust.go).
 // When the login was by password, key is the account's email key and the
 // success is recorded in the same transaction (one write, not three, on
 // the path a legitimate user takes during a flood).
-func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string, factors []string, trustedAt time.Time, c Client, key string) (LoginResult, error) {
+func (s *Service) completeLogin(ctx context.Context, userID string, credVersion int64, devHash, ua string, factors []string, trustedAt time.Time, c Client, key string) (LoginResult, error) {
+	if s.beforeSession != nil {
+		s.beforeSession(userID)
+	}
 	now := s.now()
 	var res LoginResult
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
@@ -127,19 +133,21 @@ func (s *Service) completeLogin(ctx context.Context, userID, devHash, ua string,
 		if err != nil {
 			return err
 		}
-		if key != "" {
-			if err := s.passwordProven(ctx, tx, key, c); err != nil {
-				return err
-			}
-		}
 		dev, err := rememberDevice(ctx, tx, userID, devHash, ua, vouches(trustedAt, now), now)
 		if err != nil {
 			return err
 		}
 		isNew := dev.isNew
-		token, sess, err := s.newSession(ctx, tx, userID, factors, sessionTrust{trustedAt, dev.recognisedAt}, c, now)
+		// The session (which locks the user's row) before the login guard:
+		// a reset locks them in that order too, so the two cannot deadlock.
+		token, sess, err := s.newSession(ctx, tx, userID, credVersion, factors, sessionTrust{trustedAt, dev.recognisedAt}, c, now)
 		if err != nil {
 			return err
+		}
+		if key != "" {
+			if err := s.passwordProven(ctx, tx, key, c); err != nil {
+				return err
+			}
 		}
 		action := "login"
 		if isNew {

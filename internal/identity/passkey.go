@@ -50,8 +50,9 @@ func newWebAuthn(cfg Config) (*webAuthn, error) {
 
 // waUser is a user as go-webauthn sees it.
 type waUser struct {
-	id, email string
-	creds     []webauthn.Credential
+	id, email   string
+	credVersion int64 // the account's credential version when loaded
+	creds       []webauthn.Credential
 }
 
 func (u *waUser) WebAuthnID() []byte                         { return []byte(u.id) }
@@ -64,7 +65,7 @@ func loadWAUser(ctx context.Context, tx *store.Tx, userID string) (*waUser, erro
 	if err != nil {
 		return nil, err
 	}
-	u := &waUser{id: a.ID, email: a.Email}
+	u := &waUser{id: a.ID, email: a.Email, credVersion: a.credVersion}
 	rows, err := tx.Query(ctx, `SELECT credential FROM passkeys WHERE user_id = ? ORDER BY created_at`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: read passkeys: %w", err)
@@ -84,8 +85,10 @@ func loadWAUser(ctx context.Context, tx *store.Tx, userID string) (*waUser, erro
 	return u, rows.Err()
 }
 
-// saveCeremony stores go-webauthn's session data under a new id.
-func (s *Service) saveCeremony(ctx context.Context, tx *store.Tx, userID, kind string, sd *webauthn.SessionData, now time.Time) (string, error) {
+// saveCeremony stores go-webauthn's session data under a new id, bound to
+// the flow boundTo names (the hash of an mfa_token or a reset token; ""
+// for none).
+func (s *Service) saveCeremony(ctx context.Context, tx *store.Tx, userID, kind, boundTo string, sd *webauthn.SessionData, now time.Time) (string, error) {
 	raw, err := json.Marshal(sd)
 	if err != nil {
 		return "", fmt.Errorf("identity: encode webauthn session: %w", err)
@@ -94,23 +97,24 @@ func (s *Service) saveCeremony(ctx context.Context, tx *store.Tx, userID, kind s
 	if _, err := tx.Exec(ctx, `DELETE FROM webauthn_challenges WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
 		return "", fmt.Errorf("identity: prune webauthn challenges: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO webauthn_challenges (id, user_id, kind, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		hashToken(id), userID, kind, string(raw), now.Add(ceremonyTTL).UnixMilli()); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO webauthn_challenges (id, user_id, kind, data, expires_at, bound_to) VALUES (?, ?, ?, ?, ?, ?)`,
+		hashToken(id), userID, kind, string(raw), now.Add(ceremonyTTL).UnixMilli(), boundTo); err != nil {
 		return "", fmt.Errorf("identity: store webauthn challenge: %w", err)
 	}
 	return id, nil
 }
 
-// takeCeremony consumes a stored ceremony (single use) of the given kind.
-func takeCeremony(ctx context.Context, tx *store.Tx, id, kind string, now time.Time) (string, webauthn.SessionData, error) {
+// takeCeremony consumes a stored ceremony (single use) of the given kind,
+// bound to boundTo (see saveCeremony).
+func takeCeremony(ctx context.Context, tx *store.Tx, id, kind, boundTo string, now time.Time) (string, webauthn.SessionData, error) {
 	var sd webauthn.SessionData
 	if !validToken(id) {
 		return "", sd, errPasskey
 	}
-	var userID, gotKind, raw string
+	var userID, gotKind, raw, gotBound string
 	var expires int64
-	err := tx.QueryRow(ctx, `SELECT user_id, kind, data, expires_at FROM webauthn_challenges WHERE id = ?`, hashToken(id)).
-		Scan(&userID, &gotKind, &raw, &expires)
+	err := tx.QueryRow(ctx, `SELECT user_id, kind, data, expires_at, bound_to FROM webauthn_challenges WHERE id = ?`, hashToken(id)).
+		Scan(&userID, &gotKind, &raw, &expires, &gotBound)
 	if errors.Is(err, store.ErrNoRows) {
 		return "", sd, errPasskey
 	}
@@ -128,7 +132,7 @@ func takeCeremony(ctx context.Context, tx *store.Tx, id, kind string, now time.T
 	} else if n == 0 {
 		return "", sd, errPasskey
 	}
-	if gotKind != kind || now.UnixMilli() >= expires {
+	if gotKind != kind || !equalHash(gotBound, boundTo) || now.UnixMilli() >= expires {
 		return "", sd, errPasskey
 	}
 	if err := json.Unmarshal([]byte(raw), &sd); err != nil {
@@ -170,7 +174,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, sess Session) (s
 		if opts, err = json.Marshal(creation); err != nil {
 			return fmt.Errorf("identity: encode passkey options: %w", err)
 		}
-		id, err = s.saveCeremony(ctx, tx, u.id, ceremonyRegister, sd, now)
+		id, err = s.saveCeremony(ctx, tx, u.id, ceremonyRegister, "", sd, now)
 		return err
 	})
 	return id, opts, err
@@ -253,7 +257,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, c Client) (string, json
 	now := s.now()
 	var id string
 	err = s.db.Write(ctx, func(tx *store.Tx) (err error) {
-		id, err = s.saveCeremony(ctx, tx, "", ceremonyLogin, sd, now)
+		id, err = s.saveCeremony(ctx, tx, "", ceremonyLogin, "", sd, now)
 		return err
 	})
 	return id, opts, err
@@ -275,10 +279,11 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 	now := s.now()
 	var userID string
 	var trustedAt time.Time
+	var credVersion int64
 	var outcome error
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		outcome = nil
-		_, sd, err := takeCeremony(ctx, tx, ceremonyID, ceremonyLogin, now)
+		_, sd, err := takeCeremony(ctx, tx, ceremonyID, ceremonyLogin, "", now)
 		if err != nil {
 			if apperr.CodeOf(err) == apperr.InvalidCredentials {
 				outcome = err
@@ -305,6 +310,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 			return nil
 		}
 		userID = string(user.WebAuthnID())
+		credVersion = user.(*waUser).credVersion
 		if cred.Authenticator.CloneWarning {
 			s.log.Warn("identity: passkey signature counter did not increase; possible cloned authenticator",
 				"user_id", userID, "credential", base64.RawURLEncoding.EncodeToString(cred.ID), "sign_count", cred.Authenticator.SignCount)
@@ -327,7 +333,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 	if outcome != nil {
 		return LoginResult{}, outcome
 	}
-	return s.completeLogin(ctx, userID, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, trustedAt, c, "")
+	return s.completeLogin(ctx, userID, credVersion, deviceHash(c.DeviceID), c.userAgent(), []string{FactorPasskey}, trustedAt, c, "")
 }
 
 // Passkey is a registered passkey as the user sees it.
@@ -395,7 +401,7 @@ func (s *Service) DeletePasskey(ctx context.Context, sess Session, passkeyID str
 // unknown, used, expired or foreign ceremony: invalid credentials) with a
 // nil err, so that the transaction still commits the ceremony's removal.
 func takeOwnCeremony(ctx context.Context, tx *store.Tx, ceremonyID, kind, sessUserID string, now time.Time) (u *waUser, sd webauthn.SessionData, refused, err error) {
-	userID, sd, err := takeCeremony(ctx, tx, ceremonyID, kind, now)
+	userID, sd, err := takeCeremony(ctx, tx, ceremonyID, kind, "", now)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.InvalidCredentials {
 			return nil, sd, err, nil

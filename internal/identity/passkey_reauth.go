@@ -39,7 +39,7 @@ func (s *Service) BeginPasskeyReauth(ctx context.Context, sess Session) (string,
 		if opts, err = json.Marshal(assertion); err != nil {
 			return fmt.Errorf("identity: encode passkey options: %w", err)
 		}
-		id, err = s.saveCeremony(ctx, tx, u.id, ceremonyReauth, sd, now)
+		id, err = s.saveCeremony(ctx, tx, u.id, ceremonyReauth, "", sd, now)
 		return err
 	})
 	return id, opts, err

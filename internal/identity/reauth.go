@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -10,7 +11,8 @@ import (
 
 // ReauthPassword makes the session privileged for 5 minutes after the
 // user's password is confirmed. A user with a second factor must use it
-// instead (ReauthFactor): a password alone is not a step-up for them.
+// instead (ReauthFactor, ReauthPasskey): a password alone is not a
+// step-up for them.
 func (s *Service) ReauthPassword(ctx context.Context, sess Session, pw string, c Client) error {
 	if err := s.hit(ctx, "reauth:"+sess.ID, s.lim.Reauth); err != nil {
 		return err
@@ -19,8 +21,15 @@ func (s *Service) ReauthPassword(ctx context.Context, sess Session, pw string, c
 	if err := s.db.Read(ctx, func(tx *store.Tx) (err error) { a, err = accountByID(ctx, tx, sess.UserID); return err }); err != nil {
 		return err
 	}
-	if a.totpSecret != "" {
+	methods, err := s.secondFactors(ctx, a)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(methods, MethodTOTP) {
 		return apperr.E(apperr.MFARequired, `confirm with your authenticator app: {"method":"totp","code":…}`).JA("認証アプリのコードで確認してください")
+	}
+	if slices.Contains(methods, MethodPasskey) {
+		return apperr.E(apperr.MFARequired, "confirm with your passkey (POST /api/v1/reauth/passkey/begin)").JA("パスキーで確認してください")
 	}
 	if len(pw) > passwordBytesMax {
 		return errBadCredentials

@@ -2,8 +2,10 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -66,27 +68,98 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 }
 
 // ResetPassword sets a new password with a reset token. When the account
-// has a second factor, code (a TOTP or recovery code) is required: a reset
-// never bypasses MFA. It ends every session, starts the cooling-off period
-// during which outgoing money is held, and tells the user.
+// has a second factor, it must be proved: code (a TOTP or recovery code),
+// or, for a passkey, ResetPasswordPasskey — a reset never bypasses MFA.
+// It ends every session, starts the cooling-off period during which
+// outgoing money is held, and tells the user.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code string, c Client) error {
+	return s.resetPassword(ctx, token, newPassword, c, func(a account, methods []string) error {
+		if code == "" || !slices.Contains(methods, MethodTOTP) {
+			return errResetFactor(methods)
+		}
+		if err := s.hit(ctx, "mfa:acct:"+a.ID, s.lim.MFAAccount); err != nil {
+			return err
+		}
+		method := MethodRecoveryCode
+		if validCode(code) {
+			method = MethodTOTP
+		}
+		_, err := s.checkSecondFactor(ctx, a.ID, method, code, c)
+		return err
+	})
+}
+
+// BeginResetPasskey starts the passkey step of a password reset for an
+// account with a passkey: the ceremony id and request options, bound to
+// the reset token (its assertion serves that reset only).
+func (s *Service) BeginResetPasskey(ctx context.Context, token string) (string, json.RawMessage, error) {
+	userID, err := s.resetTokenUser(ctx, token)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.beginFactorPasskey(ctx, userID, ceremonyReset, hashToken(token))
+}
+
+// ResetPasswordPasskey is ResetPassword with a passkey assertion (for the
+// ceremony BeginResetPasskey started for the same token) as the second
+// factor.
+func (s *Service) ResetPasswordPasskey(ctx context.Context, token, newPassword, ceremonyID string, assertion []byte, c Client) error {
+	parsed, err := parseAssertion(assertion)
+	if err != nil {
+		return err
+	}
+	return s.resetPassword(ctx, token, newPassword, c, func(a account, methods []string) error {
+		if !slices.Contains(methods, MethodPasskey) {
+			return errResetFactor(methods)
+		}
+		if err := s.hit(ctx, "mfa:acct:"+a.ID, s.lim.MFAAccount); err != nil {
+			return err
+		}
+		return s.checkFactorPasskey(ctx, a.ID, ceremonyReset, hashToken(token), ceremonyID, parsed)
+	})
+}
+
+// errResetFactor asks for the second factor a reset of an account with
+// methods needs.
+func errResetFactor(methods []string) error {
+	e := apperr.E(apperr.MFARequired, "this account has a second factor: include code (authenticator or recovery code)").
+		JA("2段階認証のコード（認証アプリまたはリカバリーコード）を入力してください")
+	if !slices.Contains(methods, MethodTOTP) {
+		e = apperr.E(apperr.MFARequired, "this account has a passkey: confirm with it (POST /api/v1/password/reset/passkey/begin, then ceremony_id and credential)").
+			JA("このアカウントにはパスキーが登録されています。パスキーで確認してください")
+	}
+	return e
+}
+
+// resetTokenUser returns the user of a live, unused reset token.
+func (s *Service) resetTokenUser(ctx context.Context, token string) (string, error) {
 	if !validToken(token) {
-		return errResetToken
+		return "", errResetToken
+	}
+	var userID string
+	var expires, used int64
+	err := s.db.QueryRow(ctx, `SELECT user_id, expires_at, used_at FROM reset_tokens WHERE token_hash = ?`, hashToken(token)).Scan(&userID, &expires, &used)
+	if errors.Is(err, store.ErrNoRows) {
+		return "", errResetToken
+	}
+	if err != nil {
+		return "", fmt.Errorf("identity: read reset token: %w", err)
+	}
+	if used != 0 || s.now().UnixMilli() >= expires {
+		return "", errResetToken
+	}
+	return userID, nil
+}
+
+// resetPassword runs a reset; proveFactor is called when the account has
+// a second factor (methods lists them) and must prove one.
+func (s *Service) resetPassword(ctx context.Context, token, newPassword string, c Client, proveFactor func(a account, methods []string) error) error {
+	userID, err := s.resetTokenUser(ctx, token)
+	if err != nil {
+		return err
 	}
 	th := hashToken(token)
 	now := s.now()
-	var userID string
-	var expires, used int64
-	err := s.db.QueryRow(ctx, `SELECT user_id, expires_at, used_at FROM reset_tokens WHERE token_hash = ?`, th).Scan(&userID, &expires, &used)
-	if errors.Is(err, store.ErrNoRows) {
-		return errResetToken
-	}
-	if err != nil {
-		return fmt.Errorf("identity: read reset token: %w", err)
-	}
-	if used != 0 || now.UnixMilli() >= expires {
-		return errResetToken
-	}
 	a, err := s.account(ctx, userID)
 	if err != nil {
 		return err
@@ -97,18 +170,12 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword, code st
 	if err := password.CheckPolicy(newPassword, a.Email); err != nil {
 		return err
 	}
-	if a.totpSecret != "" {
-		if code == "" {
-			return apperr.E(apperr.MFARequired, "this account has a second factor: include code (authenticator or recovery code)").JA("2段階認証のコード（認証アプリまたはリカバリーコード）を入力してください")
-		}
-		if err := s.hit(ctx, "mfa:acct:"+userID, s.lim.MFAAccount); err != nil {
-			return err
-		}
-		method := MethodRecoveryCode
-		if validCode(code) {
-			method = MethodTOTP
-		}
-		if _, err := s.checkSecondFactor(ctx, userID, method, code, c); err != nil {
+	methods, err := s.secondFactors(ctx, a)
+	if err != nil {
+		return err
+	}
+	if len(methods) > 0 {
+		if err := proveFactor(a, methods); err != nil {
 			return err
 		}
 	}

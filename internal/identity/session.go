@@ -133,10 +133,29 @@ func (s *Service) RequirePrivileged(ctx context.Context, sess Session) error {
 	return nil
 }
 
+var errStaleLogin = apperr.E(apperr.InvalidCredentials, "the account's credentials changed while signing in; log in again").
+	JA("ログイン中に認証情報が変更されました。もう一度ログインしてください")
+
 // newSession creates a session for userID in tx, privileged for 5 minutes
 // (a login is a strong authentication), and returns its bearer token.
 // trust says what the login proved beyond the factors' names (trust.go).
-func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, factors []string, trust sessionTrust, c Client, now time.Time) (string, Session, error) {
+//
+// credVersion is the user's credential version the login checked its
+// credentials under. The session is created only if it is still current:
+// the conditional update locks the user's row until tx ends, so a reset
+// (which bumps the version in endSessions) either ran before — and the
+// login is refused with errStaleLogin — or waits for this session and
+// then ends it. No session outlives the end of every session.
+func (s *Service) newSession(ctx context.Context, tx *store.Tx, userID string, credVersion int64, factors []string, trust sessionTrust, c Client, now time.Time) (string, Session, error) {
+	res, err := tx.Exec(ctx, `UPDATE users SET cred_version = cred_version WHERE id = ? AND cred_version = ?`, userID, credVersion)
+	if err != nil {
+		return "", Session{}, fmt.Errorf("identity: check credential version: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return "", Session{}, fmt.Errorf("identity: check credential version: %w", err)
+	} else if n == 0 {
+		return "", Session{}, errStaleLogin
+	}
 	if err := refuseHeld(ctx, tx, userID); err != nil {
 		return "", Session{}, err
 	}
@@ -214,8 +233,14 @@ func (s *Service) Logout(ctx context.Context, sess Session) error {
 	return nil
 }
 
-// endSessions ends every session of the user except keep (may be "").
+// endSessions ends every session of the user except keep (may be ""),
+// including those being created: it bumps the user's credential version,
+// so a login that checked its credentials before cannot create its
+// session after (newSession).
 func endSessions(ctx context.Context, tx *store.Tx, userID, keep string) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET cred_version = cred_version + 1 WHERE id = ?`, userID); err != nil {
+		return fmt.Errorf("identity: bump credential version: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keep); err != nil {
 		return fmt.Errorf("identity: end sessions: %w", err)
 	}

@@ -146,7 +146,7 @@ func (s *Service) VerifySignup(ctx context.Context, email, code string, c Client
 		if err != nil {
 			return err
 		}
-		token, sess, err = s.newSession(ctx, tx, u.ID, []string{FactorEmailCode}, sessionTrust{deviceRecognisedAt: dev.recognisedAt}, c, now)
+		token, sess, err = s.newSession(ctx, tx, u.ID, 0, []string{FactorEmailCode}, sessionTrust{deviceRecognisedAt: dev.recognisedAt}, c, now)
 		return err
 	})
 	if err != nil {

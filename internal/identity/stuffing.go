@@ -15,53 +15,109 @@ const globalFlag = "*"
 
 // Credential-stuffing alert kinds.
 const (
+	AlertStuffingAddress = "credential_stuffing_address"
 	AlertStuffingNetwork = "credential_stuffing_network"
 	AlertStuffingGlobal  = "credential_stuffing_global"
 )
 
-// recordAttempt stores the outcome of a password check for its network and
-// account, and on a failure looks at the network's recent attempts: many
-// distinct accounts failing, or many attempts with a low success ratio, is
-// credential stuffing. It raises an alert and tightens the network's
-// limits for StuffingFlagFor. Rows older than the window are pruned, and a
-// network's rows are bounded by its login limit, so the scan stays small.
-func (s *Service) recordAttempt(ctx context.Context, key string, ok bool, c Client) error {
-	return s.db.Write(ctx, func(tx *store.Tx) error { return s.recordAttemptTx(ctx, tx, key, ok, c) })
+// stuffingCounts are the recent login attempts of one address or network.
+type stuffingCounts struct {
+	failedAccounts int64 // distinct existing accounts that failed
+	failingIPs     int64 // distinct addresses with such a failure
+	total, ok      int64
+	ips            int64 // distinct addresses of all attempts
 }
 
-func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string, ok bool, c Client) error {
+// recordAttempt stores the outcome of a password check for its address,
+// network and account (exists: whether the account exists), and on a
+// failure looks for credential stuffing, weighing the address before its
+// network:
+//   - from one address, StuffingAccounts distinct existing accounts
+//     failing, or at least StuffingAttemptsMin attempts with a success
+//     ratio under StuffingRatioMin, flag that address;
+//   - from a network, StuffingNetworkWeight times those thresholds,
+//     reached from at least two addresses, flag the network.
+//
+// A flag raises an alert and tightens the flagged limits for
+// StuffingFlagFor. Failures against addresses with no account do not
+// count toward the distinct-accounts triggers (they still count as
+// attempts), so a few typos or made-up addresses from a shared office or
+// a carrier-grade NAT lock nobody out; the answer is the same either way.
+// Rows older than the window are pruned, and an address's and a network's
+// rows are bounded by their login limits, so the scans stay small.
+func (s *Service) recordAttempt(ctx context.Context, key string, ok, exists bool, c Client) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error { return s.recordAttemptTx(ctx, tx, key, ok, exists, c) })
+}
+
+func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string, ok, exists bool, c Client) error {
 	now := s.now()
-	network := c.network()
+	network, ip := c.network(), c.ip()
 	since := now.Add(-s.lim.StuffingWindow).UnixMilli()
-	okN := int64(0)
+	okN, knownN := int64(0), int64(0)
 	if ok {
 		okN = 1
+	}
+	if exists {
+		knownN = 1
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE at < ?`, since); err != nil {
 		return fmt.Errorf("identity: prune login attempts: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (network, account, ok, at) VALUES (?, ?, ?, ?)`,
-		network, hashToken(key), okN, now.UnixMilli()); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (network, ip, account, ok, known, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		network, ip, hashToken(key), okN, knownN, now.UnixMilli()); err != nil {
 		return fmt.Errorf("identity: record login attempt: %w", err)
 	}
 	if ok {
 		return nil
 	}
-	var failedAccounts, total, succeeded int64
-	if err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 THEN account END), COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END)
-		FROM login_attempts WHERE network = ? AND at >= ?`, network, since).Scan(&failedAccounts, &total, &succeeded); err != nil {
-		return fmt.Errorf("identity: count login attempts: %w", err)
+	if ip != "" {
+		byIP, err := stuffingCountsOf(ctx, tx, "ip", ip, since)
+		if err != nil {
+			return err
+		}
+		if reason := s.stuffing(byIP, 1, ip); reason != "" {
+			return s.raiseFlag(ctx, tx, ip, AlertStuffingAddress, reason, now)
+		}
 	}
-	var reason string
+	byNet, err := stuffingCountsOf(ctx, tx, "network", network, since)
+	if err != nil {
+		return err
+	}
+	if byNet.ips >= 2 || ip == "" {
+		if reason := s.stuffing(byNet, s.lim.StuffingNetworkWeight, network); reason != "" {
+			return s.raiseFlag(ctx, tx, network, AlertStuffingNetwork, reason, now)
+		}
+	}
+	return s.checkGlobal(ctx, tx, now)
+}
+
+// stuffingCountsOf counts the attempts since the given time whose column
+// ("ip" or "network") is value.
+func stuffingCountsOf(ctx context.Context, tx *store.Tx, column, value string, since int64) (stuffingCounts, error) {
+	var n stuffingCounts
+	err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 AND known = 1 THEN account END),
+		COUNT(DISTINCT CASE WHEN ok = 0 AND known = 1 THEN ip END), COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END), COUNT(DISTINCT ip)
+		FROM login_attempts WHERE `+column+` = ? AND at >= ?`, value, since).Scan(&n.failedAccounts, &n.failingIPs, &n.total, &n.ok, &n.ips)
+	if err != nil {
+		return n, fmt.Errorf("identity: count login attempts: %w", err)
+	}
+	return n, nil
+}
+
+// stuffing returns why the counts of subject look like credential
+// stuffing at weight times the per-address thresholds ("" when they do
+// not). A network's distinct-accounts trigger also needs failures from
+// two addresses: one address alone is judged as an address.
+func (s *Service) stuffing(n stuffingCounts, weight int, subject string) string {
+	accounts := int64(s.lim.StuffingAccounts * weight)
+	attempts := int64(s.lim.StuffingAttemptsMin * weight)
 	switch {
-	case failedAccounts >= int64(s.lim.StuffingAccounts):
-		reason = fmt.Sprintf("%d distinct accounts failed from %s within %s", failedAccounts, network, s.lim.StuffingWindow)
-	case total >= int64(s.lim.StuffingAttemptsMin) && float64(succeeded) < s.lim.StuffingRatioMin*float64(total):
-		reason = fmt.Sprintf("%d of %d logins from %s succeeded within %s", succeeded, total, network, s.lim.StuffingWindow)
-	default:
-		return s.checkGlobal(ctx, tx, now)
+	case n.failedAccounts >= accounts && (weight == 1 || n.failingIPs >= 2):
+		return fmt.Sprintf("%d distinct accounts failed from %s within %s", n.failedAccounts, subject, s.lim.StuffingWindow)
+	case n.total >= attempts && float64(n.ok) < s.lim.StuffingRatioMin*float64(n.total):
+		return fmt.Sprintf("%d of %d logins from %s succeeded within %s", n.ok, n.total, subject, s.lim.StuffingWindow)
 	}
-	return s.raiseFlag(ctx, tx, network, AlertStuffingNetwork, reason, now)
+	return ""
 }
 
 // globalCheckEvery bounds how often one node scans all recent attempts.

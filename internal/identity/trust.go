@@ -100,9 +100,9 @@ func factorTrust(ctx context.Context, tx *store.Tx, userID, factor, passkeyID st
 }
 
 // factorTrustOf is factorTrust in its own read transaction.
-func (s *Service) factorTrustOf(ctx context.Context, userID, factor string) (t time.Time, err error) {
+func (s *Service) factorTrustOf(ctx context.Context, userID, factor, passkeyID string) (t time.Time, err error) {
 	err = s.db.Read(ctx, func(tx *store.Tx) error {
-		t, err = factorTrust(ctx, tx, userID, factor, "")
+		t, err = factorTrust(ctx, tx, userID, factor, passkeyID)
 		return err
 	})
 	return t, err

@@ -47,11 +47,15 @@ type account struct {
 	// totpTrusted is from when the enrolled TOTP counts as the account's
 	// own (trust.go).
 	totpTrusted time.Time
+	// credVersion grows whenever every session of the user ends (see
+	// endSessions); a session is created only under the version its login
+	// checked.
+	credVersion int64
 }
 
 const userColumns = `id, email, email_key, email_verified, password_hash, lang, kyc_status, kyc_name,
 	cooling_off_until, anti_phishing, totp_secret, totp_pending, totp_last_step, created_at, hold,
-	cooling_off_since, totp_trusted_at`
+	cooling_off_since, totp_trusted_at, cred_version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -59,7 +63,7 @@ func scanAccount(r scanner) (account, error) {
 	var a account
 	var verified, cooling, created, coolingSince, totpTrusted int64
 	err := r.Scan(&a.ID, &a.Email, &a.emailKey, &verified, &a.passwordHash, &a.Lang, &a.KYCStatus, &a.KYCName,
-		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.Hold, &coolingSince, &totpTrusted)
+		&cooling, &a.AntiPhishing, &a.totpSecret, &a.totpPending, &a.totpLastStep, &created, &a.Hold, &coolingSince, &totpTrusted, &a.credVersion)
 	if err != nil {
 		return a, err
 	}
