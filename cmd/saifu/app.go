@@ -55,13 +55,14 @@ const sweepEvery = time.Minute
 // close; if building fails part-way, what was started is closed.
 func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger, stdout io.Writer) (a *app, err error) {
 	a = &app{db: db, log: log}
+	built := a // a itself is nil once an error is returned
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	// --- notify wiring ---
-	if err = a.wireNotify(c); err != nil {
+	if err = a.wireNotify(c, stdout); err != nil {
 		return nil, err
 	}
 
