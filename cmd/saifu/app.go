@@ -71,7 +71,7 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 		}
 	}()
 	// --- notify wiring ---
-	if err = a.wireNotify(c); err != nil {
+	if err = a.wireNotify(c, stdout); err != nil {
 		return nil, err
 	}
 

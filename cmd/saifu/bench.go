@@ -20,7 +20,9 @@ const benchUsage = `usage: saifu bench <target> [flags]
 targets:
   ledger   transfers per second through the ledger committer
   login    logins per second with real argon2id, and a user's p99 during a credential-stuffing flood
-  pay      end-to-end payments per second over HTTP (payment code + merchant charge)`
+  pay      end-to-end payments per second over HTTP (payment code + merchant charge)
+
+Run "saifu bench <target> -h" for the flags of a target.`
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -34,6 +36,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return benchLogin(ctx, args[1:], getenv, stdout, stderr)
 	case "pay":
 		return benchPay(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, benchUsage)
+		return nil
 	default:
 		fmt.Fprintf(stderr, "saifu bench: unknown target %q\n\n%s\n", args[0], benchUsage)
 		return errUsage

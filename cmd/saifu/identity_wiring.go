@@ -10,10 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func (c *identityConfig) register(fs *flag.FlagSet, getenv func(string) string) 
 	c.secretKey = getenv("SAIFU_SECRET_KEY")
 	fs.Var(secretString{&c.secretKey}, "secret-key", "server secret (≥32 characters) from which the password pepper and the key sealing TOTP seeds are derived; in --demo or development with SQLite it is generated into <data-dir>/secret.key when absent (env SAIFU_SECRET_KEY)")
 	envFlag(fs, getenv, &c.rpID, "rp-id", "SAIFU_RP_ID", "localhost", "WebAuthn relying-party ID (the site's registrable domain)")
-	envFlag(fs, getenv, &c.rpOrigins, "rp-origins", "SAIFU_RP_ORIGINS", "", "comma-separated origins passkey assertions may come from (default http://localhost:PORT of --addr)")
+	envFlag(fs, getenv, &c.rpOrigins, "rp-origins", "SAIFU_RP_ORIGINS", "", "comma-separated origins passkey assertions may come from (default: --public-url, or http://localhost:PORT of --addr)")
 	envFlag(fs, getenv, &c.coolingOff, "cooling-off", "SAIFU_COOLING_OFF", "72h", "how long outgoing money is held after a password reset or email change")
 	envFlag(fs, getenv, &c.trustedProxies, "trusted-proxies", "SAIFU_TRUSTED_PROXIES", "", "comma-separated CIDR prefixes of proxies whose X-Forwarded-For is believed")
 }
@@ -94,13 +95,12 @@ func (a *app) wireIdentity(c *serveConfig) error {
 	if a.trustedProxies, err = httpapi.ParseTrustedProxies(c.trustedProxies); err != nil {
 		return fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
 	}
-	origins := splitList(c.rpOrigins)
-	if len(origins) == 0 {
-		_, port, err := net.SplitHostPort(c.addr)
-		if err != nil {
-			return fmt.Errorf("%w: --addr %q: %v", errUsage, c.addr, err)
-		}
-		origins = []string{"http://localhost:" + port}
+	origins, warning, err := rpOrigins(c)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		a.log.Warn(warning)
 	}
 	workers := max(runtime.NumCPU(), 1)
 	hasher := password.NewHasher(derive(secret, "saifu/password/pepper"), password.DefaultParams, workers, workers*hashQueuePerWorker)
@@ -143,6 +143,29 @@ func sweepThrottles(ctx context.Context, l *throttle.Limiter, a *app) {
 			a.log.Warn("identity sweep", "err", err)
 		}
 	}
+}
+
+// rpOrigins are the origins passkey ceremonies may come from: --rp-origins,
+// else the origin of publicURL, the address serve prints. The warning is
+// set when the printed address could not work: its origin is not allowed,
+// or its host is not --rp-id nor under it (browsers refuse the ceremony).
+func rpOrigins(c *serveConfig) (origins []string, warning string, err error) {
+	public := publicURL(c)
+	u, err := url.Parse(public)
+	if public == "" || err != nil || u.Host == "" {
+		if o := splitList(c.rpOrigins); len(o) > 0 {
+			return o, "", nil
+		}
+		return nil, "", fmt.Errorf("%w: no origin for passkeys from --addr %q or --public-url; set --rp-origins", errUsage, c.addr)
+	}
+	origin := u.Scheme + "://" + u.Host
+	if origins = splitList(c.rpOrigins); len(origins) == 0 {
+		origins = []string{origin}
+	}
+	if !slices.Contains(origins, origin) || (u.Hostname() != c.rpID && !strings.HasSuffix(u.Hostname(), "."+c.rpID)) {
+		warning = fmt.Sprintf("passkeys will not work at %s: --rp-id is %q and --rp-origins %q (set --public-url, --rp-id and --rp-origins to the site's address)", origin, c.rpID, origins)
+	}
+	return origins, warning, nil
 }
 
 // derive returns a 32-byte key for one purpose from the server secret

@@ -81,11 +81,12 @@ func (c *merchantConfig) openService(ctx context.Context, stderr io.Writer, opts
 func runMerchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("merchant create", flag.ContinueOnError)
 	var (
-		c                merchantConfig
-		name, webhookURL string
+		c                        merchantConfig
+		name, nameEN, webhookURL string
 	)
 	c.register(fs, getenv)
-	fs.StringVar(&name, "name", "", "the merchant's name (required)")
+	fs.StringVar(&name, "name", "", "the merchant's name (required), e.g. 山田商店")
+	fs.StringVar(&nameEN, "name-en", "", "the name in printable ASCII, at most 25 characters, for QR codes (EMV tag 59), e.g. \"YAMADA SHOTEN\"; required when --name has kanji, else the name itself or its kana romanised")
 	fs.StringVar(&webhookURL, "webhook-url", "", "where saifu POSTs signed webhooks: https, or http to localhost")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,12 +102,17 @@ func runMerchantCreate(ctx context.Context, args []string, getenv func(string) s
 		return err
 	}
 	defer closeDB()
-	m, key, whsec, err := svc.Create(ctx, name, webhookURL)
+	var opts []merchant.CreateOption
+	if nameEN != "" {
+		opts = append(opts, merchant.WithNameEN(nameEN))
+	}
+	m, key, whsec, err := svc.Create(ctx, name, webhookURL, opts...)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "merchant_id:    %s\n", m.ID)
 	fmt.Fprintf(stdout, "name:           %s\n", m.Name)
+	fmt.Fprintf(stdout, "name_en:        %s (QR code tag 59)\n", m.NameEN)
 	fmt.Fprintf(stdout, "emv_id:         %s\n", m.EMVID)
 	fmt.Fprintf(stdout, "secret_key:     %s\n", key)
 	fmt.Fprintf(stdout, "webhook_secret: %s\n", whsec)

@@ -64,6 +64,14 @@ func TestMerchantCommands(t *testing.T) {
 				t.Fatalf("WebhookSecret = %q, %v", sec, err)
 			}
 
+			out, err = cmd("create", "--name", "山田商店", "--name-en", "YAMADA SHOTEN")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if yamada, err := svc.Get(ctx, match(t, merchantIDRE, out)); err != nil || yamada.NameEN != "YAMADA SHOTEN" {
+				t.Fatalf("merchant created with --name-en = %+v, %v", yamada, err)
+			}
+
 			out, err = cmd("rotate-key", "--id", id)
 			if err != nil {
 				t.Fatal(err)
@@ -83,6 +91,7 @@ func TestMerchantCommands(t *testing.T) {
 			}{
 				{"create without name", []string{"create"}, isUsage},
 				{"create with bad URL", []string{"create", "--name", "X", "--webhook-url", "http://remote.example/"}, isCode(apperr.Invalid)},
+				{"create with kanji and no English name", []string{"create", "--name", "山田商店"}, isCode(apperr.Invalid)},
 				{"rotate without id", []string{"rotate-key"}, isUsage},
 				{"rotate unknown", []string{"rotate-key", "--id", "mer_nosuch"}, isCode(apperr.NotFound)},
 				{"rotate with too long grace", []string{"rotate-key", "--id", id, "--grace", "48h"}, isUsage},

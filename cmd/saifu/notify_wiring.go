@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -15,7 +18,7 @@ type notifyConfig struct {
 
 func (c *notifyConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.smtpURL = getenv("SAIFU_SMTP_URL")
-	fs.Var(secretURL{&c.smtpURL}, "smtp-url", "mail relay: smtp://user:pass@host:port?from=addr (STARTTLS whenever offered) or smtps://…; empty sends mail and SMS to the sandbox mailbox (env SAIFU_SMTP_URL)")
+	fs.Var(secretURL{&c.smtpURL}, "smtp-url", "mail relay: smtp://user:pass@host:port?from=addr (STARTTLS whenever offered) or smtps://…; empty: with --demo to the sandbox mailbox, else printed on the console (SQLite only; PostgreSQL requires it) (env SAIFU_SMTP_URL)")
 }
 
 // secretURL is a URL flag whose printed default hides the password.
@@ -30,34 +33,64 @@ func (s secretURL) String() string {
 
 func (s secretURL) Set(v string) error { *s.p = v; return nil }
 
-// wireNotify builds the outbox and its sender, and the webhook queue. Mail goes over SMTP when
-// --smtp-url is set; otherwise, and for SMS in demo mode, to the sandbox
-// mailbox. The mailbox's HTTP route reveals one-time codes, so it is
-// exposed only in demo mode and in local development (embedded SQLite with
-// no SMTP relay configured), never on PostgreSQL without --demo. The outbox stops last (it is wired first), so
-// that services closing before it can still enqueue.
-func (a *app) wireNotify(c *serveConfig) error {
-	var mb *notify.Mailbox
-	if c.demo || c.smtpURL == "" {
-		mb = notify.NewMailbox(a.db)
-	}
-	if c.demo || (c.smtpURL == "" && a.db.Dialect == store.SQLite) {
-		a.mailbox = mb // mounted as GET /sandbox/api/messages
-	}
-	var sender notify.Sender = mb
+// errNoMailRelay refuses `saifu serve` on PostgreSQL (production) without
+// --smtp-url and without --demo: mail would be neither delivered nor, as
+// it must not be there, readable anywhere.
+var errNoMailRelay = errors.New("serve: PostgreSQL without --smtp-url: mail (sign-up codes, password resets) could not be delivered; set --smtp-url, or run --demo for a sandbox")
+
+// consoleWarning is printed at start when mail goes to the console.
+const consoleWarning = `WARNING: no --smtp-url: mail and SMS are NOT delivered; each message, one-time
+codes and password-reset tokens included, is printed below on this console.
+This is for local development only (on PostgreSQL saifu refuses to start
+without --smtp-url). Nothing is readable over HTTP: /sandbox exists only with --demo.`
+
+// mailSender chooses where mail and SMS go, and the mailbox that
+// GET /sandbox/api/messages may read (nil: the route does not exist).
+// Only --demo makes messages readable over HTTP:
+//
+//	--demo                    mailbox (email over SMTP when --smtp-url is set)
+//	--smtp-url                SMTP; no SMS sender (only the sandbox sends SMS)
+//	neither, embedded SQLite  printed on stdout, with a warning at start
+//	neither, PostgreSQL       refused (errNoMailRelay)
+func mailSender(c *serveConfig, db *store.DB, stdout io.Writer) (notify.Sender, *notify.Mailbox, error) {
+	var smtp *notify.SMTPSender
 	if c.smtpURL != "" {
-		s, err := notify.NewSMTPSender(c.smtpURL)
-		if err != nil {
-			return err
+		var err error
+		if smtp, err = notify.NewSMTPSender(c.smtpURL); err != nil {
+			return nil, nil, err
 		}
-		route := notify.Route{notify.ChannelEmail: s}
-		if c.demo {
-			route[notify.ChannelSMS] = mb
+	}
+	switch {
+	case c.demo:
+		mb := notify.NewMailbox(db)
+		if smtp != nil {
+			return notify.Route{notify.ChannelEmail: smtp, notify.ChannelSMS: mb}, mb, nil
 		}
-		sender = route
-		a.log.Info("mail over SMTP", "relay", s.String())
-	} else if !c.demo {
-		a.log.Warn("no --smtp-url: mail and SMS are kept in the local mailbox and not delivered", "readable_at", a.mailbox != nil)
+		return mb, mb, nil
+	case smtp != nil:
+		return notify.Route{notify.ChannelEmail: smtp}, nil, nil
+	case db.Dialect == store.SQLite:
+		fmt.Fprintln(stdout, consoleWarning)
+		return notify.NewConsole(stdout), nil, nil
+	default:
+		return nil, nil, errNoMailRelay
+	}
+}
+
+// wireNotify builds the outbox and its sender (mailSender), and the webhook
+// queue. The outbox stops last (it is wired first), so that services
+// closing before it can still enqueue.
+func (a *app) wireNotify(c *serveConfig, stdout io.Writer) error {
+	sender, mb, err := mailSender(c, a.db, stdout)
+	if err != nil {
+		return err
+	}
+	a.mailbox = mb // mounted as GET /sandbox/api/messages (demo only)
+	switch {
+	case c.smtpURL != "":
+		a.log.Info("mail over SMTP", "relay", redactDSN(c.smtpURL))
+	case !c.demo:
+		a.log.Warn("no --smtp-url: mail and SMS are printed on the console, not delivered (development only)")
 	}
 	a.outbox = notify.NewOutbox(a.db, sender, a.log)
 	a.outbox.Start(context.Background())

@@ -15,9 +15,9 @@ commands:
   serve     run the HTTP service (embedded SQLite in ./saifu-data by default)
   migrate   apply database migrations and exit
   verify    check the ledger: balances, hash chain, zero sums, holds
-  bench     measure throughput (saifu bench ledger -h)
+  bench     measure throughput (saifu bench -h)
   merchant  create a merchant or rotate its secret key (saifu merchant -h)
-  version   print the version
+  version   print the version, commit and Go version (also --version)
 
 Run "saifu <command> -h" for the flags of a command.`
 
@@ -64,8 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMerchant(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "saifu", version)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, buildVersion())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
@@ -75,5 +75,3 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errUsage
 	}
 }
-
-var version = "dev"

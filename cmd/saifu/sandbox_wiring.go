@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -37,22 +36,9 @@ func (a *app) sandboxSMS(ctx context.Context, to, subject, body string) error {
 	return a.mailbox.Send(ctx, notify.Message{To: to, Channel: notify.ChannelSMS, Subject: subject, Body: body})
 }
 
-// sandboxPublicURL is where browsers reach this server: --public-url, else
-// derived from --addr; empty (the host each request came to) when the
-// port is chosen by the system.
-func sandboxPublicURL(c *serveConfig) string {
-	if c.publicURL != "" {
-		return c.publicURL
-	}
-	host, port, err := net.SplitHostPort(c.addr)
-	if err != nil || port == "0" || port == "" {
-		return ""
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
+// sandboxPublicURL is where browsers reach this server (publicURL); the
+// sandbox's pages and redirects use it.
+func sandboxPublicURL(c *serveConfig) string { return publicURL(c) }
 
 // sandboxHandler is the /sandbox/ handler, nil outside demo mode.
 func (a *app) sandboxHandler() http.Handler {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/httpapi"
@@ -43,6 +45,25 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
 	c.notifyConfig.register(fs, getenv)
 	c.identityConfig.register(fs, getenv)
+}
+
+// publicURL is where browsers reach this server: --public-url, else
+// http://localhost:PORT when --addr is a loopback or unspecified address
+// (the only name that passkeys accept there: browsers refuse an IP address
+// as relying-party ID, and --rp-id defaults to localhost), else
+// http://HOST:PORT. Empty while the port is still to be chosen (:0).
+func publicURL(c *serveConfig) string {
+	if c.publicURL != "" {
+		return strings.TrimRight(c.publicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.addr)
+	if err != nil || port == "0" || port == "" {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || host == "localhost" || err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // newHTTPServer is the HTTP server of `saifu serve` on the app's routes.
@@ -99,7 +120,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 
 	srv := newHTTPServer(a)
-	fmt.Fprintf(stdout, "saifu listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "saifu listening on %s (socket %s)\n", publicURL(&c), ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "demo", c.demo)
 
 	served := make(chan error, 1)

@@ -91,7 +91,9 @@ func TestServeHealthAndReady(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			var dbArgs []string
 			if d == store.Postgres {
-				dbArgs = []string{"--db", storetest.PostgresURL(t)}
+				// PostgreSQL is production: serve needs a mail relay there
+				// (TestPostgresNeedsMailRelay); nothing is mailed here.
+				dbArgs = []string{"--db", storetest.PostgresURL(t), "--smtp-url", "smtp://127.0.0.1:1?from=saifu@example.com"}
 			} else {
 				dbArgs = []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
 			}

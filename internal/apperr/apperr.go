@@ -13,7 +13,7 @@ import (
 // Code is a snake_case error code of the API contract.
 type Code string
 
-// The codes of the API contract (../shared/design/API.md, "Conventions").
+// The codes of the API contract (docs/api.md, "Conventions").
 const (
 	Invalid                Code = "invalid_request"
 	Unauthenticated        Code = "unauthenticated"

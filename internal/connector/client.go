@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/saifu-pay/saifu/internal/jsonx"
 )
 
 const (
@@ -50,15 +52,15 @@ type errorBody struct {
 func parseError(op string, status int, body []byte) *Error {
 	e := &Error{Op: op, Status: status}
 	var eb errorBody
-	if json.Unmarshal(body, &eb) == nil && len(eb.Error) > 0 {
+	if jsonx.DecodeAnswer(body, &eb) == nil && len(eb.Error) > 0 {
 		var obj struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 		}
 		var s string
-		if json.Unmarshal(eb.Error, &obj) == nil {
+		if jsonx.DecodeAnswer(eb.Error, &obj) == nil {
 			e.Code, e.Message = obj.Code, obj.Message
-		} else if json.Unmarshal(eb.Error, &s) == nil {
+		} else if json.Unmarshal(eb.Error, &s) == nil { // a bare string has no names to match
 			e.Code, e.Message = s, eb.ErrorDescription
 		}
 	}
@@ -88,7 +90,9 @@ func (b base) do(req *http.Request, op string, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	// Exact names, no duplicates (a counterpart's "AMOUNT" is not our
+	// amount); members we do not know are skipped, as answers may grow.
+	if err := jsonx.DecodeAnswer(body, out); err != nil {
 		return &Error{Op: op, Status: resp.StatusCode, Err: ErrUnavailable, Cause: fmt.Errorf("malformed answer: %w", err)}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -11,6 +13,8 @@ import (
 type sampleReq struct {
 	Email  string `json:"email"`
 	Amount int64  `json:"amount"`
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
 }
 
 func (r *sampleReq) Valid() map[string]string {
@@ -28,6 +32,12 @@ func TestDecodeRejectsBadBodies(t *testing.T) {
 		{"valid", `{"email":"a@b.jp","amount":5}`, "application/json", true},
 		{"unknown field", `{"email":"a@b.jp","amount":5,"birth_date":"1990-01-01"}`, "application/json", false},
 		{"duplicate key", `{"amount":5,"amount":500000}`, "application/json", false},
+		{"duplicate key that differs in case", `{"amount":1,"AMOUNT":7}`, "application/json", false},
+		{"key in another case", `{"AMOUNT":7}`, "application/json", false},
+		{"escaped key in another case", `{"\u0041mount":7}`, "application/json", false},
+		{"key with a long s (U+017F folds to s)", `{"amount":1,"ſource":"x"}`, "application/json", false},
+		{"key with a kelvin sign (U+212A folds to k)", `{"amount":1,"\u212Aind":"x"}`, "application/json", false},
+		{"escaped exact key", `{"\u0061mount":5}`, "application/json", true},
 		{"nested duplicate ok at different levels", `{"amount":5,"email":"x"}`, "", true},
 		{"wrong type", `{"amount":"5"}`, "application/json", false},
 		{"fraction", `{"amount":5.5}`, "application/json", false},
@@ -61,20 +71,79 @@ func TestDecodeRejectsBadBodies(t *testing.T) {
 	}
 }
 
-// FuzzDecodeStrict: never panics, and never accepts an object with a
-// duplicate key.
+// FuzzDecodeStrict: decode never panics, never accepts an object with a
+// duplicate key, and never accepts a top-level name that is not exactly one
+// of sampleReq's.
 func FuzzDecodeStrict(f *testing.F) {
 	f.Add(`{"email":"a@b.jp","amount":5}`)
 	f.Add(`{"amount":5,"amount":6}`)
+	f.Add(`{"amount":5,"AMOUNT":6}`)
+	f.Add(`{"\u0041mount":5}`)
 	f.Add(`{"a":{"b":1,"b":2}}`)
 	f.Add(`[1,2,{"x":1}]`)
 	f.Fuzz(func(t *testing.T, s string) {
-		var v sampleReq
-		if err := decodeStrict([]byte(s), &v); err != nil {
+		r := httptest.NewRequest("POST", "/x", strings.NewReader(s))
+		if _, err := decode[sampleReq](r); err != nil {
 			return
 		}
-		if checkDuplicateKeys([]byte(s)) != nil {
-			t.Fatalf("accepted a body with a duplicate key: %q", s)
+		names, dup := objectNames([]byte(s))
+		if dup != "" {
+			t.Fatalf("accepted a body with the duplicate key %q: %q", dup, s)
+		}
+		for _, n := range names {
+			switch n {
+			case "email", "amount", "source", "kind":
+			default:
+				t.Fatalf("accepted the name %q, which is no field's exact name: %q", n, s)
+			}
 		}
 	})
+}
+
+// objectNames is the fuzz oracle, written independently of the decoder
+// with encoding/json's tokenizer: the top-level object's member names
+// (unescaped), and the first name that any object repeats exactly.
+func objectNames(body []byte) (top []string, dup string) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		keys  map[string]bool
+		isObj bool
+		key   bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return top, dup
+		}
+		var cur *frame
+		if len(stack) > 0 {
+			cur = stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if cur != nil && cur.isObj && cur.key {
+			k := tok.(string)
+			if cur.keys[k] && dup == "" {
+				dup = k
+			}
+			cur.keys[k], cur.key = true, false
+			if len(stack) == 1 {
+				top = append(top, k)
+			}
+			continue
+		}
+		if cur != nil && cur.isObj {
+			cur.key = true // a value was read; a key comes next
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, isObj: true, key: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		}
+	}
 }

@@ -2,7 +2,7 @@ package httpapi
 
 import "net/http"
 
-// addRoutes lists saifu's whole HTTP surface (../shared/design/API.md).
+// addRoutes lists saifu's whole HTTP surface (docs/api.md, docs/openapi.yaml).
 // Each section registers only when its service is configured in Deps.
 func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /healthz", handleHealthz())

@@ -14,8 +14,9 @@ const sandboxRecipientBytesMax = 254
 
 // handleSandboxMessages serves GET /sandbox/api/messages?to=ADDR: every
 // mail and SMS delivered to ADDR in the sandbox mailbox, oldest first, at
-// most the newest 100. It is mounted only when the mailbox is the sender
-// (demo mode, development without SMTP): it reveals one-time codes.
+// most the newest 100. It reveals one-time codes and reset tokens, so
+// saifu serve gives a Mailbox only with --demo (cmd/saifu mailSender);
+// otherwise the route does not exist and /sandbox/ is 404 throughout.
 func handleSandboxMessages(mb *notify.Mailbox) http.Handler {
 	type item struct {
 		To      string    `json:"to"`

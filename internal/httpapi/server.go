@@ -61,8 +61,8 @@ type Deps struct {
 	// --- notify deps ---
 	// Outbox queues mail and SMS inside the caller's transaction.
 	Outbox *notify.Outbox
-	// Mailbox, when set, mounts GET /sandbox/api/messages (demo mode and
-	// development without SMTP only: it reveals one-time codes).
+	// Mailbox, when set, mounts GET /sandbox/api/messages. Demo mode only:
+	// it reveals every account's one-time codes and reset tokens.
 	Mailbox *notify.Mailbox
 
 	// --- sandbox deps ---

@@ -9,10 +9,10 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/jsonx"
 )
 
 // Phase says what a journal entry does to balances.
@@ -215,13 +215,8 @@ func encodeMetadata(m map[string]string) string {
 // that feed requests from outside; a fuzz target covers it).
 func DecodeRequest(b []byte) (Request, error) {
 	var r Request
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Request{}, apperr.Wrap(apperr.Invalid, "malformed transfer request", err)
-	}
-	if dec.More() {
-		return Request{}, apperr.E(apperr.Invalid, "trailing data after transfer request")
+	if err := jsonx.Decode(b, &r); err != nil {
+		return Request{}, fmt.Errorf("ledger: malformed transfer request: %w", err)
 	}
 	if err := r.Validate(); err != nil {
 		return Request{}, err

@@ -18,6 +18,10 @@
 //     stored in plain text.
 //   - A merchant of another caller is not found (apperr.NotFound), never
 //     forbidden.
+//   - Every merchant has a name that wallets can show from its QR code's
+//     ASCII field (EMV tag 59): Create takes it (WithNameEN), keeps an
+//     ASCII name, romanises kana, and refuses a name with kanji and no
+//     English name, since kanji have no reading without a dictionary.
 package merchant
 
 import (
@@ -38,9 +42,14 @@ var Migrations = store.EmbeddedMigrations("merchant", migrationFiles, "migration
 
 // Merchant is a merchant as the rest of saifu sees it. It carries no secret.
 type Merchant struct {
-	ID         string // "mer_…"
-	EMVID      string // the merchant id in its QR code
-	Name       string
+	ID    string // "mer_…"
+	EMVID string // the merchant id in its QR code
+	Name  string
+	// NameEN is Name in printable ASCII, at most 25 characters, for the QR
+	// code's merchant name (EMV tag 59): given at Create, the name itself
+	// when ASCII, or its kana romanised. Empty only for merchants created
+	// before it existed.
+	NameEN     string
 	City       string // for the QR code, ASCII
 	MCC        string // ISO 18245 merchant category code
 	WebhookURL string // empty: no webhooks

@@ -176,7 +176,7 @@ func TestGetAndLedgerAccount(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := New(db, newClock().now)
-		m, _, _, err := s.Create(ctx, "サイフ商店", "http://127.0.0.1:9999/hook")
+		m, _, _, err := s.Create(ctx, "サイフ商店", "http://127.0.0.1:9999/hook", WithNameEN("SAIFU SHOTEN"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +284,9 @@ func TestStaticPayload(t *testing.T) {
 	}{
 		{"ASCII name", Merchant{EMVID: "mabc", Name: "Saifu Cafe", City: "TOKYO", MCC: "5814"}, "Saifu Cafe", ""},
 		{"long ASCII name cut to 25", Merchant{EMVID: "mabc", Name: "The Very Long Saifu Coffee Roasters", City: "TOKYO", MCC: "5814"}, "The Very Long Saifu Coffe", ""},
-		{"Japanese name", Merchant{EMVID: "mabc", Name: "サイフ商店", City: "TOKYO", MCC: "5999"}, "SAIFU MERCHANT", "サイフ商店"},
+		{"Japanese name with its English name", Merchant{EMVID: "mabc", Name: "山田商店", NameEN: "YAMADA SHOTEN", City: "TOKYO", MCC: "5999"}, "YAMADA SHOTEN", "山田商店"},
+		{"kana name stored before NameEN: romanised", Merchant{EMVID: "mabc", Name: "やまだストア", City: "TOKYO", MCC: "5999"}, "YAMADASUTOA", "やまだストア"},
+		{"kanji name stored before NameEN: the generic name", Merchant{EMVID: "mabc", Name: "サイフ商店", City: "TOKYO", MCC: "5999"}, "SAIFU MERCHANT", "サイフ商店"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,4 +337,81 @@ func TestRotateConcurrently(t *testing.T) {
 			t.Fatalf("%d keys work after %d concurrent rotations, want 1", working, n)
 		}
 	})
+}
+
+// TestCreateQRName: every new merchant gets a name of its own in the QR
+// code's ASCII field (EMV tag 59), so that wallets that ignore the Japanese
+// field (tag 64) tell shops apart.
+func TestCreateQRName(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := New(db, newClock().now)
+		tests := []struct {
+			name       string
+			merchant   string
+			opts       []CreateOption
+			wantNameEN string
+			wantErr    bool
+		}{
+			{name: "ASCII name", merchant: "Saifu Cafe", wantNameEN: "Saifu Cafe"},
+			{name: "long ASCII name is cut", merchant: "The Very Long Saifu Coffee Roasters", wantNameEN: "The Very Long Saifu Coffe"},
+			{name: "kana name is romanised", merchant: "カフェ・サイフ", wantNameEN: "KAFE SAIFU"},
+			{name: "kanji with an English name", merchant: "山田商店", opts: []CreateOption{WithNameEN("YAMADA SHOTEN")}, wantNameEN: "YAMADA SHOTEN"},
+			{name: "English name wins over romanisation", merchant: "やまだ", opts: []CreateOption{WithNameEN("Yamada")}, wantNameEN: "Yamada"},
+			{name: "kanji without an English name", merchant: "山田商店", wantErr: true},
+			{name: "English name not ASCII", merchant: "山田商店", opts: []CreateOption{WithNameEN("ＹＡＭＡＤＡ")}, wantErr: true},
+			{name: "English name over 25 characters", merchant: "山田商店", opts: []CreateOption{WithNameEN("YAMADA SHOTEN OF SETAGAYA TOKYO")}, wantErr: true},
+			{name: "English name with surrounding spaces", merchant: "山田商店", opts: []CreateOption{WithNameEN(" YAMADA")}, wantErr: true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := count(t, db)
+				m, _, _, err := s.Create(ctx, tt.merchant, "", tt.opts...)
+				if tt.wantErr {
+					if n := count(t, db); n != before {
+						t.Errorf("a refused Create left %d merchants, had %d", n, before)
+					}
+					if apperr.CodeOf(err) != apperr.Invalid {
+						t.Fatalf("Create = %+v, %v; want invalid_request", m, err)
+					}
+					if e, _ := apperr.As(err); e.MessageJA == "" {
+						t.Errorf("no Japanese message: %v", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Get(ctx, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.NameEN != tt.wantNameEN || m.NameEN != tt.wantNameEN {
+					t.Errorf("NameEN = %q (stored %q), want %q", m.NameEN, got.NameEN, tt.wantNameEN)
+				}
+				payload, err := StaticPayload(got)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := emvqr.Parse(payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Name != tt.wantNameEN {
+					t.Errorf("tag 59 = %q, want %q", p.Name, tt.wantNameEN)
+				}
+			})
+		}
+	})
+}
+
+func count(t *testing.T, db *store.DB) int {
+	t.Helper()
+	var n int
+	if err := db.Read(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(context.Background(), `SELECT COUNT(*) FROM merchants`).Scan(&n)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

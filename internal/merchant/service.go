@@ -13,10 +13,31 @@ import (
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
+// CreateOption sets an optional field of a new merchant.
+type CreateOption func(*createOptions)
+
+type createOptions struct{ nameEN string }
+
+// WithNameEN gives the merchant's name in printable ASCII (at most 25
+// characters) for its QR code, e.g. "YAMADA SHOTEN" for 山田商店. It is
+// required when the name has kanji.
+func WithNameEN(nameEN string) CreateOption {
+	return func(o *createOptions) { o.nameEN = nameEN }
+}
+
 // Create makes a merchant and returns it with its first secret key and its
 // webhook signing secret. Both secrets are shown only here: keep them.
-func (s *Service) Create(ctx context.Context, name, webhookURL string) (m Merchant, secretKey, webhookSecret string, err error) {
+// A name that is neither ASCII nor kana needs WithNameEN (apperr.Invalid).
+func (s *Service) Create(ctx context.Context, name, webhookURL string, opts ...CreateOption) (m Merchant, secretKey, webhookSecret string, err error) {
+	var o createOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := validName(name); err != nil {
+		return Merchant{}, "", "", err
+	}
+	nameEN, err := qrName(name, o.nameEN)
+	if err != nil {
 		return Merchant{}, "", "", err
 	}
 	if err := validWebhookURL(webhookURL); err != nil {
@@ -24,7 +45,7 @@ func (s *Service) Create(ctx context.Context, name, webhookURL string) (m Mercha
 	}
 	now := s.now()
 	m = Merchant{
-		ID: newID("mer_"), EMVID: newID("m"), Name: name, City: DefaultCity, MCC: DefaultMCC,
+		ID: newID("mer_"), EMVID: newID("m"), Name: name, NameEN: nameEN, City: DefaultCity, MCC: DefaultMCC,
 		WebhookURL: webhookURL, Status: statusActive, CreatedAt: time.UnixMilli(now.UnixMilli()),
 	}
 	secretKey = randomSecret(secretKeyPrefix)
@@ -35,9 +56,9 @@ func (s *Service) Create(ctx context.Context, name, webhookURL string) (m Mercha
 		return Merchant{}, "", "", err
 	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, emv_id, name, city, mcc, webhook_url, webhook_secret, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.EMVID, m.Name, m.City, m.MCC, m.WebhookURL, sealed, m.Status, now.UnixMilli()); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, emv_id, name, name_en, city, mcc, webhook_url, webhook_secret, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.EMVID, m.Name, m.NameEN, m.City, m.MCC, m.WebhookURL, sealed, m.Status, now.UnixMilli()); err != nil {
 			return fmt.Errorf("merchant: insert: %w", err)
 		}
 		if err := insertKey(ctx, tx, m.ID, secretKey, now); err != nil {
@@ -182,10 +203,10 @@ func getMerchant(ctx context.Context, tx *store.Tx, where, arg string) (Merchant
 		created int64
 		prefix  sql.NullString
 	)
-	err := tx.QueryRow(ctx, `SELECT m.id, m.emv_id, m.name, m.city, m.mcc, m.webhook_url, m.ledger_account_id, m.status, m.created_at,
+	err := tx.QueryRow(ctx, `SELECT m.id, m.emv_id, m.name, m.name_en, m.city, m.mcc, m.webhook_url, m.ledger_account_id, m.status, m.created_at,
 		(SELECT k.prefix FROM merchant_keys k WHERE k.merchant_id = m.id AND k.revoked_at IS NULL AND k.expires_at IS NULL LIMIT 1)
 		FROM merchants m WHERE `+where, arg).
-		Scan(&m.ID, &m.EMVID, &m.Name, &m.City, &m.MCC, &m.WebhookURL, &ledger, &m.Status, &created, &prefix)
+		Scan(&m.ID, &m.EMVID, &m.Name, &m.NameEN, &m.City, &m.MCC, &m.WebhookURL, &ledger, &m.Status, &created, &prefix)
 	if errors.Is(err, store.ErrNoRows) {
 		return Merchant{}, errNotFound()
 	}

@@ -1,6 +1,7 @@
 package merchant
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
 const (
@@ -26,6 +28,29 @@ func validName(name string) error {
 		}
 	}
 	return nil
+}
+
+// qrName is the ASCII name of a new merchant for its QR code (tag 59):
+// nameEN when given (printable ASCII, at most qrNameChars, no surrounding
+// spaces), else name itself when ASCII, else name's kana romanised, cut to
+// qrNameChars. A name with kanji and no nameEN is refused: its reading
+// cannot be known, and a generic name would show every such shop alike.
+func qrName(name, nameEN string) (string, error) {
+	if nameEN != "" {
+		if !ascii(nameEN) || len(nameEN) > qrNameChars || strings.TrimSpace(nameEN) != nameEN {
+			return "", apperr.E(apperr.Invalid, fmt.Sprintf("English merchant name must be 1 to %d printable ASCII characters without surrounding spaces (EMV QR tag 59)", qrNameChars)).
+				JA(fmt.Sprintf("加盟店の英語名は前後に空白のない半角英数字%d文字以内にしてください", qrNameChars))
+		}
+		return nameEN, nil
+	}
+	if ascii(name) {
+		return trimRunes(name, qrNameChars), nil
+	}
+	if r, ok := namematch.Romanize(name); ok {
+		return trimRunes(r, qrNameChars), nil
+	}
+	return "", apperr.E(apperr.Invalid, "merchant name has kanji or other characters without a Latin reading: give the name in English as well for QR codes, e.g. YAMADA SHOTEN (saifu merchant create --name-en)").
+		JA("加盟店名に漢字などが含まれています。QR コード用に英語名（例: YAMADA SHOTEN、saifu merchant create --name-en）も指定してください")
 }
 
 // validWebhookURL accepts an empty URL (no webhooks), any https URL, and

@@ -9,7 +9,8 @@
 //     which the message is marked dead and logged (without its body).
 //   - The last step is the only one that differs between production and the
 //     sandbox: SMTPSender speaks SMTP (STARTTLS when offered), Mailbox stores
-//     the message for GET /sandbox/api/messages.
+//     the message for GET /sandbox/api/messages (demo mode only), Console
+//     prints it to the developer's terminal (local development only).
 //   - Mail bodies come from embedded plain-text templates (Render) in
 //     Japanese and English; every mail ends with the user's anti-phishing
 //     phrase, when set, and a footer stating that saifu never sends login
