@@ -591,6 +591,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		s.r(t, "GET", "/api/v1/bank-links", a.do("GET", "/api/v1/bank-links", nil)).want(t, 200)
 		s.r(t, "GET", "/api/v1/bank-links/{id}", a.do("GET", "/api/v1/bank-links/"+linkID, nil)).want(t, 200)
 
+		// The sandbox's card tokenisation, as an integrator's test calls it.
+		tok := `{"number":"4242424242424242","exp_month":12,"exp_year":2031,"cvc":"123"}`
+		s.r(t, "POST", "/sandbox/card/tokens", rawDo(t, "POST", e.sandbox+"/sandbox/card/tokens", "", tok)).want(t, 201)
+		s.r(t, "POST", "/sandbox/card/tokens", rawDo(t, "POST", e.sandbox+"/sandbox/card/tokens", "", strings.Replace(tok, "4242\"", "4241\"", 1))).want(t, 400, "invalid_number")
+		s.r(t, "POST", "/sandbox/card/tokens", rawDo(t, "POST", e.sandbox+"/sandbox/card/tokens", "", `{"number":1}`)).want(t, 400, "invalid_request")
 		card := s.r(t, "POST", "/api/v1/cards", a.do("POST", "/api/v1/cards", map[string]string{"card_token": e.cardToken(t, "4242424242424242")})).want(t, 201)
 		s.r(t, "GET", "/api/v1/cards", a.do("GET", "/api/v1/cards", nil)).want(t, 200)
 		s.r(t, "GET", "/api/v1/cards/{id}", a.do("GET", "/api/v1/cards/"+card.str("card_id"), nil)).want(t, 200)
