@@ -23,8 +23,15 @@ type hookReceiver struct {
 
 	mu       sync.Mutex
 	events   []hookEvent
+	raw      []hookDelivery // the accepted deliveries as sent
 	rejected int
 	got      chan struct{}
+}
+
+// hookDelivery is one accepted POST: its headers and raw body.
+type hookDelivery struct {
+	header http.Header
+	body   []byte
 }
 
 type hookEvent struct {
@@ -54,6 +61,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 			return
 		}
 		h.events = append(h.events, ev)
+		h.raw = append(h.raw, hookDelivery{header: r.Header.Clone(), body: body})
 		h.got <- struct{}{}
 	}))
 	t.Cleanup(h.srv.Close)
