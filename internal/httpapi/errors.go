@@ -64,3 +64,15 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		RequestID: requestIDFrom(r),
 	}})
 }
+
+// handlerFunc is a handler that returns its error instead of writing it:
+// ServeHTTP writes a non-nil error in the contract's shape (writeError), in
+// one place. A handler returns an error only before it has written
+// anything; once it has answered, it returns nil.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}

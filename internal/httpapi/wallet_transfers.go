@@ -53,32 +53,30 @@ func viewTransfer(t wallet.Transfer, userID string) transferView {
 
 // POST /api/v1/transfers
 func handleTransfer(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[transferRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		sess := sessionFrom(r)
-		uid := sess.UserID
 		t, err := svc.SendMoney(r.Context(), sess, req.ToEmail, req.Amount, req.Message)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		encode(w, r, http.StatusCreated, viewTransfer(t, uid))
+		encode(w, r, http.StatusCreated, viewTransfer(t, sess.UserID))
+		return nil
 	})
 }
 
 // GET /api/v1/transfers/{id}
 func handleTransferGet(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		uid := sessionFrom(r).UserID
 		t, err := svc.TransferOfUser(r.Context(), uid, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, viewTransfer(t, uid))
+		return nil
 	})
 }
