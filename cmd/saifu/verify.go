@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/audit"
+	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // verifyAudit checks the audit chain, when the database has one (a
@@ -32,10 +34,22 @@ func verifyAudit(ctx context.Context, db *store.DB) (audit.Report, error) {
 
 // runVerify checks the ledger's invariants and exits non-zero on any
 // violation. It does not migrate: it reads the database as it is.
+
+// inFlightMaxDefault: a movement whose row still says pending while its
+// ledger request committed is in flight for this long, a violation after.
+// The reconcilers finish such movements within a minute (funding) or ten
+// seconds (wallet); a quarter of an hour leaves room for a node restart.
+const inFlightMaxDefault = 15 * time.Minute
+
+// runVerify checks the ledger's invariants, then compares the movement
+// rows of funding and wallet with their ledger requests, and exits
+// non-zero on any violation. It does not migrate: it reads the database
+// as it is.
 func runVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	var c dbConfig
 	c.register(fs, getenv)
+	inFlight := fs.Duration("in-flight", inFlightMaxDefault, "how long a pending movement whose ledger request committed counts as in flight, not as a violation")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -53,6 +67,11 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintf(stdout, "saifu verify: %s (%s)\n", redactDSN(c.dsn()), db.Dialect)
 	rep.Print(stdout)
+	cc, err := crosscheck(ctx, db, *inFlight)
+	if err != nil {
+		return err
+	}
+	cc.Print(stdout)
 	arep, err := verifyAudit(ctx, db)
 	if err != nil {
 		return err
@@ -61,8 +80,41 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	switch {
 	case !rep.OK():
 		return &exitError{code: 1, err: fmt.Errorf("ledger verification failed: %d problem(s)", rep.ProblemsTotal)}
+	case !cc.OK():
+		return &exitError{code: 1, err: fmt.Errorf("movements disagree with the ledger: %d problem(s)", cc.ProblemsTotal)}
 	case !arep.OK():
 		return &exitError{code: 1, err: fmt.Errorf("audit chain broken at seq %d: %s", arep.Broken, arep.Problem)}
 	}
 	return nil
+}
+
+// crosscheck compares the movements of every domain whose tables the
+// database has (a ledger-only database has none) with the journal, in one
+// snapshot.
+func crosscheck(ctx context.Context, db *store.DB, inFlight time.Duration) (*ledger.Crosscheck, error) {
+	cc := &ledger.Crosscheck{Now: time.Now(), InFlightMax: inFlight}
+	checks := []struct {
+		set   string
+		check func(context.Context, *store.Tx, *ledger.Crosscheck) error
+	}{
+		{"funding", funding.CheckLedger},
+		{"wallet", wallet.CheckLedger},
+	}
+	err := db.Read(ctx, func(tx *store.Tx) error {
+		*cc = ledger.Crosscheck{Now: cc.Now, InFlightMax: inFlight}
+		for _, ch := range checks {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE set_name = ?`, ch.set).Scan(&n); err != nil {
+				return fmt.Errorf("verify: migrations of %s: %w", ch.set, err)
+			}
+			if n == 0 {
+				continue
+			}
+			if err := ch.check(ctx, tx, cc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return cc, err
 }

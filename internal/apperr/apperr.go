@@ -33,8 +33,14 @@ const (
 	IdempotencyKeyRequired Code = "idempotency_key_required"
 	IdempotencyKeyReused   Code = "idempotency_key_reused"
 	IdempotencyKeyInUse    Code = "idempotency_key_in_use"
-	Unavailable            Code = "unavailable"
-	Internal               Code = "internal"
+	// InvalidGrant: a counterpart refused an OAuth grant saifu presented
+	// for the user (an authorization code used, expired or issued to
+	// another request: the user starts again).
+	InvalidGrant Code = "invalid_grant"
+	// AccessDenied: the user declined at a counterpart's consent screen.
+	AccessDenied Code = "access_denied"
+	Unavailable  Code = "unavailable"
+	Internal     Code = "internal"
 )
 
 // Error is an error with a code and a public message. Err, if set, is the

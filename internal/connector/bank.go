@@ -73,3 +73,24 @@ type BankTxn struct {
 	ID     string
 	Amount int64
 }
+
+// RedirectError returns the error a bank reported on the redirect back to
+// saifu (RFC 6749 §4.1.2.1: ?error=…&error_description=…), as an *Error
+// like every other: ErrAccessDenied when the holder declined consent,
+// ErrUnavailable for server_error and temporarily_unavailable, and
+// ErrInvalidRequest for the rest (invalid_request, unauthorized_client,
+// unsupported_response_type, invalid_scope, unknown codes). Only the
+// code decides; the description is kept as the message, never parsed.
+func RedirectError(code, description string) error {
+	const op = "bank.authorize"
+	e := &Error{Op: op, Code: code, Message: description}
+	switch code {
+	case "access_denied":
+		e.Err = ErrAccessDenied
+	case "server_error", "temporarily_unavailable":
+		e.Err = ErrUnavailable
+	default:
+		e.Err = ErrInvalidRequest
+	}
+	return e
+}

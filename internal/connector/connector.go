@@ -41,6 +41,9 @@ var (
 	// used, expired, issued to another redirect URI, or the PKCE verifier
 	// does not match.
 	ErrInvalidGrant = errors.New("connector: invalid grant")
+	// ErrAccessDenied: the person declined at the counterpart's consent
+	// screen (OAuth error=access_denied on the redirect).
+	ErrAccessDenied = errors.New("connector: access denied by the resource owner")
 	// ErrNotFound: the card token, authorization or bank code is unknown.
 	ErrNotFound = errors.New("connector: not found")
 	// ErrIdempotencyKeyReused: the key was used before with a different request.
@@ -105,6 +108,8 @@ func sentinelFor(status int, code string) error {
 		return ErrInvalidToken
 	case "invalid_grant":
 		return ErrInvalidGrant
+	case "access_denied":
+		return ErrAccessDenied
 	case "not_found":
 		return ErrNotFound
 	case "idempotency_key_reused":

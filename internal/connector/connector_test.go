@@ -24,6 +24,8 @@ func TestErrorMapping(t *testing.T) {
 		{"insufficient funds", 422, `{"error":{"code":"insufficient_funds","message":"low"}}`, connector.ErrInsufficientFunds, "insufficient_funds"},
 		{"invalid token", 401, `{"error":{"code":"invalid_token","message":"x"}}`, connector.ErrInvalidToken, "invalid_token"},
 		{"oauth invalid grant", 400, `{"error":"invalid_grant","error_description":"used"}`, connector.ErrInvalidGrant, "invalid_grant"},
+		{"oauth access denied", 400, `{"error":"access_denied"}`, connector.ErrAccessDenied, "access_denied"},
+		{"oauth invalid request", 400, `{"error":"invalid_request","error_description":"no verifier"}`, connector.ErrInvalidRequest, "invalid_request"},
 		{"key reused", 422, `{"error":{"code":"idempotency_key_reused"}}`, connector.ErrIdempotencyKeyReused, "idempotency_key_reused"},
 		{"not found", 404, `{"error":{"code":"not_found"}}`, connector.ErrNotFound, "not_found"},
 		{"declined", 422, `{"error":{"code":"declined"}}`, connector.ErrDeclined, "declined"},
@@ -140,5 +142,29 @@ func TestClientsRefuseBadArgumentsWithoutCalling(t *testing.T) {
 	}
 	if _, err := card.Get(ctx, "../../admin"); !errors.Is(err, connector.ErrNotFound) || calls != 0 {
 		t.Errorf("path traversal id: err = %v, calls %d", err, calls)
+	}
+}
+
+// TestRedirectError: the error a bank puts on its redirect back becomes a
+// sentinel by its code alone.
+func TestRedirectError(t *testing.T) {
+	tests := []struct {
+		name, code string
+		want       error
+	}{
+		{"consent denied", "access_denied", connector.ErrAccessDenied},
+		{"bank down", "temporarily_unavailable", connector.ErrUnavailable},
+		{"bank failed", "server_error", connector.ErrUnavailable},
+		{"bad request", "invalid_request", connector.ErrInvalidRequest},
+		{"scope", "invalid_scope", connector.ErrInvalidRequest},
+		{"unknown code", "something_new", connector.ErrInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := connector.RedirectError(tt.code, "access denied, really")
+			if !errors.Is(err, tt.want) || connector.CodeOf(err) != tt.code {
+				t.Errorf("err = %v (code %q), want %v (code %q)", err, connector.CodeOf(err), tt.want, tt.code)
+			}
+		})
 	}
 }

@@ -90,8 +90,10 @@ func (s *Service) StartBankLink(ctx context.Context, userID, bankCode string) (B
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM funding_bank_links WHERE user_id = ? AND status = ?`, userID, LinkActive).Scan(&active); err != nil {
 		return BankLink{}, fmt.Errorf("funding: count links: %w", err)
 	}
+	// An early answer only: FinishBankLink counts again, under the lock
+	// that makes the count and the activation one step.
 	if active >= s.lim.LinksPerUserMax {
-		return BankLink{}, apperr.E(apperr.LimitExceeded, fmt.Sprintf("at most %d linked bank accounts", s.lim.LinksPerUserMax)).JA(fmt.Sprintf("連携できる銀行口座は %d 件までです", s.lim.LinksPerUserMax))
+		return BankLink{}, linkLimitErr(s.lim.LinksPerUserMax)
 	}
 	l := BankLink{ID: newID("bl_"), UserID: userID, BankCode: bankCode, Status: LinkPending}
 	state := randSecret()
@@ -216,4 +218,9 @@ func (s *Service) sealTokens(id string, t connector.Token) (access, refresh stri
 		}
 	}
 	return access, refresh, nil
+}
+
+func linkLimitErr(linksMax int) error {
+	return apperr.E(apperr.LimitExceeded, fmt.Sprintf("at most %d linked bank accounts", linksMax)).
+		JA(fmt.Sprintf("連携できる銀行口座は %d 件までです", linksMax))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -17,6 +18,8 @@ const (
 	RejectNameMismatch   = "name_mismatch"
 	RejectLinkedElsewere = "account_linked_elsewhere"
 	RejectAlreadyLinked  = "already_linked"
+	RejectLinkLimit      = "limit_exceeded"
+	RejectBankRefused    = "bank_refused"
 	RejectBankError      = "bank_unavailable"
 )
 
@@ -28,9 +31,13 @@ var errLinkState = apperr.E(apperr.Invalid, "unknown, used or expired link reque
 // the stored PKCE verifier; the holder's name must match the user's KYC
 // name. On success the tokens are sealed, the user is notified and the
 // holder gets an SMS at the phone the bank has on file.
-// Errors: apperr.Invalid (unknown, used or expired state; bad code),
-// apperr.Forbidden (consent denied, names differ, account linked to
-// another user), apperr.Unavailable (the bank did not answer).
+// Errors: apperr.Invalid (unknown, used or expired state; the bank refused
+// the request), apperr.InvalidGrant (the bank refused the code: used,
+// expired, or another link's, as with a PKCE mismatch), apperr.AccessDenied
+// (the holder declined consent), apperr.Forbidden (names differ, account
+// linked to another user), apperr.Conflict (already linked),
+// apperr.LimitExceeded (LinksPerUserMax active links), apperr.Unavailable
+// (the bank did not answer). Each rejects the link.
 func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError string) (BankLink, error) {
 	if state == "" || len(state) > 255 {
 		return BankLink{}, errLinkState
@@ -53,7 +60,11 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 		return BankLink{}, errLinkState
 	}
 	if oauthError != "" || code == "" {
-		return s.reject(ctx, l, RejectConsentDenied, apperr.E(apperr.Forbidden, "the bank did not give consent").JA("銀行での同意が得られませんでした"))
+		if oauthError == "" {
+			oauthError = "invalid_request" // a redirect with neither code nor error
+		}
+		reason, err := linkRefusal(connector.RedirectError(oauthError, ""))
+		return s.reject(ctx, l, reason, err)
 	}
 	verifier, err := s.box.Open(l.verifierSealed, verifierAAD(l.ID))
 	if err != nil {
@@ -61,11 +72,8 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 	}
 	tok, err := s.bank.ExchangeCode(ctx, l.BankCode, code, string(verifier), s.callbackURL())
 	if err != nil {
-		reason := RejectInvalidGrant
-		if apperr.CodeOf(counterpartErr("", err)) == apperr.Unavailable {
-			reason = RejectBankError
-		}
-		return s.reject(ctx, l, reason, counterpartErr("exchange code", err))
+		reason, err := linkRefusal(err)
+		return s.reject(ctx, l, reason, err)
 	}
 	holder, err := s.bank.Holder(ctx, l.BankCode, tok.AccessToken)
 	if err != nil {
@@ -85,25 +93,33 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 		return BankLink{}, err
 	}
 	var refused error
+	var refusedReason string
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		refused = nil
-		// Parallel callbacks must not both pass the counts below.
+		refused, refusedReason = nil, ""
+		// Parallel callbacks must not both pass the counts below: the
+		// counts and the activation are one serialised step.
 		if err := s.serialise(ctx, tx, lockBankLinkActivate); err != nil {
 			return err
 		}
-		var others, mine int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN user_id <> ? THEN 1 ELSE 0 END), 0),
+		var others, mine, active int
+		if err := tx.QueryRow(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN user_id <> ? AND bank_code = ? AND account_id = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN user_id = ? AND bank_code = ? AND account_id = ? THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0)
-			FROM funding_bank_links WHERE bank_code = ? AND account_id = ? AND status = ?`,
-			l.UserID, l.UserID, l.BankCode, holder.AccountID, LinkActive).Scan(&others, &mine); err != nil {
-			return fmt.Errorf("funding: find account links: %w", err)
+			FROM funding_bank_links WHERE status = ? AND ((bank_code = ? AND account_id = ?) OR user_id = ?)`,
+			l.UserID, l.BankCode, holder.AccountID, l.UserID, l.BankCode, holder.AccountID, l.UserID,
+			LinkActive, l.BankCode, holder.AccountID, l.UserID).Scan(&others, &mine, &active); err != nil {
+			return fmt.Errorf("funding: count links: %w", err)
 		}
-		if others > 0 {
-			refused = apperr.E(apperr.Forbidden, "this bank account is linked to another saifu account").JA("この銀行口座は別のアカウントに連携されています")
+		switch {
+		case others > 0:
+			refused, refusedReason = apperr.E(apperr.Forbidden, "this bank account is linked to another saifu account").JA("この銀行口座は別のアカウントに連携されています"), RejectLinkedElsewere
 			return nil
-		}
-		if mine > 0 {
-			refused = apperr.E(apperr.Conflict, "this bank account is already linked").JA("この銀行口座はすでに連携されています")
+		case mine > 0:
+			refused, refusedReason = apperr.E(apperr.Conflict, "this bank account is already linked").JA("この銀行口座はすでに連携されています"), RejectAlreadyLinked
+			return nil
+		case active >= s.lim.LinksPerUserMax:
+			refused, refusedReason = linkLimitErr(s.lim.LinksPerUserMax), RejectLinkLimit
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE funding_bank_links SET status = ?, account_id = ?, account_last4 = ?, holder_phone = ?,
@@ -126,11 +142,7 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 		return BankLink{}, err
 	}
 	if refused != nil {
-		reason := RejectLinkedElsewere
-		if apperr.CodeOf(refused) == apperr.Conflict {
-			reason = RejectAlreadyLinked
-		}
-		return s.reject(ctx, l, reason, refused)
+		return s.reject(ctx, l, refusedReason, refused)
 	}
 	s.outbox.Kick()
 	l, err = s.link(ctx, l.UserID, l.ID)
@@ -150,4 +162,25 @@ func (s *Service) reject(ctx context.Context, l BankLink, reason string, cause e
 	}
 	l.Status, l.RejectReason = LinkRejected, reason
 	return l, cause
+}
+
+// linkRefusal maps what the bank answered to a link request (on the
+// redirect, or from the token endpoint) to the reject reason and the
+// user's error, by the connector's sentinel errors alone.
+func linkRefusal(err error) (reason string, out error) {
+	switch {
+	case errors.Is(err, connector.ErrAccessDenied):
+		return RejectConsentDenied, apperr.Wrap(apperr.AccessDenied, "consent was declined at the bank; no account was linked", err).
+			JA("銀行の同意画面で連携が拒否されました。口座は連携されていません")
+	case errors.Is(err, connector.ErrInvalidGrant):
+		return RejectInvalidGrant, apperr.Wrap(apperr.InvalidGrant,
+			"the bank did not accept this link's authorization: it was already used, has expired or belongs to another link request; no account was linked, start again", err).
+			JA("銀行が連携の認可を受け付けませんでした（使用済み・期限切れ、または別の連携手続きのもの）。口座は連携されていません。最初からやり直してください")
+	case errors.Is(err, connector.ErrUnavailable):
+		return RejectBankError, counterpartErr("bank link", err)
+	case errors.Is(err, connector.ErrInvalidRequest), errors.Is(err, connector.ErrNotFound):
+		return RejectBankRefused, apperr.Wrap(apperr.Invalid, "the bank refused the link request; no account was linked, start again", err).
+			JA("銀行が連携の手続きを受け付けませんでした。口座は連携されていません。最初からやり直してください")
+	}
+	return RejectBankError, fmt.Errorf("funding: bank link: %w", err)
 }

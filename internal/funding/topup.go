@@ -42,15 +42,16 @@ type Topup struct {
 
 	authID, challengeURL string
 	transferID           int64
+	limitID              string // the reservation made when a challenge passed
 }
 
-const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at`
+const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id`
 
 func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 	var t Topup
 	var created int64
 	err := r.Scan(&t.ID, &t.UserID, &t.SourceType, &t.SourceID, &t.Amount, &t.Status, &t.authID, &t.challengeURL,
-		&t.DeclineCode, &t.transferID, &created)
+		&t.DeclineCode, &t.transferID, &created, &t.limitID)
 	t.CreatedAt = fromMS(created)
 	if t.Status == StatusRequiresAction && t.challengeURL != "" {
 		t.NextAction = &NextAction{Type: "3ds_challenge", URL: t.challengeURL}
@@ -62,7 +63,7 @@ func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 	now := ms(s.now())
 	claim := idem.From(ctx)
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?)`,
+		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, '', ?)`,
 			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, now)
 		if err != nil {
 			return err
@@ -154,10 +155,15 @@ func (s *Service) credit(ctx context.Context, t Topup, system string) (Topup, er
 	return s.topupByID(ctx, t.ID)
 }
 
-// fail ends a top-up that moved nothing.
+// fail ends a top-up that moved nothing, and gives back the limit
+// reservation its passed challenge made.
 func (s *Service) fail(ctx context.Context, t Topup, status, code string) (Topup, error) {
-	if _, err := s.setTopup(ctx, t.ID, status, "", "", code, 0); err != nil {
+	changed, err := s.setTopup(ctx, t.ID, status, "", "", code, 0)
+	if err != nil {
 		return Topup{}, err
+	}
+	if changed && t.limitID != "" {
+		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), t.limitID)
 	}
 	return s.topupByID(ctx, t.ID)
 }

@@ -133,16 +133,7 @@ func (s *Service) resumeCardTopup(ctx context.Context, t Topup) (Topup, error) {
 		return s.fail(ctx, t, StatusDeclined, res.DeclineCode)
 	}
 	if t.Status == StatusRequiresAction {
-		// The challenge passed: count the amount against the limits now.
-		if _, err := s.wallet.ReserveLimit(ctx, t.UserID, flowTopup, t.Amount); err != nil {
-			if apperr.CodeOf(err) == apperr.LimitExceeded {
-				return s.fail(ctx, t, StatusDeclined, "limit_exceeded")
-			}
-			return Topup{}, err
-		}
-		if _, err := s.setTopup(ctx, t.ID, StatusProcessing, "", "", "", 0); err != nil {
-			return Topup{}, err
-		}
+		return s.completeChallenge(ctx, t)
 	}
 	return s.captureCardTopup(ctx, t)
 }
@@ -180,7 +171,13 @@ func (s *Service) ThreeDSReturn(ctx context.Context, authID string) (ThreeDSResu
 	if err != nil {
 		return ThreeDSResult{}, fmt.Errorf("funding: find top-up: %w", err)
 	}
-	if t, err = s.resumeCardTopup(ctx, t); err != nil {
+	if t.Status == StatusProcessing {
+		// Another return is capturing it: answer with its outcome.
+		t, err = s.awaitTopup(ctx, t.ID)
+	} else {
+		t, err = s.resumeCardTopup(ctx, t)
+	}
+	if err != nil {
 		return ThreeDSResult{}, err
 	}
 	return ThreeDSResult{Kind: "topup", ID: t.ID, Status: t.Status}, nil

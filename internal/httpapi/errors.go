@@ -10,7 +10,7 @@ import (
 // statusOf maps an error code to its HTTP status: the one place that does.
 func statusOf(c apperr.Code) int {
 	switch c {
-	case apperr.Invalid, apperr.IdempotencyKeyRequired:
+	case apperr.Invalid, apperr.IdempotencyKeyRequired, apperr.InvalidGrant, apperr.AccessDenied:
 		return http.StatusBadRequest
 	case apperr.Unauthenticated, apperr.InvalidCredentials:
 		return http.StatusUnauthorized
@@ -48,13 +48,7 @@ type errorDetail struct {
 // writeError writes err in the contract's error shape. Errors without a
 // public code are logged and shown as "internal error" with the request id.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e, ok := apperr.As(err)
-	if !ok || e.Code == apperr.Internal {
-		loggerFrom(r).Error("internal error", "err", err)
-		e = apperr.E(apperr.Internal, "internal error").JA("内部エラーが発生しました")
-	} else if e.Err != nil && statusOf(e.Code) >= 500 {
-		loggerFrom(r).Warn("request failed", "code", e.Code, "err", e.Err)
-	}
+	e := publicError(r, err)
 	if e.RetryAfter > 0 {
 		secs := int(e.RetryAfter.Seconds() + 0.999)
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -63,6 +57,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Code: e.Code, Message: e.Message, MessageJA: e.MessageJA, Fields: e.Fields,
 		RequestID: requestIDFrom(r),
 	}})
+}
+
+// publicError returns what may be shown of err, logging what may not:
+// errors without a public code become "internal error".
+func publicError(r *http.Request, err error) *apperr.Error {
+	e, ok := apperr.As(err)
+	if !ok || e.Code == apperr.Internal {
+		loggerFrom(r).Error("internal error", "err", err)
+		return apperr.E(apperr.Internal, "internal error").JA("内部エラーが発生しました")
+	}
+	if e.Err != nil && statusOf(e.Code) >= 500 {
+		loggerFrom(r).Warn("request failed", "code", e.Code, "err", e.Err)
+	}
+	return e
 }
 
 // handlerFunc is a handler that returns its error instead of writing it:

@@ -65,16 +65,23 @@ func handleStartBankLink(fs *funding.Service, id *identity.Service) http.Handler
 
 // handleBankLinkCallback: GET /api/v1/bank-links/callback?code&state (or
 // ?error&state) — the bank's redirect target. The single-use state names
-// the link and its user; no session is needed.
+// the link and its user; no session is needed. A browser gets a page
+// (funding_banklink_page.go), any other client JSON.
 func handleBankLinkCallback(fs *funding.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		l, err := fs.FinishBankLink(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
-		if err != nil {
+		switch {
+		case err != nil && wantsHTML(r):
+			e := publicError(r, err)
+			writeBankLinkPage(w, r, statusOf(e.Code), bankLinkFailedPage(r, e))
+		case err != nil:
 			writeError(w, r, err)
-			return
+		case wantsHTML(r):
+			writeBankLinkPage(w, r, http.StatusOK, bankLinkLinkedPage(l))
+		default:
+			encode(w, r, http.StatusOK, bankLinkOut(l))
 		}
-		encode(w, r, http.StatusOK, bankLinkOut(l))
 	})
 }
 

@@ -147,6 +147,20 @@ func eachFundEnv(t *testing.T, lim funding.Limits, fn func(t *testing.T, e *fund
 			}
 			t.Fatalf("ledger verify: %v\n%s", err, b.String())
 		}
+		// And every movement agrees with the journal, as saifu verify checks.
+		var c *ledger.Crosscheck
+		err = db.Read(context.Background(), func(tx *store.Tx) error {
+			var err error
+			c, err = crosscheckIn(context.Background(), tx, e.clock.Now())
+			return err
+		})
+		if err != nil || !c.OK() {
+			var b strings.Builder
+			if c != nil {
+				c.Print(&b)
+			}
+			t.Fatalf("movements against the ledger: %v\n%s", err, b.String())
+		}
 	})
 }
 

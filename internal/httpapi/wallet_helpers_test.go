@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -104,6 +106,15 @@ func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 		rep, err := ledger.Verify(context.Background(), db)
 		if err != nil || !rep.OK() {
 			t.Errorf("ledger verify: %v %+v", err, rep)
+		}
+		// Every payment, refund and transfer agrees with the journal, as
+		// saifu verify checks.
+		c := &ledger.Crosscheck{Now: ie.clock.Now(), InFlightMax: 15 * time.Minute}
+		err = db.Read(context.Background(), func(tx *store.Tx) error { return wallet.CheckLedger(context.Background(), tx, c) })
+		if err != nil || !c.OK() {
+			var b strings.Builder
+			c.Print(&b)
+			t.Errorf("movements against the ledger: %v\n%s", err, b.String())
 		}
 	})
 	return &walletEnv{idEnv: ie, ledger: led, wallet: ws, merchants: ms, webhooks: hooks}

@@ -70,8 +70,16 @@ func scanAuth(row interface{ Scan(...any) error }) (auth, error) {
 	return a, err
 }
 
+// loadAuth reads an authorisation and locks its row until tx ends, so that
+// two answers to one challenge cannot both count from the same number of
+// attempts (PostgreSQL runs write transactions at READ COMMITTED; SQLite's
+// are serialised already). Every caller is a write transaction.
 func loadAuth(ctx context.Context, tx *store.Tx, id string) (auth, error) {
-	return scanAuth(tx.QueryRow(ctx, `SELECT `+authColumns+` FROM sandbox_card_auths WHERE id = ?`, id))
+	q := `SELECT ` + authColumns + ` FROM sandbox_card_auths WHERE id = ?`
+	if tx.Dialect() == store.Postgres {
+		q += ` FOR UPDATE`
+	}
+	return scanAuth(tx.QueryRow(ctx, q, id))
 }
 
 func (s *Sandbox) answer(r *http.Request, a auth) authAnswer {

@@ -26,10 +26,36 @@ var testCards = []testCard{
 	{"4000000000000127", behaveDecline + "incorrect_cvc", "declined: incorrect_cvc"},
 }
 
+// familyDigits is the length of every number of a test-card family.
+const familyDigits = 16
+
+// testFamilies are whole ranges of test numbers, as acquirers' sandboxes
+// accept them: every Luhn-valid 16-digit number that begins with Prefix
+// behaves like the family's card and is a card of its own (its own
+// fingerprint), so a demo or a test suite never runs out of cards — one
+// card may serve only two accounts. The numbers of testCards keep their
+// own behaviour.
+var testFamilies = []testCard{
+	{"424242", behaveFrictionless, "Visa 424242…: any Luhn-valid 16 digits, frictionless, approved"},
+	{"555555", behaveFrictionless, "Mastercard 555555…: any Luhn-valid 16 digits, frictionless, approved"},
+	{"353011", behaveFrictionless, "JCB 353011…: any Luhn-valid 16 digits, frictionless, approved"},
+	{"400000322", behaveChallenge, "Visa 400000322…: any Luhn-valid 16 digits, 3-D Secure challenge always, then approved"},
+}
+
+// behaviourOf answers what the issuer of a Luhn-valid number does: the
+// test card's behaviour, else its family's; false for any other number.
 func behaviourOf(number string) (string, bool) {
 	for _, c := range testCards {
 		if c.Number == number {
 			return c.Behaviour, true
+		}
+	}
+	if len(number) != familyDigits {
+		return "", false
+	}
+	for _, f := range testFamilies {
+		if strings.HasPrefix(number, f.Number) {
+			return f.Behaviour, true
 		}
 	}
 	return "", false

@@ -27,7 +27,7 @@ type pageData struct {
 	Amount                 int64
 	Currency, Brand, Last4 string
 	Accounts               []TestAccount
-	Cards                  []testCard
+	Cards, CardFamilies    []testCard
 }
 
 // render writes an HTML page with the headers every sandbox page carries:
@@ -61,7 +61,7 @@ func (s *Sandbox) message(w http.ResponseWriter, status int, d pageData, ja, en 
 
 func (s *Sandbox) handleIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "index.html", pageData{
-		Title: "Sandbox", Header: "saifu sandbox", Accounts: TestAccounts, Cards: testCards,
+		Title: "Sandbox", Header: "saifu sandbox", Accounts: TestAccounts, Cards: testCards, CardFamilies: testFamilies,
 		Phone: CardholderPhone,
 	})
 }
