@@ -22,6 +22,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // ellipsis ends a cut text.
@@ -54,9 +56,11 @@ func Line(s string, maxRunes int) string {
 	return capRunes(b.String(), maxRunes)
 }
 
-// Clean is Line with links defanged; see the package comment.
+// Clean is Line with links defanged; see the package comment. Full-width
+// forms are folded to their ASCII look-alikes first (ｈｔｔｐｓ：／／ is
+// https://), so a link typed in them is defanged too.
 func Clean(s string, maxRunes int) string {
-	return capRunes(defang(Line(s, maxRunes*2)), maxRunes)
+	return capRunes(defang(width.Fold.String(Line(s, maxRunes*2))), maxRunes)
 }
 
 // isSpace reports characters that separate words or lines: they are folded

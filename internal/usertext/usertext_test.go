@@ -32,6 +32,8 @@ func TestClean(t *testing.T) {
 		{name: "upper-case scheme", in: "HTTP://EVIL.EXAMPLE", max: 200, wantLine: "HTTP://EVIL.EXAMPLE", want: "hxxp[:]//EVIL[.]EXAMPLE"},
 		{name: "bare domain", in: "go to www.saifu-login.jp now", max: 200, wantLine: "go to www.saifu-login.jp now", want: "go to www[.]saifu-login[.]jp now"},
 		{name: "full-width dot domain", in: "evil．com と evil。com", max: 200, wantLine: "evil．com と evil。com", want: "evil[.]com と evil[.]com"},
+		{name: "full-width url", in: "ｈｔｔｐｓ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ／ｌｏｇｉｎ", max: 200,
+			wantLine: "ｈｔｔｐｓ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ／ｌｏｇｉｎ", want: "hxxps[:]//evil[.]example/login"},
 		{name: "other scheme", in: "intent://x", max: 200, wantLine: "intent://x", want: "intent[:]//x"},
 		{name: "numbers and japanese stay", in: "3.5個。ありがとう。", max: 200, wantLine: "3.5個。ありがとう。", want: "3.5個。ありがとう。"},
 		{name: "spaces collapse and trim", in: "  a \t\u3000 b  ", max: 200, wantLine: "a b", want: "a b"},
