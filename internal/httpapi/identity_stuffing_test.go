@@ -96,3 +96,30 @@ func TestStuffingFlagsTheAddressBeforeItsNetwork(t *testing.T) {
 		}
 	})
 }
+
+// TestMadeUpAddressesFromManyNATAddressesLockNobodyOut: ten addresses of
+// one /24 each failing ten logins against addresses that have no account
+// (below the per-address thresholds, at the network's attempt threshold
+// with no success) flag neither the network nor anyone in it: only
+// attempts against existing accounts count toward a network's ratio.
+func TestMadeUpAddressesFromManyNATAddressesLockNobodyOut(t *testing.T) {
+	eachIDEnv(t, identity.Limits{}, func(t *testing.T, e *idEnv) {
+		const addr = "carrier-nat-user@example.com"
+		e.agent("owner", "198.51.100.82").signup(addr, pwAlice)
+		for host := 10; host < 20; host++ {
+			ip := fmt.Sprintf("192.0.2.%d", host)
+			for i := range 10 {
+				e.agent("typo", ip).login(fmt.Sprintf("nobody%d.%d@example.com", host, i), "some password 1").want(t, 401)
+			}
+		}
+		if diff := cmp.Diff(alertSubjects(t, e), []string{}); diff != "" {
+			t.Errorf("alerts (-got +want):\n%s", diff)
+		}
+		n := identity.DefaultLimits.LoginIP.N/identity.DefaultLimits.StuffingTighten + 1
+		for i, st := range newDeviceLogins(e, addr, "192.0.2.200", n) {
+			if st != 200 {
+				t.Errorf("new-device login %d from the same /24: %d, want 200", i+1, st)
+			}
+		}
+	})
+}

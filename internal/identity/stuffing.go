@@ -25,7 +25,9 @@ type stuffingCounts struct {
 	failedAccounts int64 // distinct existing accounts that failed
 	failingIPs     int64 // distinct addresses with such a failure
 	total, ok      int64
-	ips            int64 // distinct addresses of all attempts
+	// knownTotal, knownOK count the attempts against existing accounts.
+	knownTotal, knownOK int64
+	ips                 int64 // distinct addresses of all attempts
 }
 
 // recordAttempt stores the outcome of a password check for its address,
@@ -36,7 +38,8 @@ type stuffingCounts struct {
 //     failing, or at least StuffingAttemptsMin attempts with a success
 //     ratio under StuffingRatioMin, flag that address;
 //   - from a network, StuffingNetworkWeight times those thresholds,
-//     reached from at least two addresses, flag the network.
+//     reached from at least two addresses, flag the network; its success
+//     ratio counts only attempts against existing accounts.
 //
 // A flag raises an alert and tightens the flagged limits for
 // StuffingFlagFor. Failures against addresses with no account do not
@@ -96,8 +99,10 @@ func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string,
 func stuffingCountsOf(ctx context.Context, tx *store.Tx, column, value string, since int64) (stuffingCounts, error) {
 	var n stuffingCounts
 	err := tx.QueryRow(ctx, `SELECT COUNT(DISTINCT CASE WHEN ok = 0 AND known = 1 THEN account END),
-		COUNT(DISTINCT CASE WHEN ok = 0 AND known = 1 THEN ip END), COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END), COUNT(DISTINCT ip)
-		FROM login_attempts WHERE `+column+` = ? AND at >= ?`, value, since).Scan(&n.failedAccounts, &n.failingIPs, &n.total, &n.ok, &n.ips)
+		COUNT(DISTINCT CASE WHEN ok = 0 AND known = 1 THEN ip END), COUNT(*), COUNT(CASE WHEN ok = 1 THEN 1 END),
+		COUNT(CASE WHEN known = 1 THEN 1 END), COUNT(CASE WHEN known = 1 AND ok = 1 THEN 1 END), COUNT(DISTINCT ip)
+		FROM login_attempts WHERE `+column+` = ? AND at >= ?`, value, since).Scan(&n.failedAccounts, &n.failingIPs, &n.total, &n.ok,
+		&n.knownTotal, &n.knownOK, &n.ips)
 	if err != nil {
 		return n, fmt.Errorf("identity: count login attempts: %w", err)
 	}
@@ -107,15 +112,23 @@ func stuffingCountsOf(ctx context.Context, tx *store.Tx, column, value string, s
 // stuffing returns why the counts of subject look like credential
 // stuffing at weight times the per-address thresholds ("" when they do
 // not). A network's distinct-accounts trigger also needs failures from
-// two addresses: one address alone is judged as an address.
+// two addresses: one address alone is judged as an address. A network's
+// success ratio counts only attempts against existing accounts: many
+// people behind one carrier-grade NAT or office mistyping their address
+// must not lock the whole network out (an address hammering made-up
+// accounts is still flagged, on its own).
 func (s *Service) stuffing(n stuffingCounts, weight int, subject string) string {
 	accounts := int64(s.lim.StuffingAccounts * weight)
 	attempts := int64(s.lim.StuffingAttemptsMin * weight)
+	total, ok := n.total, n.ok
+	if weight > 1 {
+		total, ok = n.knownTotal, n.knownOK
+	}
 	switch {
 	case n.failedAccounts >= accounts && (weight == 1 || n.failingIPs >= 2):
 		return fmt.Sprintf("%d distinct accounts failed from %s within %s", n.failedAccounts, subject, s.lim.StuffingWindow)
-	case n.total >= attempts && float64(n.ok) < s.lim.StuffingRatioMin*float64(n.total):
-		return fmt.Sprintf("%d of %d logins from %s succeeded within %s", n.ok, n.total, subject, s.lim.StuffingWindow)
+	case total >= attempts && float64(ok) < s.lim.StuffingRatioMin*float64(total):
+		return fmt.Sprintf("%d of %d logins from %s succeeded within %s", ok, total, subject, s.lim.StuffingWindow)
 	}
 	return ""
 }
