@@ -3,8 +3,10 @@ package ops
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -67,11 +69,14 @@ func (o *Operators) Switches(ctx context.Context, s Session) ([]Switch, error) {
 // role (or admin), with a reason, and returns the switch. The change and
 // its audit entry (actor, reason) are one transaction (Controls.
 // SetCapability). Errors: apperr.Forbidden for a lesser role,
-// apperr.NotFound for an unknown capability, apperr.Invalid for an
-// oversized reason; none of them changes anything.
+// apperr.NotFound for an unknown capability, apperr.Invalid for a
+// missing or oversized reason; none of them changes anything.
 func (o *Operators) SetSwitch(ctx context.Context, s Session, capability string, enabled bool, reason string) (Switch, error) {
 	if err := o.require(ctx, s, RoleRisk, "switch.set"); err != nil {
 		return Switch{}, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Switch{}, apperr.E(apperr.Invalid, "give the reason for the switch").JA("切り替えの理由を入力してください")
 	}
 	if err := o.controls.SetCapability(ctx, s.actor(), capability, enabled, reason); err != nil {
 		return Switch{}, err
