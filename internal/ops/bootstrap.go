@@ -35,11 +35,11 @@ type Enrolment struct {
 // IssueBootstrapToken makes the one-time token that creates the first
 // admin (saifu ops bootstrap): valid BootstrapTokenTTL, used once, stored
 // only as its hash, and replacing any earlier unused one. Refused
-// (apperr.Conflict) once an active admin exists.
-func (o *Operators) IssueBootstrapToken(ctx context.Context) (token string, expires time.Time, err error) {
-	now := o.now()
+// (apperr.Conflict) once an active admin exists. It needs only the
+// database (migrated with Migrations and audit's): no server secret.
+func IssueBootstrapToken(ctx context.Context, db *store.DB, now time.Time) (token string, expires time.Time, err error) {
 	token, expires = randomToken(bootstrapTokenPrefix), now.Add(BootstrapTokenTTL)
-	err = o.db.Write(ctx, func(tx *store.Tx) error {
+	err = db.Write(ctx, func(tx *store.Tx) error {
 		if exists, err := activeAdminExists(ctx, tx); err != nil || exists {
 			if exists {
 				return errAdminExists
