@@ -12,9 +12,11 @@ import (
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -33,6 +35,8 @@ type app struct {
 
 	identity       *identity.Service
 	limiter        *throttle.Limiter
+	hasher         *password.Hasher
+	operators      *ops.Operators
 	trustedProxies []netip.Prefix
 
 	outbox   *notify.Outbox
@@ -77,6 +81,11 @@ func newApp(ctx context.Context, c *serveConfig, db *store.DB, log *slog.Logger,
 
 	// --- identity wiring ---
 	if err = a.wireIdentity(c); err != nil {
+		return nil, err
+	}
+
+	// --- ops wiring ---
+	if a.operators, err = a.wireOps(c); err != nil {
 		return nil, err
 	}
 
@@ -189,6 +198,7 @@ func (a *app) deps() httpapi.Deps {
 		Merchants: a.merchants,
 
 		Identity:       a.identity,
+		Ops:            a.operators,
 		TrustedProxies: a.trustedProxies,
 
 		Outbox:  a.outbox,
@@ -205,6 +215,16 @@ func (a *app) deps() httpapi.Deps {
 			return a.db.W.Ping()
 		},
 	}
+}
+
+// wireOps builds the operator service on the identity's hasher and
+// limiter, its TOTP seeds sealed with a key of their own.
+func (a *app) wireOps(c *serveConfig) (*ops.Operators, error) {
+	secret, err := c.serverSecret(a)
+	if err != nil {
+		return nil, err
+	}
+	return ops.NewOperators(a.db, a.hasher, a.limiter, ops.OperatorsConfig{SealKey: derive(secret, "saifu/ops/seal")})
 }
 
 func (a *app) close() {

@@ -105,6 +105,7 @@ func (a *app) wireIdentity(c *serveConfig) error {
 	workers := max(runtime.NumCPU(), 1)
 	hasher := password.NewHasher(derive(secret, "saifu/password/pepper"), password.DefaultParams, workers, workers*hashQueuePerWorker)
 	a.limiter = throttle.New(a.db, nil)
+	a.hasher = hasher // shared with the operator service: one bounded pool
 	a.identity, err = identity.New(a.db, hasher, a.limiter, a.outbox, identity.Config{
 		Pepper:     derive(secret, "saifu/identity/pepper"),
 		SealKey:    derive(secret, "saifu/identity/seal"),

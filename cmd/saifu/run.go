@@ -17,6 +17,7 @@ commands:
   verify    check the ledger: balances, hash chain, zero sums, holds
   bench     measure throughput (saifu bench -h)
   merchant  create a merchant or rotate its secret key (saifu merchant -h)
+  ops       bootstrap the first operator (saifu ops -h)
   version   print the version, commit and Go version (also --version)
 
 Run "saifu <command> -h" for the flags of a command.`
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, rest, getenv, stdout, stderr)
 	case "merchant":
 		return runMerchant(ctx, rest, getenv, stdout, stderr)
+	case "ops":
+		return runOps(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":

@@ -95,7 +95,7 @@ func (s *spec) resolve(v any) (any, error) {
 type route struct {
 	method, path string
 	idem         bool   // wrapped with idem(...)
-	security     string // "sessionToken", "merchantKey" or ""
+	security     string // "sessionToken", "merchantKey", "operatorSession" or ""
 	pkg, handler string // where the handler is declared: "httpapi", "handleSignup"
 }
 
@@ -104,13 +104,21 @@ var (
 	handlerNameRE = regexp.MustCompile(`\b(handle[A-Z0-9]\w*)\b`)
 )
 
-// sourceRoutes reads routes.go; method-less patterns ("/", "/sandbox/")
+// routeFiles hold the mux.Handle lines: routes.go, and the operator
+// surface it includes (addOpsRoutes).
+var routeFiles = []string{"routes.go", "ops_routes.go"}
+
+// sourceRoutes reads routeFiles; method-less patterns ("/", "/sandbox/")
 // are prefix delegations, not API operations, and are returned apart.
 func sourceRoutes(t testing.TB) (routes []route, prefixes []string) {
 	t.Helper()
-	b, err := os.ReadFile("routes.go")
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	for _, f := range routeFiles {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(append(b, src...), '\n')
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		m := handleRE.FindStringSubmatch(strings.TrimSpace(line))
@@ -131,6 +139,8 @@ func sourceRoutes(t testing.TB) (routes []route, prefixes []string) {
 			r.security = "sessionToken"
 		case strings.HasPrefix(m[2], "withM(") || strings.HasPrefix(m[2], "withMerchant("):
 			r.security = "merchantKey"
+		case strings.HasPrefix(m[2], "withOp("):
+			r.security = "operatorSession"
 		}
 		routes = append(routes, r)
 	}

@@ -86,6 +86,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("GET /api/v1/merchant/qr", withMerchant(handleMerchantQR()))
 	}
 
+	addOpsRoutes(mux, d) // --- operator routes (ops_routes.go) ---
+
 	// --- sandbox routes (demo mode only) ---
 	if d.Sandbox != nil {
 		mux.Handle("/sandbox/", d.Sandbox)

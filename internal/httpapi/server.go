@@ -14,6 +14,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -57,6 +58,11 @@ type Deps struct {
 	// Merchants authenticates merchant secret keys (requireMerchant); nil
 	// leaves the merchant routes unregistered.
 	Merchants *merchant.Service
+
+	// --- ops deps ---
+	// Ops runs operator accounts, sessions and the operator calls; nil
+	// leaves the /ops/api routes unregistered.
+	Ops *ops.Operators
 
 	// --- notify deps ---
 	// Outbox queues mail and SMS inside the caller's transaction.

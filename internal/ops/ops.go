@@ -1,8 +1,20 @@
-// Package ops holds the controls operators use to stop an incident: kill
-// switches per capability and freezes per user. (Operators, approvals,
-// reviews and compensation come here too.) It knows nothing of HTTP.
+// Package ops holds the operators — the staff who stop an incident — and
+// the controls they use: kill switches per capability and freezes per
+// user. (Approvals, reviews and compensation come here too.) It knows
+// nothing of HTTP.
 //
 // What it promises:
+//   - No default operator, ever: the first admin is made with a one-time
+//     bootstrap token (valid one hour, used once, stored hashed, refused
+//     once an active admin exists), and is active only after a login with
+//     a TOTP code. Every operator login needs password and TOTP code, is
+//     throttled before any hash, and accepts a code once.
+//   - Operator sessions are apart from users' (their tokens stored as
+//     hashes), idle out after 15 minutes and end 8 hours after login.
+//   - Every call of Operators checks the caller's role (viewer < support <
+//     risk < admin, each holding the ones before) and is in the audit
+//     chain: a change in its own transaction, a read as an entry of its
+//     own, a refusal of a role as "operator.denied".
 //   - Capabilities is the one list of what can be switched off; every flow
 //     of every domain service asks CheckCapability before it moves money
 //     or creates a money-related resource, and an unknown name is a bug

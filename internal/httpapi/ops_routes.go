@@ -1,0 +1,21 @@
+package httpapi
+
+import "net/http"
+
+// addOpsRoutes lists the operator surface under /ops/api (API.md
+// "Operators"): the bootstrap and login answer anyone (their credentials
+// are in the body); every other route needs an operator session
+// (withOp), and the operator service checks the role and audits the call.
+// TestOpsAuthorizationMatrix has a row for every route listed here.
+func addOpsRoutes(mux *http.ServeMux, d Deps) {
+	if d.Ops == nil {
+		return
+	}
+	o := d.Ops
+	mux.Handle("POST /ops/api/bootstrap", handleOpsBootstrap(o))
+	mux.Handle("POST /ops/api/login", handleOpsLogin(o))
+	mux.Handle("POST /ops/api/logout", withOp(o, handleOpsLogout(o)))
+	mux.Handle("GET /ops/api/switches", withOp(o, handleOpsSwitches(o)))
+	mux.Handle("PUT /ops/api/switches/{capability}", withOp(o, handleOpsSwitchSet(o)))
+	mux.Handle("GET /ops/api/audit", withOp(o, handleOpsAudit(o)))
+}
