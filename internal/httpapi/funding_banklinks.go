@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type bankLinkJSON struct {
@@ -41,18 +40,14 @@ func (q *bankLinkRequest) Valid() map[string]string {
 
 // handleStartBankLink: POST /api/v1/bank-links {bank_code} →
 // {bank_link_id, status: "pending", authorize_url} (KYC-verified user,
-// privileged session).
-func handleStartBankLink(fs *funding.Service, id *identity.Service) http.Handler {
+// privileged session: both checked by funding).
+func handleStartBankLink(fs *funding.Service) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			return err
-		}
 		q, err := decode[bankLinkRequest](r)
 		if err != nil {
 			return err
 		}
-		l, err := fs.StartBankLink(r.Context(), sess.UserID, q.BankCode)
+		l, err := fs.StartBankLink(r.Context(), sessionFrom(r), q.BankCode)
 		if err != nil {
 			return err
 		}

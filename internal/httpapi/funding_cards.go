@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type nextActionJSON struct {
@@ -48,19 +47,16 @@ func (q *addCardRequest) Valid() map[string]string {
 }
 
 // handleAddCard: POST /api/v1/cards {card_token} → {card_id, brand, last4,
-// status, next_action?} (privileged session; 3-D Secure verification).
-func handleAddCard(fs *funding.Service, id *identity.Service) http.Handler {
+// status, next_action?} (privileged session, checked by funding; 3-D
+// Secure verification).
+func handleAddCard(fs *funding.Service) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			return err
-		}
 		q, err := decode[addCardRequest](r)
 		if err != nil {
 			return err
 		}
 		c := clientFrom(r)
-		card, err := fs.AddCard(r.Context(), sess.UserID, funding.Client{IP: c.IP.String(), DeviceID: c.DeviceID}, q.CardToken)
+		card, err := fs.AddCard(r.Context(), sessionFrom(r), funding.Client{IP: c.IP.String(), DeviceID: c.DeviceID}, q.CardToken)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type withdrawalJSON struct {
@@ -49,18 +48,15 @@ func (q *withdrawalRequest) Valid() map[string]string {
 }
 
 // handleWithdraw: POST /api/v1/withdrawals {bank_link_id, amount} →
-// {withdrawal_id, status, release_at?} (privileged session; money only).
-func handleWithdraw(fs *funding.Service, id *identity.Service) http.Handler {
+// {withdrawal_id, status, release_at?} (privileged session, checked by
+// funding; money only).
+func handleWithdraw(fs *funding.Service) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			return err
-		}
 		q, err := decode[withdrawalRequest](r)
 		if err != nil {
 			return err
 		}
-		wd, err := fs.Withdraw(r.Context(), sess, q.BankLinkID, q.Amount)
+		wd, err := fs.Withdraw(r.Context(), sessionFrom(r), q.BankLinkID, q.Amount)
 		if err != nil {
 			return err
 		}
