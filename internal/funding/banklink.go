@@ -58,13 +58,20 @@ func verifierAAD(id string) []byte { return []byte("bank_link_verifier:" + id) }
 func accessAAD(id string) []byte   { return []byte("bank_access_token:" + id) }
 func refreshAAD(id string) []byte  { return []byte("bank_refresh_token:" + id) }
 
-// StartBankLink begins linking an account at bankCode for a KYC-verified
-// user (the caller has checked that the session is privileged): it stores
-// a single-use state (hashed) and a PKCE verifier (sealed) and returns the
+// StartBankLink begins linking an account at bankCode for the session's
+// user, who must be KYC-verified, from a privileged session: it stores a
+// single-use state (hashed) and a PKCE verifier (sealed) and returns the
 // bank's consent URL to send the browser to.
-// Errors: apperr.KYCRequired, apperr.Invalid (bank code), apperr.RateLimited,
-// apperr.LimitExceeded, apperr.CapabilityDisabled.
-func (s *Service) StartBankLink(ctx context.Context, userID, bankCode string) (BankLink, error) {
+// Errors: apperr.ReauthRequired, apperr.Unauthenticated (session ended),
+// apperr.KYCRequired, apperr.Invalid (bank code), apperr.RateLimited,
+// apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.AccountFrozen.
+func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, bankCode string) (BankLink, error) {
+	// A new source and destination of money: a strong authentication
+	// within the last minutes, as the session is stored now.
+	if err := s.users.RequirePrivileged(ctx, sess); err != nil {
+		return BankLink{}, err
+	}
+	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, CapBankLink); err != nil {
 		return BankLink{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/idem"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -54,15 +55,23 @@ func (s *Service) returnURL() string { return s.public + "/api/v1/3ds/return" }
 
 func cardAAD(id string) []byte { return []byte("card_token:" + id) }
 
-// AddCard registers the card behind an acquirer token for userID, after a
-// zero-amount 3-D Secure verification. The caller has checked that the
-// session is privileged. The card is active at once when the issuer
-// approves without friction, requires_action (with the challenge URL) when
-// it asks for a challenge, declined otherwise.
-// Errors: apperr.RateLimited, apperr.LimitExceeded (cards per account or
-// accounts per card), apperr.Invalid (unknown token), apperr.Conflict (the
-// card is already registered), apperr.CapabilityDisabled, apperr.Unavailable.
-func (s *Service) AddCard(ctx context.Context, userID string, c Client, cardToken string) (Card, error) {
+// AddCard registers the card behind an acquirer token for the session's
+// user, after a zero-amount 3-D Secure verification; the session must be
+// privileged. The card is active at once when the issuer approves without
+// friction, requires_action (with the challenge URL) when it asks for a
+// challenge, declined otherwise.
+// Errors: apperr.ReauthRequired, apperr.Unauthenticated (session ended),
+// apperr.RateLimited, apperr.LimitExceeded (cards per account or accounts
+// per card), apperr.Invalid (unknown token), apperr.Conflict (the card is
+// already registered), apperr.CapabilityDisabled, apperr.AccountFrozen,
+// apperr.Unavailable.
+func (s *Service) AddCard(ctx context.Context, sess identity.Session, c Client, cardToken string) (Card, error) {
+	// A stolen session alone registers no card: a strong authentication
+	// within the last minutes is needed, as the session is stored now.
+	if err := s.users.RequirePrivileged(ctx, sess); err != nil {
+		return Card{}, err
+	}
+	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, CapCardRegistration); err != nil {
 		return Card{}, err
 	}

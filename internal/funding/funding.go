@@ -21,6 +21,10 @@
 //     user may cancel it.
 //   - During cooling-off a bank top-up needs a second factor older than the
 //     change, and card top-ups always go through 3-D Secure (stepup.go).
+//   - Registering a card, starting a bank link and withdrawing need a
+//     privileged session: the services take the caller's identity.Session
+//     and ask identity about it as stored (Users.RequirePrivileged), so
+//     every surface gets the rule and a revoked session is refused.
 //
 // The package knows nothing of HTTP; internal/httpapi calls it.
 package funding
@@ -76,6 +80,9 @@ type Wallet interface {
 // Users is what funding needs from internal/identity.
 type Users interface {
 	User(ctx context.Context, id string) (identity.User, error)
+	// RequirePrivileged answers apperr.ReauthRequired unless sess, as
+	// stored now (not as the caller holds it), is live and privileged.
+	RequirePrivileged(ctx context.Context, sess identity.Session) error
 }
 
 // The capabilities funding checks before each flow (operator kill switches).

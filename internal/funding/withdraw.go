@@ -100,12 +100,15 @@ func (s *Service) holdUntil(ctx context.Context, userID string, l BankLink) (tim
 // it out then; CancelWithdrawal voids it); otherwise it is paid out at once.
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
 // apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled,
-// apperr.AccountFrozen, apperr.ReauthRequired.
+// apperr.AccountFrozen, apperr.ReauthRequired, apperr.Unauthenticated
+// (session ended).
 func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID string, amount int64) (Withdrawal, error) {
-	userID := sess.UserID
-	if !sess.Privileged(s.now()) {
-		return Withdrawal{}, apperr.E(apperr.ReauthRequired, "confirm it is you first (POST /api/v1/reauth)").JA("本人確認のため、もう一度認証してください")
+	// The session as stored, not as the caller holds it: one revoked or
+	// never stepped up sends no money out, whatever its copy says.
+	if err := s.users.RequirePrivileged(ctx, sess); err != nil {
+		return Withdrawal{}, err
 	}
+	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, CapWithdrawal); err != nil {
 		return Withdrawal{}, err
 	}

@@ -21,14 +21,14 @@ const (
 // session it answers 401 unauthenticated.
 func requireUser(id *identity.Service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			sess, err := id.Authenticate(r.Context(), bearerToken(r))
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="saifu"`)
-				writeError(w, r, err)
-				return
+				return err
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keySession, sess)))
+			return nil
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type bankLinkJSON struct {
@@ -41,25 +40,19 @@ func (q *bankLinkRequest) Valid() map[string]string {
 
 // handleStartBankLink: POST /api/v1/bank-links {bank_code} →
 // {bank_link_id, status: "pending", authorize_url} (KYC-verified user,
-// privileged session).
-func handleStartBankLink(fs *funding.Service, id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			writeError(w, r, err)
-			return
-		}
+// privileged session: both checked by funding).
+func handleStartBankLink(fs *funding.Service) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[bankLinkRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		l, err := fs.StartBankLink(r.Context(), sess.UserID, q.BankCode)
+		l, err := fs.StartBankLink(r.Context(), sessionFrom(r), q.BankCode)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, bankLinkOut(l))
+		return nil
 	})
 }
 
@@ -68,58 +61,62 @@ func handleStartBankLink(fs *funding.Service, id *identity.Service) http.Handler
 // the link and its user; no session is needed. A browser gets a page
 // (funding_banklink_page.go), any other client JSON.
 func handleBankLinkCallback(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		l, err := fs.FinishBankLink(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
 		switch {
 		case err != nil && wantsHTML(r):
+			// A browser gets the refusal as a page, with the status the
+			// JSON error would have: written here, not by the adapter.
 			e := publicError(r, err)
 			writeBankLinkPage(w, r, statusOf(e.Code), bankLinkFailedPage(r, e))
+			return nil
 		case err != nil:
-			writeError(w, r, err)
+			return err
 		case wantsHTML(r):
 			writeBankLinkPage(w, r, http.StatusOK, bankLinkLinkedPage(l))
 		default:
 			encode(w, r, http.StatusOK, bankLinkOut(l))
 		}
+		return nil
 	})
 }
 
 // handleBankLinks: GET /api/v1/bank-links → {items: [link…]}.
 func handleBankLinks(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ls, err := fs.BankLinks(r.Context(), sessionFrom(r).UserID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items := make([]bankLinkJSON, 0, len(ls))
 		for _, l := range ls {
 			items = append(items, bankLinkOut(l))
 		}
 		encode(w, r, http.StatusOK, map[string]any{"items": items})
+		return nil
 	})
 }
 
 // handleBankLink: GET /api/v1/bank-links/{id}.
 func handleBankLink(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		l, err := fs.BankLink(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, bankLinkOut(l))
+		return nil
 	})
 }
 
 // handleRemoveBankLink: DELETE /api/v1/bank-links/{id} → 204.
 func handleRemoveBankLink(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := fs.RemoveBankLink(r.Context(), sessionFrom(r).UserID, r.PathValue("id")); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type nextActionJSON struct {
@@ -48,66 +47,61 @@ func (q *addCardRequest) Valid() map[string]string {
 }
 
 // handleAddCard: POST /api/v1/cards {card_token} → {card_id, brand, last4,
-// status, next_action?} (privileged session; 3-D Secure verification).
-func handleAddCard(fs *funding.Service, id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			writeError(w, r, err)
-			return
-		}
+// status, next_action?} (privileged session, checked by funding; 3-D
+// Secure verification).
+func handleAddCard(fs *funding.Service) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[addCardRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		c := clientFrom(r)
-		card, err := fs.AddCard(r.Context(), sess.UserID, funding.Client{IP: c.IP.String(), DeviceID: c.DeviceID}, q.CardToken)
+		card, err := fs.AddCard(r.Context(), sessionFrom(r), funding.Client{IP: c.IP.String(), DeviceID: c.DeviceID}, q.CardToken)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, cardOut(card))
+		return nil
 	})
 }
 
 // handleCards: GET /api/v1/cards → {items: [card…]}.
 func handleCards(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		cards, err := fs.Cards(r.Context(), sessionFrom(r).UserID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items := make([]cardJSON, 0, len(cards))
 		for _, c := range cards {
 			items = append(items, cardOut(c))
 		}
 		encode(w, r, http.StatusOK, map[string]any{"items": items})
+		return nil
 	})
 }
 
 // handleCard: GET /api/v1/cards/{id} → card (asks the acquirer while a
 // 3-D Secure challenge is pending).
 func handleCard(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := fs.Card(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, cardOut(c))
+		return nil
 	})
 }
 
 // handleRemoveCard: DELETE /api/v1/cards/{id} → 204, effective at once.
 func handleRemoveCard(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := fs.RemoveCard(r.Context(), sessionFrom(r).UserID, r.PathValue("id")); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -115,16 +109,16 @@ func handleRemoveCard(fs *funding.Service) http.Handler {
 // challenge sends the browser back. No session: the outcome is asked of the
 // acquirer, the browser only names the authentication.
 func handle3DSReturn(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		res, err := fs.ThreeDSReturn(r.Context(), r.URL.Query().Get("auth_id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		key := "card_id"
 		if res.Kind == "topup" {
 			key = "topup_id"
 		}
 		encode(w, r, http.StatusOK, map[string]string{"object": res.Kind, key: res.ID, "status": res.Status})
+		return nil
 	})
 }

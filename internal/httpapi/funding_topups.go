@@ -71,11 +71,10 @@ func (q *topupRequest) Valid() map[string]string {
 // A card tops up money lite (3-D Secure when the acquirer or saifu's rules
 // ask: funding decides from the session), a bank tops up money.
 func handleTopup(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[topupRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		sess := sessionFrom(r)
 		var t funding.Topup
@@ -85,10 +84,10 @@ func handleTopup(fs *funding.Service) http.Handler {
 			t, err = fs.BankTopup(r.Context(), sess, q.Source.BankLinkID, q.Amount)
 		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		writeTopup(w, r, t)
+		return nil
 	})
 }
 
@@ -104,12 +103,12 @@ func writeTopup(w http.ResponseWriter, r *http.Request, t funding.Topup) {
 // handleGetTopup: GET /api/v1/topups/{id} → top-up (finishing it when its
 // 3-D Secure challenge has ended).
 func handleGetTopup(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		t, err := fs.Topup(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, topupOut(t))
+		return nil
 	})
 }

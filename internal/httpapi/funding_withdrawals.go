@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 type withdrawalJSON struct {
@@ -49,25 +48,20 @@ func (q *withdrawalRequest) Valid() map[string]string {
 }
 
 // handleWithdraw: POST /api/v1/withdrawals {bank_link_id, amount} →
-// {withdrawal_id, status, release_at?} (privileged session; money only).
-func handleWithdraw(fs *funding.Service, id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess := sessionFrom(r)
-		if err := id.RequirePrivileged(r.Context(), sess); err != nil {
-			writeError(w, r, err)
-			return
-		}
+// {withdrawal_id, status, release_at?} (privileged session, checked by
+// funding; money only).
+func handleWithdraw(fs *funding.Service) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[withdrawalRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		wd, err := fs.Withdraw(r.Context(), sess, q.BankLinkID, q.Amount)
+		wd, err := fs.Withdraw(r.Context(), sessionFrom(r), q.BankLinkID, q.Amount)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		writeWithdrawal(w, r, wd)
+		return nil
 	})
 }
 
@@ -83,13 +77,13 @@ func writeWithdrawal(w http.ResponseWriter, r *http.Request, wd funding.Withdraw
 
 // handleGetWithdrawal: GET /api/v1/withdrawals/{id}.
 func handleGetWithdrawal(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		wd, err := fs.Withdrawal(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, withdrawalOut(wd))
+		return nil
 	})
 }
 
@@ -97,12 +91,12 @@ func handleGetWithdrawal(fs *funding.Service) http.Handler {
 // POST /api/v1/withdrawals/{id}/cancel → the cancelled withdrawal (its
 // hold voided).
 func handleCancelWithdrawal(fs *funding.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		wd, err := fs.CancelWithdrawal(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, withdrawalOut(wd))
+		return nil
 	})
 }

@@ -19,34 +19,32 @@ func (q *emailChangeRequest) Valid() map[string]string {
 // handleEmailChange: POST /api/v1/email/change {new_email} → 202
 // (privileged session): code to the new address, notice to the old.
 func handleEmailChange(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[emailChangeRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := id.ChangeEmail(r.Context(), sessionFrom(r), q.NewEmail, clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusAccepted, map[string]string{"status": "verification_sent"})
+		return nil
 	})
 }
 
 // handleEmailChangeVerify: POST /api/v1/email/change/verify {code} → 200.
 func handleEmailChangeVerify(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[codeRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		u, err := id.VerifyEmailChange(r.Context(), sessionFrom(r), q.Code, clientFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]any{"email": u.Email, "cooling_off_until": u.CoolingOffUntil})
+		return nil
 	})
 }
 
@@ -68,17 +66,16 @@ func (q *emailCancelRequest) Valid() map[string]string {
 // a change (no session needed); an applied one needs the account's second
 // factor, and without one the account is held for support.
 func handleEmailChangeCancel(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[emailCancelRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		status, err := id.CancelEmailChange(r.Context(), q.CancelCode, q.Code, clientFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]string{"status": status})
+		return nil
 	})
 }

@@ -36,19 +36,18 @@ func loginBody(res identity.LoginResult) loginResponse {
 // handleLogin: POST /api/v1/login → {session_token} or
 // {mfa_required: true, mfa_token, methods}; 401 invalid_credentials; 429.
 func handleLogin(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[loginRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		c := withDevice(w, r, clientFrom(r))
 		res, err := id.Login(r.Context(), q.Email, q.Password, c)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, loginBody(res))
+		return nil
 	})
 }
 
@@ -82,11 +81,10 @@ func (q *loginMFARequest) Valid() map[string]string {
 
 // handleLoginMFA: POST /api/v1/login/mfa → {session_token}.
 func handleLoginMFA(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[loginMFARequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		c := withDevice(w, r, clientFrom(r))
 		var res identity.LoginResult
@@ -96,10 +94,10 @@ func handleLoginMFA(id *identity.Service) http.Handler {
 			res, err = id.LoginMFA(r.Context(), q.MFAToken, q.Method, q.Code, c)
 		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, loginBody(res))
+		return nil
 	})
 }
 
@@ -117,28 +115,27 @@ func (q *mfaTokenRequest) Valid() map[string]string {
 // {mfa_token} → {ceremony_id, options}: the passkey step of a login that
 // answered mfa_required with method "passkey".
 func handleLoginMFAPasskeyBegin(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[mfaTokenRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		cid, opts, err := id.BeginLoginMFAPasskey(r.Context(), q.MFAToken)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
+		return nil
 	})
 }
 
 // handleLogout: POST /api/v1/logout → 204.
 func handleLogout(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := id.Logout(r.Context(), sessionFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

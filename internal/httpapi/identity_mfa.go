@@ -9,13 +9,13 @@ import (
 // handleTOTPBegin: POST /api/v1/mfa/totp → {secret, otpauth_uri}
 // (privileged session).
 func handleTOTPBegin(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		secret, uri, err := id.BeginTOTP(r.Context(), sessionFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]string{"secret": secret, "otpauth_uri": uri})
+		return nil
 	})
 }
 
@@ -31,41 +31,40 @@ func (q *codeRequest) Valid() map[string]string {
 
 // handleTOTPVerify: POST /api/v1/mfa/totp/verify {code} → {recovery_codes}.
 func handleTOTPVerify(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[codeRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		codes, err := id.ConfirmTOTP(r.Context(), sessionFrom(r), q.Code, clientFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]any{"recovery_codes": codes})
+		return nil
 	})
 }
 
 // handleTOTPDelete: DELETE /api/v1/mfa/totp → 204 (privileged session).
 func handleTOTPDelete(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if err := id.DisableTOTP(r.Context(), sessionFrom(r), clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 // handleRecoveryCodes: POST /api/v1/mfa/recovery-codes → {recovery_codes}
 // (privileged session): ten new codes replace the old ones.
 func handleRecoveryCodes(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		codes, err := id.RegenerateRecoveryCodes(r.Context(), sessionFrom(r), clientFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]any{"recovery_codes": codes})
+		return nil
 	})
 }

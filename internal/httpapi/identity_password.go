@@ -22,17 +22,16 @@ func (q *forgotRequest) Valid() map[string]string {
 // handleForgot: POST /api/v1/password/forgot → 202, the same body whether
 // or not the address exists; the mail goes only to the address on file.
 func handleForgot(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[forgotRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := id.ForgotPassword(r.Context(), q.Email, clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusAccepted, map[string]string{"status": "reset_sent_if_registered"})
+		return nil
 	})
 }
 
@@ -68,11 +67,10 @@ func (q *resetRequest) Valid() map[string]string {
 
 // handleReset: POST /api/v1/password/reset → 200; ends every session.
 func handleReset(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[resetRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if q.CeremonyID != "" {
 			err = id.ResetPasswordPasskey(r.Context(), q.Token, q.NewPassword, q.CeremonyID, q.Credential, clientFrom(r))
@@ -80,10 +78,10 @@ func handleReset(id *identity.Service) http.Handler {
 			err = id.ResetPassword(r.Context(), q.Token, q.NewPassword, q.Code, clientFrom(r))
 		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]string{"status": "password_reset"})
+		return nil
 	})
 }
 
@@ -101,18 +99,17 @@ func (q *resetTokenRequest) Valid() map[string]string {
 // {token} → {ceremony_id, options}: the passkey step of a reset of an
 // account with a passkey.
 func handleResetPasskeyBegin(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[resetTokenRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		cid, opts, err := id.BeginResetPasskey(r.Context(), q.Token)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
+		return nil
 	})
 }
 
@@ -131,16 +128,15 @@ func (q *changePasswordRequest) Valid() map[string]string {
 // handlePasswordChange: POST /api/v1/password/change → 200 (privileged
 // session); the user's other sessions end.
 func handlePasswordChange(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[changePasswordRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := id.ChangePassword(r.Context(), sessionFrom(r), q.CurrentPassword, q.NewPassword, clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]string{"status": "password_changed"})
+		return nil
 	})
 }

@@ -34,12 +34,11 @@ type meSession struct {
 
 // handleMe: GET /api/v1/me.
 func handleMe(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		sess := sessionFrom(r)
 		p, err := id.Profile(r.Context(), sess.UserID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		resp := meResponse{
 			UserID: p.ID, Email: p.Email, EmailVerified: p.EmailVerified, Lang: p.Lang, KYCStatus: p.KYCStatus,
@@ -52,6 +51,7 @@ func handleMe(id *identity.Service) http.Handler {
 			resp.CoolingOffUntil = &t
 		}
 		encode(w, r, http.StatusOK, resp)
+		return nil
 	})
 }
 
@@ -66,12 +66,11 @@ type sessionItem struct {
 
 // handleSessions: GET /api/v1/sessions → {items: [...]}: the user's devices.
 func handleSessions(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		sess := sessionFrom(r)
 		list, err := id.Sessions(r.Context(), sess.UserID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items := make([]sessionItem, 0, len(list))
 		for _, s := range list {
@@ -79,19 +78,20 @@ func handleSessions(id *identity.Service) http.Handler {
 				LastSeenAt: s.LastSeenAt, Current: s.ID == sess.ID})
 		}
 		encode(w, r, http.StatusOK, map[string]any{"items": items})
+		return nil
 	})
 }
 
 // handleSessionDelete: DELETE /api/v1/sessions/{id} → 204; another
 // user's session is 404.
 func handleSessionDelete(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		sess := sessionFrom(r)
 		if err := id.RevokeSession(r.Context(), sess.UserID, r.PathValue("id"), clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -132,11 +132,10 @@ func (q *reauthRequest) Valid() map[string]string {
 
 // handleReauth: POST /api/v1/reauth → 200 {privileged_until}.
 func handleReauth(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[reauthRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		sess, c := sessionFrom(r), clientFrom(r)
 		switch {
@@ -148,22 +147,22 @@ func handleReauth(id *identity.Service) http.Handler {
 			err = id.ReauthFactor(r.Context(), sess, q.Method, q.Code, c)
 		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, map[string]any{"status": "privileged", "privileged_for_seconds": 300})
+		return nil
 	})
 }
 
 // handleReauthPasskeyBegin: POST /api/v1/reauth/passkey/begin →
 // {ceremony_id, options}; the assertion goes to POST /api/v1/reauth.
 func handleReauthPasskeyBegin(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		cid, opts, err := id.BeginPasskeyReauth(r.Context(), sessionFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, ceremonyResponse{CeremonyID: cid, Options: opts})
+		return nil
 	})
 }

@@ -33,17 +33,16 @@ func (q *signupRequest) Valid() map[string]string {
 // handleSignup: POST /api/v1/signup → 202 {"status":"verification_sent"},
 // the same for a new and an already registered address.
 func handleSignup(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[signupRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := id.Signup(r.Context(), q.Email, q.Password, clientFrom(r)); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusAccepted, map[string]string{"status": "verification_sent"})
+		return nil
 	})
 }
 
@@ -66,18 +65,17 @@ type sessionResponse struct {
 
 // handleSignupVerify: POST /api/v1/signup/verify → 200 {user_id, session_token}.
 func handleSignupVerify(id *identity.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[signupVerifyRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		c := withDevice(w, r, clientFrom(r))
 		u, token, _, err := id.VerifySignup(r.Context(), q.Email, q.Code, c)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, sessionResponse{UserID: u.ID, SessionToken: token})
+		return nil
 	})
 }

@@ -18,7 +18,7 @@ type merchantKey struct{}
 // is not a merchant key and is refused the same way.
 func requireMerchant(m *merchant.Service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			key := bearerToken(r)
 			var (
 				mer merchant.Merchant
@@ -31,10 +31,10 @@ func requireMerchant(m *merchant.Service) func(http.Handler) http.Handler {
 			}
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="saifu-merchant"`)
-				writeError(w, r, err)
-				return
+				return err
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), merchantKey{}, mer)))
+			return nil
 		})
 	}
 }
@@ -53,17 +53,16 @@ func handleMerchantQR() http.Handler {
 		Payload    string `json:"payload"`
 		MerchantID string `json:"merchant_id"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		m, ok := merchantFrom(r)
 		if !ok {
-			writeError(w, r, apperr.E(apperr.Internal, "merchant route without requireMerchant"))
-			return
+			return apperr.E(apperr.Internal, "merchant route without requireMerchant")
 		}
 		payload, err := merchant.StaticPayload(m)
 		if err != nil {
-			writeError(w, r, apperr.Wrap(apperr.Internal, "build merchant QR", err))
-			return
+			return apperr.Wrap(apperr.Internal, "build merchant QR", err)
 		}
 		encode(w, r, http.StatusOK, response{Payload: payload, MerchantID: m.ID})
+		return nil
 	})
 }

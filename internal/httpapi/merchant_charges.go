@@ -33,32 +33,31 @@ func (c *chargeRequest) Valid() map[string]string {
 
 // POST /api/v1/merchant/charges (CPM)
 func handleCharge(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[chargeRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		m, _ := merchantFrom(r)
 		p, err := svc.Charge(r.Context(), m, req.PaymentCode, req.Amount, req.OrderID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, viewPayment(p, true))
+		return nil
 	})
 }
 
 // GET /api/v1/merchant/charges/{id}
 func handleChargeGet(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		m, _ := merchantFrom(r)
 		p, err := svc.PaymentOfMerchant(r.Context(), m.ID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, viewPayment(p, true))
+		return nil
 	})
 }
 
@@ -90,18 +89,17 @@ func viewRefund(ref wallet.Refund) refundView {
 
 // POST /api/v1/merchant/charges/{id}/refunds
 func handleRefund(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[refundRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		m, _ := merchantFrom(r)
 		ref, err := svc.RefundPayment(r.Context(), m, r.PathValue("id"), req.Amount)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, viewRefund(ref))
+		return nil
 	})
 }

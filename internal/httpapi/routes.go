@@ -56,19 +56,19 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Funding != nil && d.Identity != nil {
 		fs, id, idem := d.Funding, d.Identity, d.idem.middleware
-		mux.Handle("POST /api/v1/cards", withUser(id, idem(handleAddCard(fs, id), recoverCard(fs))))
+		mux.Handle("POST /api/v1/cards", withUser(id, idem(handleAddCard(fs), recoverCard(fs))))
 		mux.Handle("GET /api/v1/cards", withUser(id, handleCards(fs)))
 		mux.Handle("GET /api/v1/cards/{id}", withUser(id, handleCard(fs)))
 		mux.Handle("DELETE /api/v1/cards/{id}", withUser(id, handleRemoveCard(fs)))
 		mux.Handle("GET /api/v1/3ds/return", handle3DSReturn(fs))
 		mux.Handle("POST /api/v1/topups", withUser(id, idem(handleTopup(fs), recoverTopup(fs))))
 		mux.Handle("GET /api/v1/topups/{id}", withUser(id, handleGetTopup(fs)))
-		mux.Handle("POST /api/v1/bank-links", withUser(id, idem(handleStartBankLink(fs, id), nil)))
+		mux.Handle("POST /api/v1/bank-links", withUser(id, idem(handleStartBankLink(fs), nil)))
 		mux.Handle("GET /api/v1/bank-links", withUser(id, handleBankLinks(fs)))
 		mux.Handle("GET /api/v1/bank-links/callback", handleBankLinkCallback(fs))
 		mux.Handle("GET /api/v1/bank-links/{id}", withUser(id, handleBankLink(fs)))
 		mux.Handle("DELETE /api/v1/bank-links/{id}", withUser(id, handleRemoveBankLink(fs)))
-		mux.Handle("POST /api/v1/withdrawals", withUser(id, idem(handleWithdraw(fs, id), recoverWithdrawal(fs))))
+		mux.Handle("POST /api/v1/withdrawals", withUser(id, idem(handleWithdraw(fs), recoverWithdrawal(fs))))
 		mux.Handle("GET /api/v1/withdrawals/{id}", withUser(id, handleGetWithdrawal(fs)))
 		mux.Handle("DELETE /api/v1/withdrawals/{id}", withUser(id, handleCancelWithdrawal(fs)))
 		mux.Handle("POST /api/v1/withdrawals/{id}/cancel", withUser(id, handleCancelWithdrawal(fs)))

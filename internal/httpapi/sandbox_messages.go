@@ -28,7 +28,7 @@ func handleSandboxMessages(mb *notify.Mailbox) http.Handler {
 	type response struct {
 		Items []item `json:"items"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		to := r.URL.Query().Get("to")
 		// An unescaped "+" of an E.164 number arrives as a space.
 		if strings.HasPrefix(to, " ") {
@@ -38,18 +38,17 @@ func handleSandboxMessages(mb *notify.Mailbox) http.Handler {
 		if to == "" || len(to) > sandboxRecipientBytesMax {
 			e := apperr.E(apperr.Invalid, "query parameter to (an email address or phone number) is required").JA("宛先 (to) を指定してください")
 			e.Fields = map[string]string{"to": "required, at most 254 bytes"}
-			writeError(w, r, e)
-			return
+			return e
 		}
 		msgs, err := mb.List(r.Context(), to)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		resp := response{Items: make([]item, 0, len(msgs))}
 		for _, m := range msgs {
 			resp.Items = append(resp.Items, item{To: m.To, Channel: m.Channel, Subject: m.Subject, Body: m.Body, SentAt: m.SentAt})
 		}
 		encode(w, r, http.StatusOK, resp)
+		return nil
 	})
 }

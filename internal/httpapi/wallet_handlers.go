@@ -38,13 +38,13 @@ func viewPayment(p wallet.Payment, asCharge bool) paymentView {
 
 // GET /api/v1/wallet
 func handleWallet(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		b, err := svc.Balance(r.Context(), sessionFrom(r).UserID)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, b)
+		return nil
 	})
 }
 
@@ -54,22 +54,21 @@ func handleTransactions(svc *wallet.Service) http.Handler {
 		Items      []wallet.Transaction `json:"items"`
 		NextCursor string               `json:"next_cursor"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		limit := 20
 		if s := r.URL.Query().Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 100 {
-				writeError(w, r, apperr.E(apperr.Invalid, "limit must be 1-100").JA("limit は 1〜100 にしてください"))
-				return
+				return apperr.E(apperr.Invalid, "limit must be 1-100").JA("limit は 1〜100 にしてください")
 			}
 			limit = n
 		}
 		items, next, err := svc.Transactions(r.Context(), sessionFrom(r).UserID, limit, r.URL.Query().Get("cursor"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, response{Items: items, NextCursor: next})
+		return nil
 	})
 }
 
@@ -78,13 +77,13 @@ func handleNotifications(svc *wallet.Service) http.Handler {
 	type response struct {
 		Items []wallet.Notification `json:"items"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		items, err := svc.Notifications(r.Context(), sessionFrom(r).UserID, 100)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, response{Items: items})
+		return nil
 	})
 }
 
@@ -113,18 +112,17 @@ func handleKYC(svc *wallet.Service) http.Handler {
 	type response struct {
 		KYCStatus string `json:"kyc_status"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[kycRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		st, err := svc.SubmitKYC(r.Context(), sessionFrom(r).UserID, req.FullName, req.BirthDate, req.DocumentToken)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, response{KYCStatus: st})
+		return nil
 	})
 }
 
@@ -134,13 +132,13 @@ func handlePaymentCode(svc *wallet.Service) http.Handler {
 		Code      string    `json:"code"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		code, exp, err := svc.IssuePaymentCode(r.Context(), sessionFrom(r))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, response{Code: code, ExpiresAt: exp})
+		return nil
 	})
 }
 
@@ -166,29 +164,28 @@ func (p *payRequest) Valid() map[string]string {
 
 // POST /api/v1/payments (MPM)
 func handlePay(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[payRequest](r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		p, err := svc.PayQR(r.Context(), sessionFrom(r), req.MerchantQR, req.Amount)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusCreated, viewPayment(p, false))
+		return nil
 	})
 }
 
 // GET /api/v1/payments/{id}
 func handlePaymentGet(svc *wallet.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := svc.PaymentOfUser(r.Context(), sessionFrom(r).UserID, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		encode(w, r, http.StatusOK, viewPayment(p, false))
+		return nil
 	})
 }
