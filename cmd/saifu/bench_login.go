@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -84,10 +85,10 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 	outbox.Start(ctx)
 	defer outbox.Close()
 	workers := runtime.NumCPU()
-	hasher := password.NewHasher(bytes.Repeat([]byte{1}, 32), password.DefaultParams, workers, workers*hashQueuePerWorker)
+	hasher := password.NewHasher(bytes.Repeat([]byte{1}, 32), password.DefaultParams, workers, workers*app.HashQueuePerWorker)
 	// Production limits, except that the legitimate users of the bench log
 	// in far more often than people do.
-	lim := loginLimits(workers)
+	lim := app.LoginLimits(workers)
 	lim.LoginAccountKnown = identity.Rate{N: 1_000_000, Window: time.Hour}
 	svc, err := identity.New(db, hasher, throttle.New(db, nil), outbox, identity.Config{
 		Pepper: bytes.Repeat([]byte{2}, 32), SealKey: bytes.Repeat([]byte{3}, 32), Limits: lim,
@@ -108,7 +109,7 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 
 	fmt.Fprintf(stdout, "argon2id m=%d KiB t=%d p=%d, %d hashing workers (memory bound %s), queue %d\n",
 		password.DefaultParams.MemoryKiB, password.DefaultParams.Time, password.DefaultParams.Threads,
-		workers, mib(hasher.MemoryBoundBytes()), workers*hashQueuePerWorker)
+		workers, mib(hasher.MemoryBoundBytes()), workers*app.HashQueuePerWorker)
 
 	users := make([]*benchUser, c.clients)
 	for i := range users {

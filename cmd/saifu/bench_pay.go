@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -91,41 +92,45 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	var sc serveConfig
 	sc.register(flag.NewFlagSet("serve", flag.ContinueOnError), getenv)
 	sc.dbConfig = c.dbConfig
-	sc.addr = "127.0.0.1:0"
 	sc.publicURL = ""
 	sc.demo = true
-	sc.logLevel = "error"
 	if sc.secretKey == "" {
 		// A key of this run only: no secret.key file is left behind.
 		raw := make([]byte, 32)
 		rand.Read(raw)
 		sc.secretKey = hex.EncodeToString(raw)
 	}
-	log, err := newLogger(stderr, sc.logLevel)
+	log, err := newLogger(stderr, "error")
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	cfg, err := sc.appConfig(ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	// The bench opens the database itself: it verifies the ledger after
+	// the app closed.
 	db, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ln, err := net.Listen("tcp", sc.addr)
+	cfg.Log, cfg.DB = log, db
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	sc.addr = ln.Addr().String()
-	a, err := newApp(ctx, &sc, db, log, io.Discard)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	srv := newHTTPServer(a)
+	defer a.Close()
+	srv := a.Server()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer srv.Close()
-	base := "http://" + sc.addr
+	base := "http://" + ln.Addr().String()
 
 	hc := &http.Client{
 		Transport: &http.Transport{
@@ -139,7 +144,7 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	fmt.Fprintf(stdout, "saifu bench pay: %s, %d clients, %d users, %s, server %s\n", db.Dialect, c.clients, c.users, c.duration, base)
-	mer, merchantKey, _, err := a.merchants.Create(ctx, "Bench Shop "+run, "")
+	mer, merchantKey, _, err := a.Merchants.Create(ctx, "Bench Shop "+run, "")
 	if err != nil {
 		return fmt.Errorf("bench: create merchant: %w", err)
 	}
@@ -222,7 +227,7 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("bench: serve: %w", err)
 	}
-	a.close()
+	a.Close()
 	rep, err := ledger.Verify(ctx, db)
 	if err != nil {
 		return err
@@ -237,14 +242,14 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 
 // benchPayUsers signs up, verifies, passes KYC for and funds n users, and
 // returns their session tokens.
-func benchPayUsers(ctx context.Context, a *app, hc *http.Client, base, run string, n int) ([]string, error) {
+func benchPayUsers(ctx context.Context, a *app.App, hc *http.Client, base, run string, n int) ([]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	acq, err := a.wallet.SystemAccount(ctx, wallet.SystemCardAcquirer)
+	acq, err := a.Wallet.SystemAccount(ctx, wallet.SystemCardAcquirer)
 	if err != nil {
 		return nil, err
 	}
-	bank, err := a.wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
+	bank, err := a.Wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
 	if err != nil {
 		return nil, err
 	}
@@ -286,17 +291,17 @@ func benchPayUsers(ctx context.Context, a *app, hc *http.Client, base, run strin
 	return tokens, ctx.Err()
 }
 
-func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
+func benchPayUser(ctx context.Context, a *app.App, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
 	email := fmt.Sprintf("bench-%s-%d@example.com", run, i)
 	// A distinct documentation-range-like private address per user, so
 	// that the per-address sign-up limit does not apply across users.
 	cl := identity.Client{IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), UserAgent: "saifu-bench", Lang: "en"}
-	if err := a.identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
+	if err := a.Identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
 		return "", fmt.Errorf("signup: %w", err)
 	}
 	var code string
 	for deadline := time.Now().Add(benchPayMailWaitSeconds * time.Second); code == ""; {
-		msgs, err := a.mailbox.List(ctx, email)
+		msgs, err := a.Mailbox.List(ctx, email)
 		if err != nil {
 			return "", err
 		}
@@ -315,7 +320,7 @@ func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	u, token, _, err := a.identity.VerifySignup(ctx, email, code, cl)
+	u, token, _, err := a.Identity.VerifySignup(ctx, email, code, cl)
 	if err != nil {
 		return "", fmt.Errorf("verify signup: %w", err)
 	}
@@ -326,11 +331,11 @@ func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string
 	if e := benchPost(hc, base+"/api/v1/kyc", token, "", kyc, http.StatusOK, &res); e != "" || res.KYCStatus != identity.KYCVerified {
 		return "", fmt.Errorf("kyc: %s %q", e, res.KYCStatus)
 	}
-	money, lite, err := a.wallet.Accounts(ctx, u.ID)
+	money, lite, err := a.Wallet.Accounts(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
-	_, err = a.ledger.Commit(ctx, ledger.Request{Scope: "bench", Key: "fund:" + u.ID, Transfers: []ledger.Transfer{
+	_, err = a.Ledger.Commit(ctx, ledger.Request{Scope: "bench", Key: "fund:" + u.ID, Transfers: []ledger.Transfer{
 		{Kind: "topup", Debit: acq.ID, Credit: lite.ID, Amount: benchPayLite, Currency: "JPY"},
 		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: benchPayMoney, Currency: "JPY"},
 	}})
