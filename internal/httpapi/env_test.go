@@ -114,7 +114,7 @@ func newEnv(t testing.TB, db *store.DB, o envOpts) *testEnv {
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	if o.wallet || o.funding {
-		e.startSandbox(t)
+		e.startSandbox(t, o.funding)
 		e.node = e.newNode(t, o)
 	}
 	h.set(New(e.deps(e.node)))
@@ -144,17 +144,20 @@ type node struct {
 	webhooks  *notify.Webhooks // nil unless envOpts.webhooks
 }
 
-// startSandbox serves the sandbox bank, card acquirer and eKYC, seeded,
-// on the env's clock, on an HTTP server of their own.
-func (e *testEnv) startSandbox(t testing.TB) {
+// startSandbox serves the sandbox bank, card acquirer and eKYC on the
+// env's clock, on an HTTP server of their own; seed creates the bank's
+// and the issuer's fixture accounts (funding needs them, eKYC does not).
+func (e *testEnv) startSandbox(t testing.TB, seed bool) {
 	t.Helper()
 	sb, err := sandbox.New(e.db, e.phone.send, "", testLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sb.SetClock(e.clock.Now)
-	if err := sb.Seed(context.Background()); err != nil {
-		t.Fatal(err)
+	if seed {
+		if err := sb.Seed(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
