@@ -2,17 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/saifu-pay/saifu/internal/bench"
 )
 
 const benchUsage = `usage: saifu bench <target> [flags]
@@ -24,18 +23,20 @@ targets:
 
 Run "saifu bench <target> -h" for the flags of a target.`
 
+// runBench is `saifu bench …`: the flags of each target, over internal/bench.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, benchUsage)
 		return errUsage
 	}
+	var fn func(context.Context, []string, func(string) string, io.Writer, io.Writer) error
 	switch args[0] {
 	case "ledger":
-		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
+		fn = benchLedger
 	case "login":
-		return benchLogin(ctx, args[1:], getenv, stdout, stderr)
+		fn = benchLogin
 	case "pay":
-		return benchPay(ctx, args[1:], getenv, stdout, stderr)
+		fn = benchPay
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, benchUsage)
 		return nil
@@ -43,91 +44,93 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "saifu bench: unknown target %q\n\n%s\n", args[0], benchUsage)
 		return errUsage
 	}
+	err := fn(ctx, args[1:], getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return usageOf(err)
 }
 
-// latencies collects per-request durations from many clients.
-type latencies [][]time.Duration
-
-func (l latencies) summary() (n int, p50, p99, max time.Duration) {
-	var all []time.Duration
-	for _, c := range l {
-		all = append(all, c...)
+func benchLedger(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench ledger", flag.ContinueOnError)
+	var (
+		db dbConfig
+		c  bench.LedgerConfig
+	)
+	db.register(fs, getenv)
+	fs.IntVar(&c.Clients, "clients", 64, "concurrent clients")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
+	fs.IntVar(&c.Accounts, "accounts", 10000, "user accounts to transfer between")
+	fs.BoolVar(&c.VsPgbench, "vs-pgbench", false, "also run pgbench's tpcb-like workload on the same PostgreSQL server and compare")
+	fs.StringVar(&c.Pgbench, "pgbench", "pgbench", "pgbench binary")
+	fs.IntVar(&c.PgbenchScale, "pgbench-scale", 0, "pgbench scale factor (default: the client count)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
 	}
-	if len(all) == 0 {
-		return 0, 0, 0, 0
-	}
-	slices.Sort(all)
-	at := func(q float64) time.Duration { return all[min(len(all)-1, int(q*float64(len(all))))] }
-	return len(all), at(0.50), at(0.99), all[len(all)-1]
+	c.DSN = db.dsn()
+	return bench.Ledger(ctx, c, stdout, stderr)
 }
 
-// peakRSS returns the process's peak resident set size in bytes (VmHWM on
-// Linux), or the Go runtime's view of memory obtained from the OS elsewhere.
-func peakRSS() int64 {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				f := strings.Fields(rest)
-				if len(f) >= 1 {
-					kb, _ := strconv.ParseInt(f[0], 10, 64)
-					return kb * 1024
-				}
+func benchLogin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench login", flag.ContinueOnError)
+	var c bench.LoginConfig
+	fs.StringVar(&c.DSN, "db", "", "database (default: a fresh SQLite file in a temporary directory)")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each phase runs")
+	fs.IntVar(&c.Clients, "clients", 2*runtime.NumCPU(), "concurrent legitimate clients in the throughput phase")
+	fs.IntVar(&c.FloodClients, "flood-clients", 64, "concurrent attackers in the flood phase")
+	fs.IntVar(&c.FloodNetworks, "flood-networks", 4096, "distinct /24 networks the flood comes from")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	return bench.Login(ctx, c, stdout, stderr)
+}
+
+// benchPay runs the pay bench against the app of `saifu serve --demo`
+// with serve's defaults and environment variables.
+func benchPay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench pay", flag.ContinueOnError)
+	var (
+		db dbConfig
+		c  bench.PayConfig
+	)
+	db.register(fs, getenv)
+	fs.IntVar(&c.Clients, "clients", 64, "concurrent clients, each a user–merchant pair looping over payments")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
+	fs.IntVar(&c.Users, "users", 200, "users created, verified and funded at setup; each payment picks one at random")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	hideFlags(fs, stderr, "cpuprofile")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	var sc serveConfig
+	sc.register(flag.NewFlagSet("serve", flag.ContinueOnError), getenv)
+	sc.dbConfig = db
+	var err error
+	if c.App, err = sc.appConfig(""); err != nil {
+		return err
+	}
+	return bench.Pay(ctx, c, stdout, stderr)
+}
+
+// hideFlags leaves the named flags out of fs's usage text (they still
+// parse): diagnostics that are not part of the command's interface.
+func hideFlags(fs *flag.FlagSet, w io.Writer, names ...string) {
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
+		fs.VisitAll(func(f *flag.Flag) {
+			if slices.Contains(names, f.Name) {
+				return
 			}
-		}
-	}
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.Sys)
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
-
-// progress prints a line every second until ctx ends; count reports the
-// operations so far.
-func progress(ctx context.Context, w io.Writer, label string, count func() int64) {
-	start := time.Now()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var last int64
-	for {
-		select {
-		case <-ctx.Done():
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  -%s %s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
+			switch {
+			case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false":
+			case name == "string":
+				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			default:
+				fmt.Fprintf(w, " (default %v)", f.DefValue)
+			}
 			fmt.Fprintln(w)
-			return
-		case <-t.C:
-			n := count()
-			fmt.Fprintf(w, "\r%s: %5.0fs  %10d done  %8d/s  ", label, time.Since(start).Seconds(), n, n-last)
-			last = n
-		}
+		})
 	}
-}
-
-// runClients runs worker on clients goroutines until d has passed (each
-// worker loops while its ctx lives), with a progress line on w counting
-// done, and returns how long they ran. Each worker gets its own seeded
-// random source.
-func runClients(ctx context.Context, clients int, d time.Duration, w io.Writer, label string, done *atomic.Int64,
-	worker func(ctx context.Context, i int, rng *mrand.Rand)) time.Duration {
-	runCtx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	progCtx, stopProg := context.WithCancel(ctx)
-	defer stopProg()
-	go progress(progCtx, w, label, done.Load)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			worker(runCtx, i, mrand.New(mrand.NewPCG(uint64(i), uint64(start.UnixNano()))))
-		}()
-	}
-	wg.Wait()
-	return time.Since(start)
-}
-
-// printLatency writes one latency line: label, p50, p99, max.
-func printLatency(w io.Writer, label string, l latencies) {
-	_, p50, p99, maxLat := l.summary()
-	fmt.Fprintf(w, "%s p50 %s  p99 %s  max %s\n", label, p50.Round(time.Microsecond), p99.Round(time.Microsecond), maxLat.Round(time.Microsecond))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -50,15 +52,7 @@ func (c *dbConfig) dsn() string {
 
 // open opens and migrates the configured database.
 func (c *dbConfig) open(ctx context.Context) (*store.DB, error) {
-	db, err := store.Open(ctx, c.dsn())
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, migrations()...); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return app.Open(ctx, c.dsn())
 }
 
 // parseFlags parses args, printing usage to stderr; -h is not an error.
@@ -84,19 +78,45 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-// redactDSN hides a password in a database URL before it is logged.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
+// secretString is a flag whose printed default never shows the secret.
+type secretString struct{ p *string }
+
+func (s secretString) String() string {
+	if s.p == nil || *s.p == "" {
+		return ""
 	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return dsn
+	return "(set)"
+}
+
+func (s secretString) Set(v string) error { *s.p = v; return nil }
+
+// secretURL is a URL flag whose printed default hides the password.
+type secretURL struct{ p *string }
+
+func (s secretURL) String() string {
+	if s.p == nil {
+		return ""
 	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return dsn
+	return app.RedactURL(*s.p)
+}
+
+func (s secretURL) Set(v string) error { *s.p = v; return nil }
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
 	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	return out
+}
+
+// usageOf makes an error of the app's configuration a usage error (exit
+// code 2), as a bad flag is.
+func usageOf(err error) error {
+	if errors.Is(err, app.ErrConfig) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return err
 }

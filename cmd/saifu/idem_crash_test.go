@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -55,7 +56,7 @@ func TestIdemCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashIdempotentRetry")
 	}
 	point := os.Getenv("SAIFU_IDEMCRASH_POINT")
-	faultHook = func(p, id string) error {
+	fault := func(p, id string) error {
 		if p == point && (!strings.HasPrefix(p, "idem.") || strings.HasPrefix(id, "crash-")) {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
@@ -68,7 +69,11 @@ func TestIdemCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(os.Getenv("SAIFU_IDEMCRASH_ARGS")), &args); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(ctx, args, func(string) string { return "" }, os.Stdout, os.Stderr); err != nil {
+	if len(args) == 0 || args[0] != "serve" {
+		t.Fatalf("child args %q: want serve …", args)
+	}
+	err := serve(ctx, args[1:], func(string) string { return "" }, os.Stdout, os.Stderr, func(c *app.Config) { c.Fault = fault })
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/merchant"
 )
 
@@ -19,10 +20,6 @@ commands:
   rotate-key   give a merchant a new secret key; the old one stops working
 
 Run "saifu merchant <command> -h" for the flags of a command.`
-
-// merchantSealLabel derives the key that seals merchants' webhook secrets
-// from the server secret (see derive).
-const merchantSealLabel = "saifu/merchant/seal"
 
 // runMerchant is `saifu merchant …`: the operator's way to create merchants
 // and rotate their keys before the console exists.
@@ -66,15 +63,13 @@ func (c *merchantConfig) openService(ctx context.Context, stderr io.Writer, opts
 	if err != nil {
 		return nil, nil, err
 	}
-	sc := &serveConfig{dbConfig: c.dbConfig}
-	sc.secretKey = c.secretKey
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	secret, err := sc.serverSecret(&app{db: db, log: log})
+	key, err := app.MerchantSealKey(app.Config{DataDir: c.dataDir, SecretKey: c.secretKey, Log: log}, db)
 	if err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, nil, usageOf(err)
 	}
-	opts = append([]merchant.Option{merchant.WithSealKey(derive(secret, merchantSealLabel))}, opts...)
+	opts = append([]merchant.Option{merchant.WithSealKey(key)}, opts...)
 	return merchant.New(db, time.Now, opts...), func() { db.Close() }, nil
 }
 
@@ -159,16 +154,5 @@ func runMerchantRotate(ctx context.Context, args []string, getenv func(string) s
 		fmt.Fprintln(stdout, "the previous key no longer works")
 	}
 	fmt.Fprintln(stdout, "WARNING: the secret key is shown only once; store it safely now.")
-	return nil
-}
-
-// wireMerchants builds the merchant service of `saifu serve`, sealing
-// webhook secrets with a key derived from the server secret.
-func (a *app) wireMerchants(c *serveConfig) error {
-	secret, err := c.serverSecret(a)
-	if err != nil {
-		return err
-	}
-	a.merchants = merchant.New(a.db, time.Now, merchant.WithSealKey(derive(secret, merchantSealLabel)))
 	return nil
 }

@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -122,25 +124,26 @@ func isCode(c apperr.Code) func(error) bool {
 	return func(err error) bool { return err != nil && apperr.CodeOf(err) == c }
 }
 
-// serverMerchants builds the merchant service the way `saifu serve` does.
+// serverMerchants builds the merchant service of the server's app
+// (app.New, as `saifu serve` does) on the same database and data dir.
 func serverMerchants(t *testing.T, d store.Dialect, dir string, dbArgs []string, env map[string]string) *merchant.Service {
 	t.Helper()
-	c := &serveConfig{}
-	c.dataDir = dir
+	c := dbConfig{dataDir: dir}
 	if d == store.Postgres {
 		c.db = dbArgs[1]
 	} else if _, err := os.Stat(filepath.Join(dir, "secret.key")); err != nil {
 		t.Fatalf("merchant create did not keep the server secret: %v", err)
 	}
-	c.secretKey = env["SAIFU_SECRET_KEY"]
 	db, err := c.open(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a := &app{db: db, log: slog.New(slog.DiscardHandler)}
-	if err := a.wireMerchants(c); err != nil {
+	a, err := app.New(context.Background(), app.Config{DB: db, DataDir: dir, SecretKey: env["SAIFU_SECRET_KEY"],
+		PublicURL: "http://localhost:8080", Mail: notify.NewConsole(io.Discard)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return a.merchants
+	t.Cleanup(a.Close)
+	return a.Merchants
 }

@@ -7,35 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/saifu-pay/saifu/internal/audit"
-	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/identity"
-	"github.com/saifu-pay/saifu/internal/ledger"
-	"github.com/saifu-pay/saifu/internal/merchant"
-	"github.com/saifu-pay/saifu/internal/notify"
-	"github.com/saifu-pay/saifu/internal/ops"
-	"github.com/saifu-pay/saifu/internal/sandbox"
-	"github.com/saifu-pay/saifu/internal/store"
-	"github.com/saifu-pay/saifu/internal/throttle"
-	"github.com/saifu-pay/saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/app"
 )
-
-// migrations lists every package's migration set, in dependency order.
-func migrations() []store.Migrations {
-	return []store.Migrations{
-		// --- migration sets ---
-		funding.Migrations, // after ledger, wallet, throttle and notify (its services use theirs)
-		merchant.Migrations,
-		sandbox.Migrations,
-		throttle.Migrations,
-		notify.Migrations,
-		audit.Migrations, // before identity, whose migration 010 moves its old audit rows into the log
-		identity.Migrations,
-		ledger.Migrations,
-		ops.Migrations, // before wallet, whose migration 010 moves its old switches and freezes here
-		wallet.Migrations,
-	}
-}
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
@@ -52,6 +25,6 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(stdout, "migrated %s (%s)\n", redactDSN(c.dsn()), db.Dialect)
+	fmt.Fprintf(stdout, "migrated %s (%s)\n", app.RedactURL(c.dsn()), db.Dialect)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
@@ -114,8 +115,8 @@ func TestPostgresNeedsMailRelay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", storetest.PostgresURL(t)}, func(string) string { return "" }, &stdout, &stderr)
-	if !errors.Is(err, errNoMailRelay) {
-		t.Fatalf("serve on PostgreSQL without --smtp-url = %v, want errNoMailRelay; stdout:\n%s", err, stdout.String())
+	if !errors.Is(err, app.ErrNoMailRelay) {
+		t.Fatalf("serve on PostgreSQL without --smtp-url = %v, want app.ErrNoMailRelay; stdout:\n%s", err, stdout.String())
 	}
 	if strings.Contains(stdout.String(), "listening") {
 		t.Errorf("serve listened before refusing:\n%s", stdout.String())

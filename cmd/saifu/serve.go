@@ -7,18 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a signal.
 const shutdownTimeout = 30 * time.Second
 
-// serveConfig is the configuration of `saifu serve`.
+// serveConfig is the command line of `saifu serve`; appConfig turns it
+// into the app.Config.
 type serveConfig struct {
 	dbConfig
 	addr     string
@@ -30,12 +30,15 @@ type serveConfig struct {
 	// idemLease is how long a request holds its Idempotency-Key unrenewed.
 	idemLease string
 
-	notifyConfig
-	identityConfig
+	smtpURL        string
+	secretKey      string
+	rpID           string
+	rpOrigins      string
+	coolingOff     string
+	trustedProxies string
 }
 
-// register registers every flag of `saifu serve` on fs (also used by
-// `saifu bench pay`, which builds the same server with their defaults).
+// register registers every flag of `saifu serve` on fs.
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.dbConfig.register(fs, getenv)
 	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
@@ -43,42 +46,58 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	envFlag(fs, getenv, &c.publicURL, "public-url", "SAIFU_PUBLIC_URL", "", "URL where browsers reach this server, used by the sandbox's challenge pages (default: from --addr)")
 	envFlag(fs, getenv, &c.idemLease, "idempotency-lease", "SAIFU_IDEMPOTENCY_LEASE", "30s", "how long a running request holds its Idempotency-Key without renewing it; after a crash a retry with the key waits at most this long")
 	envBool(fs, getenv, &c.demo, "demo", "SAIFU_DEMO", "demo mode: sandbox bank, card acquirer, eKYC and mailbox under /sandbox (never in production)")
-	c.notifyConfig.register(fs, getenv)
-	c.identityConfig.register(fs, getenv)
+	c.smtpURL = getenv("SAIFU_SMTP_URL")
+	fs.Var(secretURL{&c.smtpURL}, "smtp-url", "mail relay: smtp://user:pass@host:port?from=addr (STARTTLS whenever offered) or smtps://…; empty: with --demo to the sandbox mailbox, else printed on the console (SQLite only; PostgreSQL requires it) (env SAIFU_SMTP_URL)")
+	c.secretKey = getenv("SAIFU_SECRET_KEY")
+	fs.Var(secretString{&c.secretKey}, "secret-key", "server secret (≥32 characters) from which the password pepper and the key sealing TOTP seeds are derived; in --demo or development with SQLite it is generated into <data-dir>/secret.key when absent (env SAIFU_SECRET_KEY)")
+	envFlag(fs, getenv, &c.rpID, "rp-id", "SAIFU_RP_ID", "localhost", "WebAuthn relying-party ID (the site's registrable domain)")
+	envFlag(fs, getenv, &c.rpOrigins, "rp-origins", "SAIFU_RP_ORIGINS", "", "comma-separated origins passkey assertions may come from (default: --public-url, or http://localhost:PORT of --addr)")
+	envFlag(fs, getenv, &c.coolingOff, "cooling-off", "SAIFU_COOLING_OFF", "72h", "how long outgoing money is held after a password reset or email change")
+	envFlag(fs, getenv, &c.trustedProxies, "trusted-proxies", "SAIFU_TRUSTED_PROXIES", "", "comma-separated CIDR prefixes of proxies whose X-Forwarded-For is believed")
 }
 
-// publicURL is where browsers reach this server: --public-url, else
-// http://localhost:PORT when --addr is a loopback or unspecified address
-// (the only name that passkeys accept there: browsers refuse an IP address
-// as relying-party ID, and --rp-id defaults to localhost), else
-// http://HOST:PORT. Empty while the port is still to be chosen (:0).
-func publicURL(c *serveConfig) string {
-	if c.publicURL != "" {
-		return strings.TrimRight(c.publicURL, "/")
+// appConfig is the app.Config of the flags for a server listening on
+// addr (its port chosen): the public URL is --public-url, else the one
+// app.PublicURL derives from addr.
+func (c *serveConfig) appConfig(addr string) (app.Config, error) {
+	lease, err := time.ParseDuration(c.idemLease)
+	if err != nil || lease <= 0 {
+		return app.Config{}, fmt.Errorf("%w: --idempotency-lease %q is not a positive duration", errUsage, c.idemLease)
 	}
-	host, port, err := net.SplitHostPort(c.addr)
-	if err != nil || port == "0" || port == "" {
-		return ""
+	cooling, err := time.ParseDuration(c.coolingOff)
+	if err != nil || cooling < 0 {
+		return app.Config{}, fmt.Errorf("%w: --cooling-off %q: want a duration like 72h", errUsage, c.coolingOff)
 	}
-	if ip, err := netip.ParseAddr(host); host == "" || host == "localhost" || err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
-		host = "localhost"
+	proxies, err := httpapi.ParseTrustedProxies(c.trustedProxies)
+	if err != nil {
+		return app.Config{}, fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
 	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
-// newHTTPServer is the HTTP server of `saifu serve` on the app's routes.
-func newHTTPServer(a *app) *http.Server {
-	return &http.Server{
-		Handler:           httpapi.New(a.deps()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+	public := strings.TrimRight(c.publicURL, "/")
+	if public == "" {
+		public = app.PublicURL(addr)
 	}
+	return app.Config{
+		DSN:              c.dsn(),
+		DataDir:          c.dataDir,
+		SecretKey:        c.secretKey,
+		Demo:             c.demo,
+		PublicURL:        public,
+		SMTPURL:          c.smtpURL,
+		RPID:             c.rpID,
+		RPOrigins:        splitList(c.rpOrigins),
+		CoolingOff:       cooling,
+		TrustedProxies:   proxies,
+		IdempotencyLease: lease,
+	}, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// serve is `saifu serve`; adjust, when set (crash tests), changes the
+// app.Config before the app is built.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, adjust func(*app.Config)) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var c serveConfig
 	c.register(fs, getenv)
@@ -92,13 +111,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	db, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log.Info("database open", "dialect", db.Dialect, "dsn", redactDSN(c.dsn()))
-
 	// Listen before building the services, so that an ephemeral port
 	// (--addr :0) is known to those that need the public URL.
 	ln, err := net.Listen("tcp", c.addr)
@@ -106,21 +118,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
 	defer ln.Close()
-	c.addr = ln.Addr().String()
-
-	a, err := newApp(ctx, &c, db, log, stdout)
+	cfg, err := c.appConfig(ln.Addr().String())
 	if err != nil {
 		return err
 	}
-	appClosed := false
-	defer func() {
-		if !appClosed {
-			a.close()
-		}
-	}()
+	cfg.Log, cfg.Stdout = log, stdout
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		return usageOf(err)
+	}
+	defer a.Close()
+	log.Info("database open", "dialect", a.DB.Dialect, "dsn", app.RedactURL(cfg.DSN))
 
-	srv := newHTTPServer(a)
-	fmt.Fprintf(stdout, "saifu listening on %s (socket %s)\n", publicURL(&c), ln.Addr())
+	srv := a.Server()
+	fmt.Fprintf(stdout, "saifu listening on %s (socket %s)\n", cfg.PublicURL, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "demo", c.demo)
 
 	served := make(chan error, 1)
@@ -130,16 +144,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// Stop accepting, finish in-flight requests, then flush the ledger and
-	// close the database (deferred above).
+	// Stop accepting, finish in-flight requests, then stop the jobs and
+	// the services (the ledger flushes) and close the database.
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
-	a.close()
-	appClosed = true
+	a.Close()
 	log.Info("stopped")
 	return nil
 }

@@ -127,16 +127,3 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("exit code = %d (%v), want 2", exitCode(err), err)
 	}
 }
-
-func TestRedactDSN(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"postgres://u:secret@h:5432/db", "postgres://u:xxxxx@h:5432/db"},
-		{"postgres://u@h/db", "postgres://u@h/db"},
-		{"saifu-data/saifu.db", "saifu-data/saifu.db"},
-	}
-	for _, tt := range tests {
-		if got := redactDSN(tt.in); got != tt.want {
-			t.Errorf("redactDSN(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

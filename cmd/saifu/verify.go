@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -65,7 +66,7 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "saifu verify: %s (%s)\n", redactDSN(c.dsn()), db.Dialect)
+	fmt.Fprintf(stdout, "saifu verify: %s (%s)\n", app.RedactURL(c.dsn()), db.Dialect)
 	rep.Print(stdout)
 	cc, err := crosscheck(ctx, db, *inFlight)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -23,7 +24,7 @@ func TestVerifyChecksTheAuditChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx, migrations()...); err != nil {
+	if err := db.Migrate(ctx, app.Migrations()...); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 {

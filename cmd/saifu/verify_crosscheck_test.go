@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -30,7 +31,7 @@ func TestVerifyComparesMovementsWithTheLedger(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if err := db.Migrate(ctx, migrations()...); err != nil {
+			if err := db.Migrate(ctx, app.Migrations()...); err != nil {
 				t.Fatal(err)
 			}
 			l := ledger.Open(db, ledger.Options{})

@@ -3,7 +3,6 @@ package funding
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -86,28 +85,4 @@ func (s *Service) ReleaseDue(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// RunJobs runs ReleaseDue and Reconcile every interval until ctx ends.
-// Run it in one goroutine per node: claims are conditional updates and
-// every step is keyed, so concurrent runners do each payment once.
-func (s *Service) RunJobs(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := s.ReleaseDue(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("funding: release due withdrawals", "err", err)
-		}
-		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("funding: reconcile top-ups", "err", err)
-		}
-		if _, err := s.RetryVoids(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("funding: release holds of cancelled withdrawals", "err", err)
-		}
-	}
 }

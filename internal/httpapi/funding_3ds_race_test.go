@@ -3,24 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/funding"
-	"github.com/saifu-pay/saifu/internal/ledger"
-	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/sandbox"
-	"github.com/saifu-pay/saifu/internal/throttle"
-	"github.com/saifu-pay/saifu/internal/wallet"
-	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
 // secondNode starts another saifu node on e's database: its own ledger
@@ -29,29 +19,8 @@ import (
 // balancer would be. It returns the node's base URL.
 func (e *fundEnv) secondNode(t *testing.T, lim funding.Limits) string {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bank, err := connector.NewBankClient(e.sandbox+"/sandbox/bank", "saifu", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	card, err := connector.NewCardClient(e.sandbox+"/sandbox/card", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	led := ledger.Open(e.db, ledger.Options{Log: log, Now: e.clock.Now})
-	t.Cleanup(led.Close)
-	outbox := notify.NewOutbox(e.db, notify.NewMailbox(e.db), log)
-	w := wallet.New(e.db, led, e.id, outbox, wallet.Config{Now: e.clock.Now})
-	fs, err := funding.New(funding.Config{
-		DB: e.db, Ledger: led, Wallet: w, Users: e.id, Bank: bank, Acquirer: card,
-		Limiter: throttle.New(e.db, e.clock.Now), Outbox: outbox, SealKey: []byte(strings.Repeat("k", 32)),
-		PublicURL: e.srv.URL, MatchName: namematch.Match, Limits: lim, Now: e.clock.Now, Log: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(New(Deps{Log: log, DB: e.db, Identity: e.id, Funding: fs, Wallet: w,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
+	n := e.env.newNode(t, envOpts{funding: true, fundingLimits: lim})
+	srv := httptest.NewServer(New(e.env.deps(n)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

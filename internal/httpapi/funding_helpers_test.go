@@ -3,10 +3,7 @@ package httpapi
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/audit"
-	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -26,7 +22,6 @@ import (
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/throttle"
 	"github.com/saifu-pay/saifu/internal/wallet"
-	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
 var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
@@ -67,9 +62,10 @@ func (p *phone) code(t testing.TB, to string) string {
 
 // fundEnv is the saifu API with identity, wallet and funding on one
 // database, the sandbox bank and acquirer on their own HTTP server, and a
-// browser that follows no redirects.
+// browser that follows no redirects (newEnv).
 type fundEnv struct {
 	*idEnv
+	env     *testEnv
 	fs      *funding.Service
 	wallet  *wallet.Service
 	ledger  *ledger.Ledger
@@ -80,59 +76,11 @@ type fundEnv struct {
 
 func newFundEnv(t *testing.T, db *store.DB, lim funding.Limits) *fundEnv {
 	t.Helper()
-	e := &fundEnv{idEnv: newIDEnv(t, db, identity.Limits{}), phone: &phone{}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sb, err := sandbox.New(db, e.phone.send, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb.SetClock(e.clock.Now)
-	if err := sb.Seed(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	sbSrv := httptest.NewServer(sb.Handler())
-	t.Cleanup(sbSrv.Close)
-	e.sandbox = sbSrv.URL
-	bank, err := connector.NewBankClient(sbSrv.URL+"/sandbox/bank", "saifu", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank.SetClock(e.clock.Now)
-	card, err := connector.NewCardClient(sbSrv.URL+"/sandbox/card", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ledger = ledger.Open(db, ledger.Options{Log: log, Now: e.clock.Now})
-	t.Cleanup(e.ledger.Close)
-	outbox := notify.NewOutbox(db, notify.NewMailbox(db), log)
-	w := wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now})
-	e.wallet = w
-	// The API server's URL is the public URL the bank and issuer send the
-	// browser back to, so the server starts before its handler exists.
-	var h http.Handler = http.NotFoundHandler()
-	var mu sync.RWMutex
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		mu.RLock()
-		defer mu.RUnlock()
-		h.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(srv.Close)
-	e.fs, err = funding.New(funding.Config{
-		DB: db, Ledger: e.ledger, Wallet: w, Users: e.id, Bank: bank, Acquirer: card,
-		Limiter: throttle.New(db, e.clock.Now), Outbox: outbox, SealKey: []byte(strings.Repeat("k", 32)),
-		PublicURL: srv.URL, MatchName: namematch.Match, Limits: lim, Now: e.clock.Now, Log: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	h = New(Deps{Log: log, DB: db, Identity: e.id, Funding: e.fs, Wallet: w,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	mu.Unlock()
-	e.srv = srv
-	e.browser = &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return e
+	te := newEnv(t, db, envOpts{funding: true, fundingLimits: lim})
+	return &fundEnv{idEnv: te.idEnv, env: te, fs: te.node.funding, wallet: te.node.wallet, ledger: te.node.ledger,
+		sandbox: te.sandbox, phone: te.phone,
+		browser: &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func eachFundEnv(t *testing.T, lim funding.Limits, fn func(t *testing.T, e *fundEnv)) {

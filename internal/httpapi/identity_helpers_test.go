@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -13,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/mail"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,7 +23,6 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity"
-	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -184,40 +180,10 @@ type idEnv struct {
 	clock *testClock
 }
 
-// cheapParams keep argon2id fast in tests; production uses DefaultParams.
-var cheapParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
-
+// newIDEnv is the API with identity only (newEnv).
 func newIDEnv(t testing.TB, db *store.DB, lim identity.Limits) *idEnv {
 	t.Helper()
-	clock := &testClock{t: time.Now().UTC()}
-	ms := startMailSink(t)
-	sender, err := notify.NewSMTPSender("smtp://" + ms.addr + "?from=no-reply@saifu.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	outbox := notify.NewOutbox(db, sender, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	outbox.Start(ctx)
-	t.Cleanup(func() { cancel(); outbox.Close() })
-	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
-	svc, err := identity.New(db, hasher, throttle.New(db, clock.Now), outbox, identity.Config{
-		Pepper:    bytes.Repeat([]byte{7}, 32),
-		SealKey:   bytes.Repeat([]byte{9}, 32),
-		RPID:      "localhost",
-		RPOrigins: []string{"http://localhost"},
-		Limits:    lim,
-		Now:       clock.Now,
-	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(New(Deps{
-		Log: log, DB: db, Identity: svc,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-	}))
-	t.Cleanup(srv.Close)
-	return &idEnv{t: t, db: db, srv: srv, id: svc, mail: ms, clock: clock}
+	return newEnv(t, db, envOpts{idLimits: lim}).idEnv
 }
 
 // eachIDEnv runs fn on SQLite and PostgreSQL with a fresh environment.

@@ -6,17 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/connector"
-	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -31,7 +26,8 @@ var walletSets = append(append([]store.Migrations{}, identitySets...),
 	ledger.Migrations, merchant.Migrations, sandbox.Migrations, wallet.Migrations)
 
 // walletEnv is a running API with the real identity, ledger, merchant and
-// wallet services, and the sandbox eKYC provider on its own HTTP server.
+// wallet services, and the sandbox eKYC provider on its own HTTP server
+// (newEnv).
 type walletEnv struct {
 	*idEnv
 	ledger    *ledger.Ledger
@@ -57,51 +53,8 @@ func newWalletEnv(t *testing.T, db *store.DB, limits wallet.Limits) *walletEnv {
 
 func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 	t.Helper()
-	limits := o.limits
-	ie := newIDEnv(t, db, identity.Limits{})
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// The sandbox eKYC provider, over real HTTP.
-	var sbh http.Handler = http.NotFoundHandler()
-	sbSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sbh.ServeHTTP(w, r) }))
-	t.Cleanup(sbSrv.Close)
-	sb, err := sandbox.New(db, func(context.Context, string, string, string) error { return nil }, sbSrv.URL, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sbh = sb.Handler()
-	kyc, err := connector.NewKYCClient(sbSrv.URL+"/sandbox/kyc", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	led := ledger.Open(db, ledger.Options{Log: log})
-	t.Cleanup(led.Close)
-	ms := merchant.New(db, ie.clock.Now)
-	var hooks *notify.Webhooks
-	if o.webhooks {
-		hooks = notify.NewWebhooks(db, nil, log)
-		ctx, cancel := context.WithCancel(context.Background())
-		hooks.Start(ctx)
-		t.Cleanup(func() { cancel(); hooks.Close() })
-	}
-	var outbox *notify.Outbox
-	if o.mail {
-		sender, err := notify.NewSMTPSender("smtp://" + ie.mail.addr + "?from=no-reply@saifu.example")
-		if err != nil {
-			t.Fatal(err)
-		}
-		outbox = notify.NewOutbox(db, sender, log)
-		ctx, cancel := context.WithCancel(context.Background())
-		outbox.Start(ctx)
-		t.Cleanup(func() { cancel(); outbox.Close() })
-	}
-	ws := wallet.New(db, led, ie.id, outbox, wallet.Config{Now: ie.clock.Now, Limits: limits, Merchants: ms, Webhooks: hooks, KYC: kyc, Log: log, Fault: o.fault})
-	ie.srv.Close()
-	srv := httptest.NewServer(New(Deps{
-		Log: log, DB: db, Identity: ie.id, Wallet: ws, Merchants: ms,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-	}))
-	t.Cleanup(srv.Close)
-	ie.srv = srv
+	e := newEnv(t, db, envOpts{wallet: true, walletLimits: o.limits, webhooks: o.webhooks, fault: o.fault, mail: o.mail})
+	ie, n := e.idEnv, e.node
 	t.Cleanup(func() {
 		rep, err := ledger.Verify(context.Background(), db)
 		if err != nil || !rep.OK() {
@@ -117,7 +70,7 @@ func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 			t.Errorf("movements against the ledger: %v\n%s", err, b.String())
 		}
 	})
-	return &walletEnv{idEnv: ie, ledger: led, wallet: ws, merchants: ms, webhooks: hooks}
+	return &walletEnv{idEnv: ie, ledger: n.ledger, wallet: n.wallet, merchants: n.merchants, webhooks: n.webhooks}
 }
 
 func eachWalletEnv(t *testing.T, limits wallet.Limits, fn func(t *testing.T, e *walletEnv)) {

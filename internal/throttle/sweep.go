@@ -1,37 +1,23 @@
 package throttle
 
-import (
-	"context"
-	"log/slog"
-	"time"
-)
+import "context"
 
-// sweepRoundsMax bounds the batches one tick of SweepEvery deletes, so a
-// backlog is worked off over several ticks instead of one long burst.
+// sweepRoundsMax bounds the batches one SweepAll deletes, so a backlog is
+// worked off over several calls instead of one long burst.
 const sweepRoundsMax = 100
 
-// SweepEvery sweeps ended windows every interval until ctx ends. Run it in
-// one goroutine per node; concurrent sweepers on one database are harmless.
-func (l *Limiter) SweepEvery(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for range sweepRoundsMax {
-			n, err := l.Sweep(ctx)
-			if err != nil {
-				if ctx.Err() == nil && log != nil {
-					log.Warn("throttle sweep failed", "err", err)
-				}
-				break
-			}
-			if n < sweepBatchMax {
-				break
-			}
+// SweepAll deletes ended windows in batches (Sweep) until a batch comes
+// back short or sweepRoundsMax batches ran, and returns how many it
+// deleted. saifu runs it as a periodic job (internal/app); concurrent
+// sweepers on one database are harmless.
+func (l *Limiter) SweepAll(ctx context.Context) (int64, error) {
+	var total int64
+	for range sweepRoundsMax {
+		n, err := l.Sweep(ctx)
+		total += n
+		if err != nil || n < sweepBatchMax {
+			return total, err
 		}
 	}
+	return total, nil
 }

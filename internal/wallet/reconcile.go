@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -128,33 +127,4 @@ func (s *Service) reconcilePayment(ctx context.Context, p Payment, attempt int64
 	s.settle(ctx, &p, limitID, err)
 	_, err = s.finishPayment(ctx, p, m)
 	return err
-}
-
-// jobsIntervalMin bounds how often RunJobs may run (a tight loop would
-// only burn the database).
-const jobsIntervalMin = 100 * time.Millisecond
-
-// RunJobs runs the wallet's background jobs (Reconcile) every interval
-// until ctx ends. Errors are logged and retried at the next tick.
-func (s *Service) RunJobs(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	if log == nil {
-		log = s.log
-	}
-	interval = max(interval, jobsIntervalMin)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		n, err := s.Reconcile(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("wallet: reconcile payments", "err", err)
-		}
-		if n > 0 {
-			log.Info("wallet: reconciled payments", "finished", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -21,7 +21,7 @@
 //     (apperr.AccountFrozen).
 //   - A crash between a movement's ledger request and the update of its
 //     row loses nothing: the row holds everything needed to send the same
-//     request again under the same key, and Reconcile (run by RunJobs)
+//     request again under the same key, and Reconcile (a job of internal/app)
 //     finishes pending payments, refunds and transfers with the ledger's
 //     first outcome.
 package wallet

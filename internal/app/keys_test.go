@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/hex"
@@ -15,17 +15,15 @@ import (
 // user out; this test pins the labels and what they derive.
 func TestKeyLabelsNeverChange(t *testing.T) {
 	want := []string{"saifu/password/pepper", "saifu/identity/pepper", "saifu/identity/seal",
-		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks", "saifu/httpapi/idempotency/seal"}
+		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks", "saifu/httpapi/idempotency/seal", "saifu/ops/seal"}
+	b, err := os.ReadFile("keys.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var found []string
 	re := regexp.MustCompile(`"(saifu/[a-z]+(?:/[a-z]+)+)"`)
-	for _, f := range []string{"identity_wiring.go", "funding_wiring.go", "merchant.go", "notify_wiring.go", "app.go"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			found = append(found, m[1])
-		}
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		found = append(found, m[1])
 	}
 	for _, label := range want {
 		if !slices.Contains(found, label) {
@@ -36,5 +34,13 @@ func TestKeyLabelsNeverChange(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	if got := hex.EncodeToString(derive(secret, "saifu/password/pepper"))[:16]; got != "ad4a3adb39b0612c" {
 		t.Fatalf("derive changed: %s…", got)
+	}
+	// And each purpose gets its own key, under its own label.
+	k := deriveKeys(secret)
+	all := [][]byte{k.passwordPepper, k.identityPepper, k.identitySeal, k.fundingSeal, k.merchantSeal, k.webhooksSeal, k.idemSeal, k.opsSeal}
+	for i, label := range want {
+		if hex.EncodeToString(all[i]) != hex.EncodeToString(derive(secret, label)) {
+			t.Errorf("key %d is not derived under %q", i, label)
+		}
 	}
 }

@@ -1,28 +1,24 @@
-package main
+package bench
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -47,18 +43,22 @@ const (
 	benchPayRequestTimeoutSeconds = 60
 )
 
-type benchPayConfig struct {
-	dbConfig
-	clients    int
-	users      int
-	duration   time.Duration
-	cpuprofile string
+// PayConfig configures Pay.
+type PayConfig struct {
+	// App is the configuration of `saifu serve` (flags, environment and
+	// defaults, with DSN); Pay serves it in demo mode on an ephemeral
+	// port of 127.0.0.1, with a secret of the run when it has none.
+	App        app.Config
+	Clients    int
+	Users      int
+	Duration   time.Duration
+	CPUProfile string // a CPU profile of the measured part, when set
 }
 
-// benchPay measures end-to-end payments per second over real HTTP against
-// the server `saifu serve --demo` builds (same app wiring, same routes, a
-// real listener on 127.0.0.1): each client loops for the duration over
-// "a user POSTs /api/v1/payment-codes, the merchant POSTs
+// Pay measures end-to-end payments per second over real HTTP against
+// the server `saifu serve --demo` builds (app.New, same routes, a real
+// listener on 127.0.0.1): each client loops for the duration over "a user
+// POSTs /api/v1/payment-codes, the merchant POSTs
 // /api/v1/merchant/charges with that code", both with a fresh
 // Idempotency-Key, the user's real session token and the merchant's real
 // secret key. Users are signed up, verified and funded at setup (not
@@ -67,70 +67,45 @@ type benchPayConfig struct {
 // address over HTTP), KYC over HTTP, funding through the ledger from the
 // system card-acquirer and bank accounts, as top-ups do. At the end the
 // server stops, the ledger is flushed and verified.
-func benchPay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench pay", flag.ContinueOnError)
-	var c benchPayConfig
-	c.dbConfig.register(fs, getenv)
-	fs.IntVar(&c.clients, "clients", 64, "concurrent clients, each a user–merchant pair looping over payments")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
-	fs.IntVar(&c.users, "users", 200, "users created, verified and funded at setup; each payment picks one at random")
-	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
-	hideFlags(fs, stderr, "cpuprofile")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
+	if c.Clients < 1 || c.Clients > benchPayClientsMax || c.Users < 1 || c.Users > benchPayUsersMax || c.Duration <= 0 {
+		return fmt.Errorf("%w: need 1 ≤ clients ≤ %d, 1 ≤ users ≤ %d, duration > 0", app.ErrConfig, benchPayClientsMax, benchPayUsersMax)
 	}
-	if c.clients < 1 || c.clients > benchPayClientsMax || c.users < 1 || c.users > benchPayUsersMax || c.duration <= 0 {
-		return fmt.Errorf("%w: need 1 ≤ clients ≤ %d, 1 ≤ users ≤ %d, duration > 0", errUsage, benchPayClientsMax, benchPayUsersMax)
-	}
-
-	// The configuration of `saifu serve --demo` with its defaults (and its
-	// environment variables), on an ephemeral port of 127.0.0.1.
-	var sc serveConfig
-	sc.register(flag.NewFlagSet("serve", flag.ContinueOnError), getenv)
-	sc.dbConfig = c.dbConfig
-	sc.addr = "127.0.0.1:0"
-	sc.publicURL = ""
-	sc.demo = true
-	sc.logLevel = "error"
-	if sc.secretKey == "" {
-		// A key of this run only: no secret.key file is left behind.
-		raw := make([]byte, 32)
-		rand.Read(raw)
-		sc.secretKey = hex.EncodeToString(raw)
-	}
-	log, err := newLogger(stderr, sc.logLevel)
-	if err != nil {
-		return err
-	}
-	db, err := c.open(ctx)
+	// The bench opens the database itself: it verifies the ledger after
+	// the app closed.
+	db, err := app.Open(ctx, c.App.DSN)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ln, err := net.Listen("tcp", sc.addr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
-	sc.addr = ln.Addr().String()
-	a, err := newApp(ctx, &sc, db, log, io.Discard)
+	cfg := c.App
+	cfg.DB, cfg.Demo, cfg.PublicURL, cfg.Stdout = db, true, app.PublicURL(ln.Addr().String()), io.Discard
+	if cfg.SecretKey == "" {
+		cfg.SecretKey = randomSecret()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	srv := newHTTPServer(a)
+	defer a.Close()
+	srv := a.Server()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer srv.Close()
-	base := "http://" + sc.addr
+	base := "http://" + ln.Addr().String()
 
 	hc := &http.Client{
 		Transport: &http.Transport{
-			MaxIdleConns:        2*c.clients + 16,
-			MaxIdleConnsPerHost: 2*c.clients + 16,
+			MaxIdleConns:        2*c.Clients + 16,
+			MaxIdleConnsPerHost: 2*c.Clients + 16,
 			IdleConnTimeout:     time.Minute,
 		},
 		Timeout: benchPayRequestTimeoutSeconds * time.Second,
@@ -138,21 +113,21 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	defer hc.CloseIdleConnections()
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	fmt.Fprintf(stdout, "saifu bench pay: %s, %d clients, %d users, %s, server %s\n", db.Dialect, c.clients, c.users, c.duration, base)
-	mer, merchantKey, _, err := a.merchants.Create(ctx, "Bench Shop "+run, "")
+	fmt.Fprintf(stdout, "saifu bench pay: %s, %d clients, %d users, %s, server %s\n", db.Dialect, c.Clients, c.Users, c.Duration, base)
+	mer, merchantKey, _, err := a.Merchants.Create(ctx, "Bench Shop "+run, "")
 	if err != nil {
 		return fmt.Errorf("bench: create merchant: %w", err)
 	}
-	fmt.Fprintf(stderr, "creating, verifying and funding %d users…\n", c.users)
+	fmt.Fprintf(stderr, "creating, verifying and funding %d users…\n", c.Users)
 	setupStart := time.Now()
-	tokens, err := benchPayUsers(ctx, a, hc, base, run, c.users)
+	tokens, err := benchPayUsers(ctx, a, hc, base, run, c.Users)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "setup took %s\n", time.Since(setupStart).Round(time.Millisecond))
 
-	if c.cpuprofile != "" {
-		f, err := os.Create(c.cpuprofile)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
 		if err != nil {
 			return err
 		}
@@ -165,9 +140,9 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 
 	var done atomic.Int64
 	errs := newErrorCounts()
-	pairLat := make(latencies, c.clients)
-	chargeLat := make(latencies, c.clients)
-	elapsed := runClients(ctx, c.clients, c.duration, stderr, "pay", &done, func(ctx context.Context, i int, rng *mrand.Rand) {
+	pairLat := make(latencies, c.Clients)
+	chargeLat := make(latencies, c.Clients)
+	elapsed := runClients(ctx, c.Clients, c.Duration, stderr, "pay", &done, func(ctx context.Context, i int, rng *mrand.Rand) {
 		pairs := make([]time.Duration, 0, 4096)
 		charges := make([]time.Duration, 0, 4096)
 		defer func() { pairLat[i], chargeLat[i] = pairs, charges }()
@@ -200,7 +175,7 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 			}
 		}
 	})
-	if c.cpuprofile != "" {
+	if c.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
 
@@ -222,7 +197,7 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("bench: serve: %w", err)
 	}
-	a.close()
+	a.Close()
 	rep, err := ledger.Verify(ctx, db)
 	if err != nil {
 		return err
@@ -237,14 +212,14 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 
 // benchPayUsers signs up, verifies, passes KYC for and funds n users, and
 // returns their session tokens.
-func benchPayUsers(ctx context.Context, a *app, hc *http.Client, base, run string, n int) ([]string, error) {
+func benchPayUsers(ctx context.Context, a *app.App, hc *http.Client, base, run string, n int) ([]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	acq, err := a.wallet.SystemAccount(ctx, wallet.SystemCardAcquirer)
+	acq, err := a.Wallet.SystemAccount(ctx, wallet.SystemCardAcquirer)
 	if err != nil {
 		return nil, err
 	}
-	bank, err := a.wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
+	bank, err := a.Wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
 	if err != nil {
 		return nil, err
 	}
@@ -286,17 +261,17 @@ func benchPayUsers(ctx context.Context, a *app, hc *http.Client, base, run strin
 	return tokens, ctx.Err()
 }
 
-func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
+func benchPayUser(ctx context.Context, a *app.App, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
 	email := fmt.Sprintf("bench-%s-%d@example.com", run, i)
 	// A distinct documentation-range-like private address per user, so
 	// that the per-address sign-up limit does not apply across users.
 	cl := identity.Client{IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), UserAgent: "saifu-bench", Lang: "en"}
-	if err := a.identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
+	if err := a.Identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
 		return "", fmt.Errorf("signup: %w", err)
 	}
 	var code string
 	for deadline := time.Now().Add(benchPayMailWaitSeconds * time.Second); code == ""; {
-		msgs, err := a.mailbox.List(ctx, email)
+		msgs, err := a.Mailbox.List(ctx, email)
 		if err != nil {
 			return "", err
 		}
@@ -315,7 +290,7 @@ func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	u, token, _, err := a.identity.VerifySignup(ctx, email, code, cl)
+	u, token, _, err := a.Identity.VerifySignup(ctx, email, code, cl)
 	if err != nil {
 		return "", fmt.Errorf("verify signup: %w", err)
 	}
@@ -326,11 +301,11 @@ func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string
 	if e := benchPost(hc, base+"/api/v1/kyc", token, "", kyc, http.StatusOK, &res); e != "" || res.KYCStatus != identity.KYCVerified {
 		return "", fmt.Errorf("kyc: %s %q", e, res.KYCStatus)
 	}
-	money, lite, err := a.wallet.Accounts(ctx, u.ID)
+	money, lite, err := a.Wallet.Accounts(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
-	_, err = a.ledger.Commit(ctx, ledger.Request{Scope: "bench", Key: "fund:" + u.ID, Transfers: []ledger.Transfer{
+	_, err = a.Ledger.Commit(ctx, ledger.Request{Scope: "bench", Key: "fund:" + u.ID, Transfers: []ledger.Transfer{
 		{Kind: "topup", Debit: acq.ID, Credit: lite.ID, Amount: benchPayLite, Currency: "JPY"},
 		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: benchPayMoney, Currency: "JPY"},
 	}})
@@ -338,97 +313,4 @@ func benchPayUser(ctx context.Context, a *app, hc *http.Client, base, run string
 		return "", fmt.Errorf("fund: %w", err)
 	}
 	return token, nil
-}
-
-// benchPost POSTs body with the bearer token (and the Idempotency-Key, if
-// any) and decodes a response of status want into out. It returns "" or
-// what went wrong: the error code of the API's error body, or "transport".
-func benchPost(hc *http.Client, url, token, idemKey string, body []byte, want int, out any) string {
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return "request: " + err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return "transport"
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return "transport"
-	}
-	if res.StatusCode != want {
-		var e struct {
-			Error struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
-		json.Unmarshal(raw, &e)
-		return fmt.Sprintf("%d %s", res.StatusCode, e.Error.Code)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return "bad response body"
-	}
-	return ""
-}
-
-// errorCounts counts failures by kind.
-type errorCounts struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func newErrorCounts() *errorCounts { return &errorCounts{n: map[string]int{}} }
-
-func (e *errorCounts) add(kind string) {
-	e.mu.Lock()
-	e.n[kind]++
-	e.mu.Unlock()
-}
-
-// String lists the counts by kind, or "none".
-func (e *errorCounts) String() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.n) == 0 {
-		return "none"
-	}
-	kinds := make([]string, 0, len(e.n))
-	for k := range e.n {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	parts := make([]string, len(kinds))
-	for i, k := range kinds {
-		parts[i] = fmt.Sprintf("%s ×%d", k, e.n[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
-// hideFlags leaves the named flags out of fs's usage text (they still
-// parse): diagnostics that are not part of the command's interface.
-func hideFlags(fs *flag.FlagSet, w io.Writer, names ...string) {
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
-		fs.VisitAll(func(f *flag.Flag) {
-			if slices.Contains(names, f.Name) {
-				return
-			}
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  -%s %s\n    \t%s", f.Name, name, strings.ReplaceAll(usage, "\n", "\n    \t"))
-			switch {
-			case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false":
-			case name == "string":
-				fmt.Fprintf(w, " (default %q)", f.DefValue)
-			default:
-				fmt.Fprintf(w, " (default %v)", f.DefValue)
-			}
-			fmt.Fprintln(w)
-		})
-	}
 }

@@ -1,14 +1,12 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -22,46 +20,34 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/audit"
-	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
-	"github.com/saifu-pay/saifu/internal/ops"
-	"github.com/saifu-pay/saifu/internal/store"
-	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
-type benchLoginConfig struct {
-	db           string
-	duration     time.Duration
-	clients      int
-	floodClients int
-	networks     int
+// LoginConfig configures Login.
+type LoginConfig struct {
+	DSN           string // the database (empty: a fresh SQLite file in a temporary directory)
+	Duration      time.Duration
+	Clients       int // concurrent legitimate clients in the throughput phase
+	FloodClients  int // concurrent attackers in the flood phase
+	FloodNetworks int // distinct /24 networks the flood comes from
 }
 
-// benchLogin measures login with real argon2id (DefaultParams) over real
-// HTTP on 127.0.0.1: first logins/s and latency of legitimate users, then
-// the p99 of one legitimate user's logins while a credential-stuffing
-// flood (wrong passwords for random accounts from thousands of addresses
-// in many networks, arriving through a trusted proxy) runs; and the peak
-// memory of the process. The hashing pool bounds memory at
-// workers × 19 MiB whatever the flood does.
-func benchLogin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench login", flag.ContinueOnError)
-	var c benchLoginConfig
-	fs.StringVar(&c.db, "db", "", "database (default: a fresh SQLite file in a temporary directory)")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each phase runs")
-	fs.IntVar(&c.clients, "clients", 2*runtime.NumCPU(), "concurrent legitimate clients in the throughput phase")
-	fs.IntVar(&c.floodClients, "flood-clients", 64, "concurrent attackers in the flood phase")
-	fs.IntVar(&c.networks, "flood-networks", 4096, "distinct /24 networks the flood comes from")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+// Login measures login with real argon2id (DefaultParams) over real HTTP
+// on 127.0.0.1 against the app `saifu serve --demo` builds (app.New, its
+// sandbox mailbox holding the sign-up codes): first logins/s and latency
+// of legitimate users, then the p99 of one legitimate user's logins while
+// a credential-stuffing flood (wrong passwords for random accounts from
+// thousands of addresses in many networks, arriving through a trusted
+// proxy) runs; and the peak memory of the process. The hashing pool
+// bounds memory at workers × 19 MiB whatever the flood does.
+func Login(ctx context.Context, c LoginConfig, stdout, stderr io.Writer) error {
+	if c.Clients < 1 || c.FloodClients < 1 || c.FloodNetworks < 1 || c.FloodNetworks > 65536 || c.Duration <= 0 {
+		return fmt.Errorf("%w: need clients, flood clients ≥ 1, 1 ≤ flood networks ≤ 65536, duration > 0", app.ErrConfig)
 	}
-	dsn := c.db
+	dsn := c.DSN
 	if dsn == "" {
 		dir, err := os.MkdirTemp("", "saifu-bench-login-")
 		if err != nil {
@@ -70,47 +56,37 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 		defer os.RemoveAll(dir)
 		dsn = filepath.Join(dir, "bench.db")
 	}
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations); err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mailbox := notify.NewMailbox(db)
-	outbox := notify.NewOutbox(db, mailbox, log)
-	outbox.Start(ctx)
-	defer outbox.Close()
-	workers := runtime.NumCPU()
-	hasher := password.NewHasher(bytes.Repeat([]byte{1}, 32), password.DefaultParams, workers, workers*hashQueuePerWorker)
-	// Production limits, except that the legitimate users of the bench log
-	// in far more often than people do.
-	lim := loginLimits(workers)
-	lim.LoginAccountKnown = identity.Rate{N: 1_000_000, Window: time.Hour}
-	svc, err := identity.New(db, hasher, throttle.New(db, nil), outbox, identity.Config{
-		Pepper: bytes.Repeat([]byte{2}, 32), SealKey: bytes.Repeat([]byte{3}, 32), Limits: lim,
-	}, log)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.New(httpapi.Deps{Log: log, DB: db, Identity: svc,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})}
+	defer ln.Close()
+	// Production limits sized to the hashing pool, except that the
+	// legitimate users of the bench log in far more often than people do.
+	workers := max(runtime.NumCPU(), 1)
+	lim := app.LoginLimits(workers)
+	lim.LoginAccountKnown = identity.Rate{N: 1_000_000, Window: time.Hour}
+	a, err := app.New(ctx, app.Config{
+		DSN: dsn, SecretKey: randomSecret(), Demo: true, PublicURL: app.PublicURL(ln.Addr().String()),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		HashWorkers:    workers, IdentityLimits: &lim,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv := a.Server()
 	go srv.Serve(ln)
 	defer srv.Close()
+	svc, mailbox, hasher := a.Identity, a.Mailbox, a.Hasher
 	base := "http://" + ln.Addr().String()
-	transport := &http.Transport{MaxIdleConnsPerHost: c.floodClients + c.clients + 8}
+	transport := &http.Transport{MaxIdleConnsPerHost: c.FloodClients + c.Clients + 8}
 
 	fmt.Fprintf(stdout, "argon2id m=%d KiB t=%d p=%d, %d hashing workers (memory bound %s), queue %d\n",
 		password.DefaultParams.MemoryKiB, password.DefaultParams.Time, password.DefaultParams.Threads,
-		workers, mib(hasher.MemoryBoundBytes()), workers*hashQueuePerWorker)
+		workers, mib(hasher.MemoryBoundBytes()), workers*app.HashQueuePerWorker)
 
-	users := make([]*benchUser, c.clients)
+	users := make([]*benchUser, c.Clients)
 	for i := range users {
 		u, err := newBenchUser(ctx, svc, mailbox, transport, base, i)
 		if err != nil {
@@ -122,7 +98,7 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 	// Phase 1: legitimate logins as fast as the hashing pool allows.
 	lat := make(latencies, len(users))
 	var ok, refused atomic.Int64
-	pctx, stop := context.WithTimeout(ctx, c.duration)
+	pctx, stop := context.WithTimeout(ctx, c.Duration)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, u := range users {
@@ -155,16 +131,16 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 	// Phase 2: a credential-stuffing flood, and one legitimate user.
 	var attempts atomic.Int64
 	statuses := make([]atomic.Int64, 600)
-	fctx, stopFlood := context.WithTimeout(ctx, c.duration)
+	fctx, stopFlood := context.WithTimeout(ctx, c.Duration)
 	defer stopFlood()
-	for i := range c.floodClients {
+	for i := range c.FloodClients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 			r := rand.New(rand.NewPCG(uint64(i), 7))
 			for fctx.Err() == nil {
-				ip := fmt.Sprintf("10.%d.%d.%d", r.IntN(c.networks)/256, r.IntN(c.networks)%256, 1+r.IntN(254))
+				ip := fmt.Sprintf("10.%d.%d.%d", r.IntN(c.FloodNetworks)/256, r.IntN(c.FloodNetworks)%256, 1+r.IntN(254))
 				body, _ := json.Marshal(map[string]string{"email": fmt.Sprintf("victim%d@example.com", r.IntN(100000)), "password": "leaked-password-" + fmt.Sprint(r.IntN(1e6))})
 				req, _ := http.NewRequestWithContext(fctx, "POST", base+"/api/v1/login", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
@@ -203,7 +179,7 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 	felapsed := time.Since(fstart)
 	n, p50, p99, worst = legitLat.summary()
 	fmt.Fprintf(stdout, "flood: %d attempts in %v = %.0f attempts/s from %d networks (401: %d, 429: %d, other: %d)\n",
-		attempts.Load(), felapsed.Round(time.Millisecond), float64(attempts.Load())/felapsed.Seconds(), c.networks,
+		attempts.Load(), felapsed.Round(time.Millisecond), float64(attempts.Load())/felapsed.Seconds(), c.FloodNetworks,
 		statuses[401].Load(), statuses[429].Load(), attempts.Load()-statuses[401].Load()-statuses[429].Load())
 	fmt.Fprintf(stdout, "legitimate user during the flood: %d logins, %d failed, p50 %v, p99 %v, max %v\n",
 		n, legitFailed, p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond))

@@ -1,10 +1,9 @@
-package main
+package bench
 
 import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,53 +14,48 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
-type benchLedgerConfig struct {
-	dbConfig
-	clients     int
-	duration    time.Duration
-	accounts    int
-	vsPgbench   bool
-	pgbenchPath string
-	scale       int
+// LedgerConfig configures Ledger.
+type LedgerConfig struct {
+	DSN      string // the database, opened and migrated by Ledger
+	Clients  int
+	Duration time.Duration
+	Accounts int
+	// VsPgbench also runs pgbench's tpcb-like workload (the Pgbench
+	// binary, at PgbenchScale, default the client count) on the same
+	// PostgreSQL server.
+	VsPgbench    bool
+	Pgbench      string
+	PgbenchScale int
 }
 
-// benchLedger runs clients that commit random transfers between accounts
-// for a duration and reports transfers/s, p50/p99 latency and peak memory;
-// with --vs-pgbench, pgbench's tpcb-like workload on the same server too.
-func benchLedger(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench ledger", flag.ContinueOnError)
-	var c benchLedgerConfig
-	c.dbConfig.register(fs, getenv)
-	fs.IntVar(&c.clients, "clients", 64, "concurrent clients")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run")
-	fs.IntVar(&c.accounts, "accounts", 10000, "user accounts to transfer between")
-	fs.BoolVar(&c.vsPgbench, "vs-pgbench", false, "also run pgbench's tpcb-like workload on the same PostgreSQL server and compare")
-	fs.StringVar(&c.pgbenchPath, "pgbench", "pgbench", "pgbench binary")
-	fs.IntVar(&c.scale, "pgbench-scale", 0, "pgbench scale factor (default: the client count)")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+// benchLedgerClientsMax bounds the concurrent clients of Ledger.
+const benchLedgerClientsMax = 10000
+
+// Ledger runs clients that commit random transfers between accounts for
+// a duration and reports transfers/s, p50/p99 latency and peak memory;
+// with VsPgbench, pgbench's tpcb-like workload on the same server too. It
+// measures the ledger's committer alone (ledger.Open, no other service of
+// the app), since that is what pgbench compares with.
+func Ledger(ctx context.Context, c LedgerConfig, stdout, stderr io.Writer) error {
+	if c.Clients < 1 || c.Clients > benchLedgerClientsMax || c.Accounts < 2 || c.Duration <= 0 {
+		return fmt.Errorf("%w: need 1 ≤ clients ≤ %d, accounts ≥ 2, duration > 0", app.ErrConfig, benchLedgerClientsMax)
 	}
-	if c.clients < 1 || c.clients > 10000 || c.accounts < 2 || c.duration <= 0 {
-		return fmt.Errorf("%w: need 1 ≤ clients ≤ 10000, accounts ≥ 2, duration > 0", errUsage)
-	}
-	db, err := c.open(ctx)
+	db, err := app.Open(ctx, c.DSN)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if c.vsPgbench && db.Dialect != store.Postgres {
-		return fmt.Errorf("%w: --vs-pgbench needs --db postgres://…", errUsage)
+	if c.VsPgbench && db.Dialect != store.Postgres {
+		return fmt.Errorf("%w: --vs-pgbench needs --db postgres://…", app.ErrConfig)
 	}
-	if c.vsPgbench {
-		if _, err := exec.LookPath(c.pgbenchPath); err != nil {
+	if c.VsPgbench {
+		if _, err := exec.LookPath(c.Pgbench); err != nil {
 			return fmt.Errorf("--vs-pgbench: %w", err)
 		}
 	}
@@ -69,18 +63,18 @@ func benchLedger(ctx context.Context, args []string, getenv func(string) string,
 	l := ledger.Open(db, ledger.Options{})
 	defer l.Close()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	fmt.Fprintf(stdout, "saifu bench ledger: %s, %d clients, %d accounts, %s\n", db.Dialect, c.clients, c.accounts, c.duration)
-	fmt.Fprintf(stderr, "creating and funding %d accounts…\n", c.accounts)
-	ids, err := benchAccounts(ctx, l, run, c.accounts)
+	fmt.Fprintf(stdout, "saifu bench ledger: %s, %d clients, %d accounts, %s\n", db.Dialect, c.Clients, c.Accounts, c.Duration)
+	fmt.Fprintf(stderr, "creating and funding %d accounts…\n", c.Accounts)
+	ids, err := benchAccounts(ctx, l, run, c.Accounts)
 	if err != nil {
 		return err
 	}
 
 	var done atomic.Int64
 	var insufficient atomic.Int64
-	lat := make(latencies, c.clients)
+	lat := make(latencies, c.Clients)
 	var firstErr atomic.Value
-	elapsed := runClients(ctx, c.clients, c.duration, stderr, "ledger", &done, func(ctx context.Context, i int, rng *rand.Rand) {
+	elapsed := runClients(ctx, c.Clients, c.Duration, stderr, "ledger", &done, func(ctx context.Context, i int, rng *rand.Rand) {
 		samples := make([]time.Duration, 0, 4096)
 		defer func() { lat[i] = samples }()
 		for n := 0; ctx.Err() == nil; n++ {
@@ -126,16 +120,16 @@ func benchLedger(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintf(stdout, "verify: OK (%d journal entries)\n", rep.Transfers)
 
-	if c.vsPgbench {
-		scale := c.scale
+	if c.VsPgbench {
+		scale := c.PgbenchScale
 		if scale <= 0 {
-			scale = c.clients
+			scale = c.Clients
 		}
-		ptps, err := runPgbench(ctx, c.pgbenchPath, db.URL, c.clients, scale, c.duration, stdout, stderr)
+		ptps, err := runPgbench(ctx, c.Pgbench, db.URL, c.Clients, scale, c.Duration, stdout, stderr)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "pgbench tpcb-like: %.0f tps (scale %d, %d clients, %s)\n", ptps, scale, c.clients, c.duration)
+		fmt.Fprintf(stdout, "pgbench tpcb-like: %.0f tps (scale %d, %d clients, %s)\n", ptps, scale, c.Clients, c.Duration)
 		fmt.Fprintf(stdout, "ratio saifu/pgbench: %.2fx\n", tps/ptps)
 	}
 	return nil

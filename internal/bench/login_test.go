@@ -1,21 +1,21 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestBenchLoginSmoke runs `saifu bench login` briefly with real argon2id
+// TestBenchLoginSmoke runs the login bench briefly with real argon2id
 // and checks that it reports every figure.
 func TestBenchLoginSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real argon2id; skipped with -short")
 	}
 	var out, errOut bytes.Buffer
-	err := benchLogin(context.Background(), []string{"--duration", "1s", "--clients", "2", "--flood-clients", "8", "--flood-networks", "64"},
-		func(string) string { return "" }, &out, &errOut)
+	err := Login(context.Background(), LoginConfig{Duration: time.Second, Clients: 2, FloodClients: 8, FloodNetworks: 64}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("bench login: %v\n%s", err, errOut.String())
 	}

@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/sandbox"
+	"github.com/saifu-pay/saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet/namematch"
+)
+
+// buildSandbox creates and seeds the sandbox counterparts (bank, card
+// acquirer, eKYC) in demo mode only; they are mounted under /sandbox/.
+func (a *App) buildSandbox(ctx context.Context) error {
+	if !a.cfg.Demo {
+		return nil
+	}
+	sb, err := sandbox.New(a.DB, a.sandboxSMS, a.cfg.PublicURL, a.Log)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Now != nil {
+		sb.SetClock(a.cfg.Now)
+	}
+	if err := sb.Seed(ctx); err != nil {
+		return fmt.Errorf("seed sandbox: %w", err)
+	}
+	a.Sandbox = sb
+	return nil
+}
+
+// sandboxSMS is how the sandbox bank and card issuer send their one-time
+// codes "by SMS": into the notify mailbox, readable at
+// GET /sandbox/api/messages?to=+81….
+func (a *App) sandboxSMS(ctx context.Context, to, subject, body string) error {
+	if a.Mailbox == nil {
+		return fmt.Errorf("sandbox SMS to %s: no mailbox (demo mode only)", to)
+	}
+	return a.Mailbox.Send(ctx, notify.Message{To: to, Channel: notify.ChannelSMS, Subject: subject, Body: body})
+}
+
+// buildLedger opens the ledger's committer; Close flushes it.
+func (a *App) buildLedger(context.Context) error {
+	a.Ledger = ledger.Open(a.DB, ledger.Options{Log: a.Log, Now: a.cfg.Now})
+	a.closers = append(a.closers, a.Ledger.Close)
+	return nil
+}
+
+// buildMerchants builds the merchant service, sealing webhook secrets
+// with a key derived from the server secret.
+func (a *App) buildMerchants(context.Context) error {
+	a.Merchants = merchant.New(a.DB, a.now, merchant.WithSealKey(a.keys.merchantSeal))
+	return nil
+}
+
+// buildWallet builds the wallet service on the ledger. In demo mode its
+// eKYC provider is the server's own sandbox (<public URL>/sandbox/kyc);
+// outside demo mode no provider is configured yet and POST /api/v1/kyc
+// answers 503 unavailable.
+func (a *App) buildWallet(context.Context) error {
+	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault}
+	if a.cfg.Demo && a.cfg.PublicURL != "" {
+		kyc, err := connector.NewKYCClient(a.cfg.PublicURL+"/sandbox/kyc", "", nil)
+		if err != nil {
+			return fmt.Errorf("eKYC client: %w", err)
+		}
+		cfg.KYC = kyc
+	}
+	a.Wallet = wallet.New(a.DB, a.Ledger, a.Identity, a.Outbox, cfg)
+	return nil
+}
+
+// buildFunding builds the funding service (cards, top-ups, bank links,
+// withdrawals) on the wallet. In demo mode its bank and card clients call
+// the server's own /sandbox; outside demo mode no real counterparts are
+// configured yet, so funding stays off. It also stays off when the public
+// URL is unknown: the bank and the card issuer must know where to send
+// the browser back.
+func (a *App) buildFunding(context.Context) error {
+	public := a.cfg.PublicURL
+	if !a.cfg.Demo || public == "" {
+		a.Log.Info("funding disabled: needs --demo and a known --public-url")
+		return nil
+	}
+	bank, err := connector.NewBankClient(public+"/sandbox/bank", "saifu", nil)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Now != nil {
+		bank.SetClock(a.cfg.Now)
+	}
+	card, err := connector.NewCardClient(public+"/sandbox/card", "", nil)
+	if err != nil {
+		return err
+	}
+	a.Funding, err = funding.New(funding.Config{
+		DB: a.DB, Ledger: a.Ledger, Wallet: a.Wallet, Users: a.Identity, Bank: bank, Acquirer: card,
+		Limiter: a.Limiter, Outbox: a.Outbox, SealKey: a.keys.fundingSeal,
+		PublicURL: public, MatchName: namematch.Match, Limits: a.cfg.FundingLimits, Now: a.cfg.Now,
+		Log: a.Log, Fault: a.cfg.Fault,
+	})
+	return err
+}
