@@ -13,6 +13,12 @@ import (
 
 // The fault points of Config.Fault.
 const (
+	// FaultPaymentAfterLimit: the payment's limit is reserved, its row
+	// not written yet.
+	FaultPaymentAfterLimit = "payment.after_limit"
+	// FaultTransferAfterLimit: the transfer's limit is reserved, its row
+	// not written yet.
+	FaultTransferAfterLimit = "transfer.after_limit"
 	// FaultPaymentBeforeLedger: the payment row is pending, its ledger
 	// request not sent yet.
 	FaultPaymentBeforeLedger = "payment.before_ledger"
@@ -150,6 +156,11 @@ func (s *Service) RunJobs(ctx context.Context, interval time.Duration, log *slog
 		}
 		if n > 0 {
 			log.Info("wallet: reconciled payments", "finished", n)
+		}
+		if n, err := s.ExpireLimits(ctx); err != nil && ctx.Err() == nil {
+			log.Error("wallet: expire limit reservations", "err", err)
+		} else if n > 0 {
+			log.Warn("wallet: gave back limit reservations no movement confirmed (a crash)", "count", n)
 		}
 		select {
 		case <-ctx.Done():
