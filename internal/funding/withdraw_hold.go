@@ -74,8 +74,9 @@ func (s *Service) holdExpiry(ctx context.Context, id int64) (int64, error) {
 
 // ensureHold makes sure the hold of w (held or processing, its hold
 // placed) reserves the money for at least holdRenewBefore more, renewing
-// a hold that would time out sooner. ok is false when w can no longer be
-// paid out from its hold: a parallel payout posted it, or it is gone
+// a hold that would time out sooner, or was posted already (a payout's
+// keyed steps answer again). ok is false when w can no longer be paid out
+// from its hold: it is gone
 // (voided, timed out) — then a withdrawal still held or processing ends
 // failed, its money available again and its limit given back. w is
 // returned as it now is.
@@ -101,8 +102,9 @@ func (s *Service) ensureHold(ctx context.Context, w Withdrawal) (Withdrawal, boo
 			}
 			continue
 		case h.Resolved == ledger.PhasePost:
-			w, err = s.withdrawal(ctx, w.ID) // the payout that posted it finishes the row
-			return w, false, err
+			// Posted by a payout that stopped before finishing the row: the
+			// payout's keyed steps answer again and finish it.
+			return w, true, nil
 		case h.Resolved == ledger.PhaseVoid:
 			// Voided by a renewal whose row update a crash cut short?
 			// Asking for that renewal again answers it.
