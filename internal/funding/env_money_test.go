@@ -99,8 +99,9 @@ type env struct {
 	phone   *phone
 	browser *http.Client
 
-	faultMu sync.Mutex
-	fault   string // the point to crash at ("": none)
+	faultMu  sync.Mutex
+	fault    string                      // the point to crash at ("": none)
+	sessions map[string]identity.Session // by user id, for sessOf
 }
 
 var errCrash = fmt.Errorf("simulated crash")
@@ -246,6 +247,12 @@ func (e *env) user(t *testing.T, email string) (string, identity.Session) {
 	if err := e.id.SetKYC(ctx, u.ID, identity.KYCVerified, "YAMADA Taro", "1990-01-01"); err != nil {
 		t.Fatal(err)
 	}
+	e.faultMu.Lock()
+	if e.sessions == nil {
+		e.sessions = map[string]identity.Session{}
+	}
+	e.sessions[u.ID] = sess
+	e.faultMu.Unlock()
 	return u.ID, e.session(sess)
 }
 
