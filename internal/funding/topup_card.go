@@ -159,7 +159,12 @@ func (s *Service) lostAuthorization(ctx context.Context, t Topup) (Topup, error)
 			return t, nil // stays processing: voided on the next run
 		}
 	}
-	return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+	// The row keeps the authorisation's id now (for a late return from a
+	// challenge, and for people looking).
+	if _, err := s.setTopup(ctx, t.ID, StatusFailed, res.ID, "", "authorization_unknown", 0, true); err != nil {
+		return Topup{}, err
+	}
+	return s.topupByID(ctx, t.ID)
 }
 
 // captureCardTopup captures an approved authorisation and credits money

@@ -446,6 +446,10 @@ func (s *Service) RetryVoids(ctx context.Context) (int, error) {
 		if err := s.voidHold(ctx, id); err != nil {
 			return n, err
 		}
+		// Cancelled before the limit went back with the cancel: give it now.
+		if err := s.db.Write(ctx, func(tx *store.Tx) error { return s.releaseWithdrawalLimit(ctx, tx, id) }); err != nil {
+			return n, err
+		}
 		s.clearVoidPending(ctx, id)
 		n++
 	}
