@@ -46,6 +46,7 @@ func TestJobs(t *testing.T) {
 		"identity: sweep expired rows",
 		"ledger: expire holds",
 		"throttle: sweep ended windows",
+		"wallet: give back limit reservations no movement confirmed",
 		"wallet: reconcile payments, refunds and transfers",
 	}
 	storetest.Each(t, Migrations(), func(t *testing.T, db *store.DB) {

@@ -61,6 +61,13 @@ func (a *App) jobList() []Job {
 			}
 			return err
 		}},
+		{"wallet: give back limit reservations no movement confirmed", walletJobsEvery, func(ctx context.Context) error {
+			n, err := a.Wallet.ExpireLimits(ctx)
+			if n > 0 {
+				a.Log.Warn("wallet: gave back limit reservations no movement confirmed (a crash)", "count", n)
+			}
+			return err
+		}},
 		{"throttle: sweep ended windows", sweepEvery, func(ctx context.Context) error {
 			_, err := a.Limiter.SweepAll(ctx)
 			return err

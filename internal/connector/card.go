@@ -43,6 +43,14 @@ type Acquirer interface {
 	// Errors: ErrNotFound, ErrIdempotencyKeyReused, ErrInvalidRequest
 	// (code amount_too_large), ErrUnavailable.
 	Refund(ctx context.Context, authID string, amount int64, idempotencyKey string) (CardTxn, error)
+
+	// Void cancels an authorisation of which nothing was captured, so
+	// that the cardholder's money is no longer reserved (a top-up that
+	// will not complete). Voiding a voided or declined authorisation
+	// answers it as it is. Idempotent by key.
+	// Errors: ErrNotFound, ErrInvalidRequest (something was captured:
+	// code invalid_state), ErrUnavailable.
+	Void(ctx context.Context, authID, idempotencyKey string) (AuthResult, error)
 }
 
 // CardInfo describes a tokenised card. Fingerprint is the same for every
@@ -71,12 +79,13 @@ const (
 	AuthSucceeded      = "succeeded"
 	AuthRequiresAction = "requires_action"
 	AuthDeclined       = "declined"
+	AuthVoided         = "voided" // cancelled by the merchant (Void) before any capture
 )
 
 // AuthResult is an authorisation (or a zero-amount verification).
 type AuthResult struct {
 	ID           string
-	Status       string // AuthSucceeded, AuthRequiresAction or AuthDeclined
+	Status       string // AuthSucceeded, AuthRequiresAction, AuthDeclined or AuthVoided
 	ChallengeURL string // with AuthRequiresAction
 	DeclineCode  string // with AuthDeclined: card_declined, insufficient_funds, expired_card, incorrect_cvc, authentication_failed
 	Amount       int64

@@ -63,7 +63,7 @@ type authAnswer struct {
 
 func (a authAnswer) result(op string) (AuthResult, error) {
 	switch a.Status {
-	case AuthSucceeded, AuthRequiresAction, AuthDeclined:
+	case AuthSucceeded, AuthRequiresAction, AuthDeclined, AuthVoided:
 	default:
 		return AuthResult{}, &Error{Op: op, Err: ErrUnavailable, Message: "unknown authorization status " + a.Status}
 	}
@@ -125,6 +125,23 @@ func (c *CardClient) Get(ctx context.Context, authID string) (AuthResult, error)
 	}
 	var a authAnswer
 	if err := c.b.json(ctx, op, http.MethodGet, "/authorizations/"+authID, "", nil, &a); err != nil {
+		return AuthResult{}, err
+	}
+	return a.result(op)
+}
+
+// Void implements Acquirer.
+func (c *CardClient) Void(ctx context.Context, authID, key string) (AuthResult, error) {
+	const op = "card.void"
+	switch {
+	case !authIDRE.MatchString(authID):
+		return AuthResult{}, &Error{Op: op, Code: "not_found", Err: ErrNotFound}
+	case !ValidIdempotencyKey(key):
+		return AuthResult{}, invalid(op, "idempotency key must be 1–255 printable ASCII characters")
+	}
+	var a authAnswer
+	in := map[string]string{"idempotency_key": key}
+	if err := c.b.json(ctx, op, http.MethodPost, "/authorizations/"+authID+"/void", "", in, &a); err != nil {
 		return AuthResult{}, err
 	}
 	return a.result(op)

@@ -14,9 +14,14 @@
 //     derived from the top-up or withdrawal id, and the counterpart calls
 //     carry idempotency keys derived from the same id, so any step can be
 //     retried (Reconcile, ReleaseDue) after a crash or an unknown outcome.
-//   - Withdrawals take money only (never money lite), reserve it with a
-//     ledger hold first, pay out at the bank, and only then post the hold;
-//     a bank refusal voids the hold. New destinations, cooling-off
+//   - Withdrawals take money only (never money lite): the row is written
+//     first, then a ledger hold that times out (renewed while the
+//     withdrawal waits) reserves the money, the bank is paid, and only
+//     then the hold is posted; a bank refusal voids the hold. ReleaseDue
+//     finishes a withdrawal a crash left at any step.
+//   - Limit reservations are confirmed in the transaction that writes the
+//     movement's row and given back in the one that ends it failed; one a
+//     crash kept from its row lapses (wallet.ExpireLimits). New destinations, cooling-off
 //     periods and new devices hold the withdrawal until release_at; the
 //     user may cancel it.
 //   - During cooling-off a bank top-up needs a second factor older than the
@@ -70,8 +75,14 @@ type Wallet interface {
 	CheckCapability(ctx context.Context, capability string) error
 	// CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
 	CheckFrozen(ctx context.Context, userID string) error
-	ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error)
+	// ReserveLimitID reserves a pending limit reservation; the transaction
+	// that writes the movement's row confirms it (ConfirmLimit) and the
+	// row keeps its id; whoever ends the movement failed gives it back in
+	// the transaction that ends it (ReleaseLimitTx), ReleaseLimit only
+	// before the row exists.
 	ReserveLimitID(ctx context.Context, userID, flow string, amount int64) (string, error)
+	ConfirmLimit(ctx context.Context, tx *store.Tx, id string) error
+	ReleaseLimitTx(ctx context.Context, tx *store.Tx, id string) error
 	ReleaseLimit(ctx context.Context, id string)
 	Notify(ctx context.Context, userID, kind string, data map[string]any) error
 	Record(ctx context.Context, userID string, t wallet.Transaction) error

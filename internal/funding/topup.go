@@ -42,16 +42,17 @@ type Topup struct {
 
 	authID, challengeURL string
 	transferID           int64
-	limitID              string // the reservation made when a challenge passed
+	limitID              string // the limit reservation the top-up holds
+	force3DS             int64  // what the authorisation asked: 0, 1; -1 unknown
 }
 
-const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id`
+const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id, auth_force_3ds`
 
 func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 	var t Topup
 	var created int64
 	err := r.Scan(&t.ID, &t.UserID, &t.SourceType, &t.SourceID, &t.Amount, &t.Status, &t.authID, &t.challengeURL,
-		&t.DeclineCode, &t.transferID, &created, &t.limitID)
+		&t.DeclineCode, &t.transferID, &created, &t.limitID, &t.force3DS)
 	t.CreatedAt = fromMS(created)
 	if t.Status == StatusRequiresAction && t.challengeURL != "" {
 		t.NextAction = &NextAction{Type: "3ds_challenge", URL: t.challengeURL}
@@ -59,18 +60,27 @@ func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 	return t, err
 }
 
+// insertTopup records t as processing with its limit reservation
+// t.limitID, which it confirms in the same transaction (a crash before it
+// leaves a pending reservation that lapses, never a lost one).
 func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 	now := ms(s.now())
 	claim := idem.From(ctx)
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, '', ?)`,
-			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, now)
+		if err := s.wallet.ConfirmLimit(ctx, tx, t.limitID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?)`,
+			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, t.limitID, t.force3DS, now)
 		if err != nil {
 			return err
 		}
 		// The API request names the top-up it started (package idem).
 		return claim.Bind(ctx, tx, idem.KindTopup, t.ID)
 	})
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("funding: insert top-up: %w", err)
 	}
@@ -78,17 +88,43 @@ func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 }
 
 // setTopup moves a top-up out of a non-final status; it reports whether
-// this call made the change (false: another one finished it first).
-func (s *Service) setTopup(ctx context.Context, id, status, authID, challengeURL, decline string, transferID int64) (bool, error) {
-	res, err := s.db.Exec(ctx, `UPDATE funding_topups SET status = ?, auth_id = CASE WHEN ? = '' THEN auth_id ELSE ? END,
-		challenge_url = ?, decline_code = ?, transfer_id = ?, updated_at = ?
-		WHERE id = ? AND status IN (?, ?)`, status, authID, authID, challengeURL, decline, transferID, ms(s.now()),
-		id, StatusProcessing, StatusRequiresAction)
+// this call made the change (false: another one finished it first). With
+// release, the change also gives back the limit reservation the row holds,
+// in the same transaction (the top-up ended without money, or waits for a
+// challenge, which reserves again when it passes): a crash cannot keep
+// the reservation of a top-up that ended.
+func (s *Service) setTopup(ctx context.Context, id, status, authID, challengeURL, decline string, transferID int64, release bool) (bool, error) {
+	var changed bool
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE funding_topups SET status = ?, auth_id = CASE WHEN ? = '' THEN auth_id ELSE ? END,
+			challenge_url = ?, decline_code = ?, transfer_id = ?, updated_at = ?
+			WHERE id = ? AND status IN (?, ?)`, status, authID, authID, challengeURL, decline, transferID, ms(s.now()),
+			id, StatusProcessing, StatusRequiresAction)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		changed = n > 0
+		if !changed || !release {
+			return nil
+		}
+		var limitID string
+		if err := tx.QueryRow(ctx, `SELECT limit_id FROM funding_topups WHERE id = ?`, id).Scan(&limitID); err != nil {
+			return err
+		}
+		if err := s.wallet.ReleaseLimitTx(ctx, tx, limitID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE funding_topups SET limit_id = '' WHERE id = ?`, id)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("funding: update top-up: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	return changed, nil
 }
 
 func (s *Service) topupByID(ctx context.Context, id string) (Topup, error) {
@@ -144,7 +180,7 @@ func (s *Service) credit(ctx context.Context, t Topup, system string) (Topup, er
 	if err := s.crash(FaultTopupAfterCredit, t.ID); err != nil {
 		return Topup{}, err
 	}
-	changed, err := s.setTopup(ctx, t.ID, StatusSucceeded, "", "", "", res.TransferIDs[0])
+	changed, err := s.setTopup(ctx, t.ID, StatusSucceeded, "", "", "", res.TransferIDs[0], false)
 	if err != nil {
 		return Topup{}, err
 	}
@@ -155,15 +191,12 @@ func (s *Service) credit(ctx context.Context, t Topup, system string) (Topup, er
 	return s.topupByID(ctx, t.ID)
 }
 
-// fail ends a top-up that moved nothing, and gives back the limit
-// reservation its passed challenge made.
+// fail ends a top-up that moved nothing, and gives back its limit
+// reservation with it (whoever ends it: the request, a challenge's
+// return, or Reconcile).
 func (s *Service) fail(ctx context.Context, t Topup, status, code string) (Topup, error) {
-	changed, err := s.setTopup(ctx, t.ID, status, "", "", code, 0)
-	if err != nil {
+	if _, err := s.setTopup(context.WithoutCancel(ctx), t.ID, status, "", "", code, 0, true); err != nil {
 		return Topup{}, err
-	}
-	if changed && t.limitID != "" {
-		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), t.limitID)
 	}
 	return s.topupByID(ctx, t.ID)
 }

@@ -49,20 +49,22 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 	if err := checkBankTopup(u, sess, s.now()); err != nil {
 		return Topup{}, err
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
+	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err
 	}
-	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceBank, SourceID: l.ID, Amount: amount, Status: StatusProcessing}
-	if err := s.insertTopup(ctx, t); err != nil {
-		release(context.WithoutCancel(ctx))
+	// The row keeps the reservation (confirmed with it): whoever ends the
+	// top-up failed, this request or Reconcile, gives it back (fail).
+	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceBank, SourceID: l.ID, Amount: amount, Status: StatusProcessing,
+		limitID: limitID, force3DS: -1}
+	if err := s.crash(FaultTopupAfterLimit, t.ID); err != nil {
 		return Topup{}, err
 	}
-	out, err := s.finishBankTopup(ctx, t)
-	if err == nil && (out.Status == StatusFailed || out.Status == StatusDeclined) {
-		release(context.WithoutCancel(ctx))
+	if err := s.insertTopup(ctx, t); err != nil {
+		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
+		return Topup{}, err
 	}
-	return out, err
+	return s.finishBankTopup(ctx, t)
 }
 
 // finishBankTopup debits the bank and credits the wallet, both keyed by

@@ -51,54 +51,120 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	if err != nil {
 		return Topup{}, err
 	}
-	release, err := s.wallet.ReserveLimit(ctx, userID, flowTopup, amount)
-	if err != nil {
-		return Topup{}, err
-	}
-	keep := false
-	defer func() {
-		if !keep {
-			release(context.WithoutCancel(ctx))
-		}
-	}()
 	var done int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM funding_topups WHERE source_id = ? AND status = ?`, card.ID, StatusSucceeded).Scan(&done); err != nil {
 		return Topup{}, fmt.Errorf("funding: count top-ups: %w", err)
 	}
-	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceCard, SourceID: card.ID, Amount: amount, Status: StatusProcessing}
-	if err := s.insertTopup(ctx, t); err != nil {
+	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)
+	if err != nil {
 		return Topup{}, err
 	}
-	res, err := s.acquirer.Authorize(ctx, connector.AuthRequest{
-		CardToken: string(token), Amount: amount, Currency: "JPY", IdempotencyKey: "topup:" + t.ID,
-		Force3DS: done == 0 || amount >= s.lim.Topup3DSAmount || forced, ReturnURL: s.returnURL(),
-	})
+	// The row keeps the reservation (confirmed with it) and what the
+	// authorisation will ask: whoever ends the top-up, this request or
+	// Reconcile, gives the reservation back, and after a crash before the
+	// authorisation is recorded Reconcile asks the same question again.
+	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceCard, SourceID: card.ID, Amount: amount, Status: StatusProcessing,
+		limitID: limitID, force3DS: 0}
+	if done == 0 || amount >= s.lim.Topup3DSAmount || forced {
+		t.force3DS = 1
+	}
+	if err := s.crash(FaultTopupAfterLimit, t.ID); err != nil {
+		return Topup{}, err
+	}
+	if err := s.insertTopup(ctx, t); err != nil {
+		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
+		return Topup{}, err
+	}
+	res, err := s.acquirer.Authorize(ctx, s.authRequest(t, string(token)))
 	if err != nil {
 		if errors.Is(err, connector.ErrUnavailable) {
-			keep = true // Reconcile asks again with the same key
+			// Unknown: Reconcile asks again with the same key (resumeCardTopup).
 			return s.topupByID(ctx, t.ID)
 		}
 		return s.fail(ctx, t, StatusFailed, connector.CodeOf(err))
 	}
+	if err := s.crash(FaultTopupAfterAuth, t.ID); err != nil {
+		return Topup{}, err
+	}
+	return s.authorized(ctx, t, res)
+}
+
+// authRequest is the authorisation a card top-up asks for: a function of
+// its row (and the card's token), so that a repeat under its key is the
+// same request.
+func (s *Service) authRequest(t Topup, token string) connector.AuthRequest {
+	return connector.AuthRequest{CardToken: token, Amount: t.Amount, Currency: "JPY", IdempotencyKey: "topup:" + t.ID,
+		Force3DS: t.force3DS == 1, ReturnURL: s.returnURL()}
+}
+
+// authorized records the acquirer's answer to a top-up's authorisation
+// and goes on: a challenge waits (its limit is given back and reserved
+// again when it passes), a decline ends it, an approval is captured.
+func (s *Service) authorized(ctx context.Context, t Topup, res connector.AuthResult) (Topup, error) {
 	switch res.Status {
 	case connector.AuthRequiresAction:
-		// The limit is checked again when the challenge ends.
-		if _, err := s.setTopup(ctx, t.ID, StatusRequiresAction, res.ID, res.ChallengeURL, "", 0); err != nil {
+		if _, err := s.setTopup(ctx, t.ID, StatusRequiresAction, res.ID, res.ChallengeURL, "", 0, true); err != nil {
 			return Topup{}, err
 		}
 		return s.topupByID(ctx, t.ID)
-	case connector.AuthDeclined:
-		if _, err := s.setTopup(ctx, t.ID, StatusDeclined, res.ID, "", res.DeclineCode, 0); err != nil {
+	case connector.AuthDeclined, connector.AuthVoided:
+		if _, err := s.setTopup(ctx, t.ID, StatusDeclined, res.ID, "", res.DeclineCode, 0, true); err != nil {
 			return Topup{}, err
 		}
 		return s.topupByID(ctx, t.ID)
 	}
 	t.authID = res.ID
-	if _, err := s.setTopup(ctx, t.ID, StatusProcessing, res.ID, "", "", 0); err != nil {
+	if _, err := s.setTopup(ctx, t.ID, StatusProcessing, res.ID, "", "", 0, false); err != nil {
 		return Topup{}, err
 	}
-	keep = true
 	return s.captureCardTopup(ctx, t)
+}
+
+// lostAuthorization ends a card top-up left processing without its
+// authorisation's id (the acquirer did not answer, or a crash came before
+// the answer was recorded): it asks the acquirer the same question under
+// the same key, which answers the authorisation it made (or makes one
+// now), voids it so that nothing stays reserved on the card, and fails
+// the top-up, giving its limit back. The user was never told it
+// succeeded; the answer they saw, if any, was "processing".
+func (s *Service) lostAuthorization(ctx context.Context, t Topup) (Topup, error) {
+	if t.force3DS < 0 {
+		// Recorded before top-ups kept their question: it cannot be asked again.
+		s.log.Error("funding: card top-up without its authorisation; check the acquirer by hand", "topup", t.ID)
+		return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+	}
+	card, err := s.card(ctx, t.UserID, t.SourceID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		s.log.Error("funding: card top-up without its authorisation, card gone; check the acquirer by hand", "topup", t.ID)
+		return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+	}
+	if err != nil {
+		return Topup{}, err
+	}
+	token, err := s.box.Open(card.tokenSealed, cardAAD(card.ID))
+	if err != nil {
+		return Topup{}, fmt.Errorf("funding: open card token: %w", err)
+	}
+	res, err := s.acquirer.Authorize(ctx, s.authRequest(t, string(token)))
+	if err != nil {
+		if errors.Is(err, connector.ErrUnavailable) {
+			return t, nil // unknown for now; asked again next time
+		}
+		// Refused outright (card gone, …): no authorisation exists.
+		return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+	}
+	if res.Status == connector.AuthSucceeded || res.Status == connector.AuthRequiresAction {
+		if _, err := s.acquirer.Void(ctx, res.ID, "topup:"+t.ID+":void"); err != nil {
+			s.log.Warn("funding: void lost authorisation", "topup", t.ID, "auth", res.ID, "err", err)
+			return t, nil // stays processing: voided on the next run
+		}
+	}
+	// The row keeps the authorisation's id now (for a late return from a
+	// challenge, and for people looking).
+	if _, err := s.setTopup(ctx, t.ID, StatusFailed, res.ID, "", "authorization_unknown", 0, true); err != nil {
+		return Topup{}, err
+	}
+	return s.topupByID(ctx, t.ID)
 }
 
 // captureCardTopup captures an approved authorisation and credits money
@@ -120,7 +186,7 @@ func (s *Service) resumeCardTopup(ctx context.Context, t Topup) (Topup, error) {
 		return t, nil
 	}
 	if t.authID == "" {
-		return s.fail(ctx, t, StatusFailed, "authorization_unknown")
+		return s.lostAuthorization(ctx, t)
 	}
 	res, err := s.acquirer.Get(ctx, t.authID)
 	if err != nil {
@@ -129,7 +195,7 @@ func (s *Service) resumeCardTopup(ctx context.Context, t Topup) (Topup, error) {
 	switch res.Status {
 	case connector.AuthRequiresAction:
 		return t, nil
-	case connector.AuthDeclined:
+	case connector.AuthDeclined, connector.AuthVoided:
 		return s.fail(ctx, t, StatusDeclined, res.DeclineCode)
 	}
 	if t.Status == StatusRequiresAction {

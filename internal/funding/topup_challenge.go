@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Bounds of completing a top-up after its 3-D Secure challenge.
@@ -57,15 +58,30 @@ func (s *Service) completeChallenge(ctx context.Context, t Topup) (Topup, error)
 		}
 		return s.topupByID(ctx, t.ID)
 	}
-	moved, err := s.db.Exec(ctx, `UPDATE funding_topups SET status = ?, limit_id = ?, challenge_url = '', updated_at = ?
-		WHERE id = ? AND status = ? AND claim_id = ?`, StatusProcessing, limitID, ms(s.now()), t.ID, StatusRequiresAction, claim)
-	if err != nil {
+	// The row takes the reservation, confirmed in the same transaction.
+	moved := false
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		moved = false
+		res, err := tx.Exec(ctx, `UPDATE funding_topups SET status = ?, limit_id = ?, challenge_url = '', updated_at = ?
+			WHERE id = ? AND status = ? AND claim_id = ?`, StatusProcessing, limitID, ms(s.now()), t.ID, StatusRequiresAction, claim)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		moved = true
+		return s.wallet.ConfirmLimit(ctx, tx, limitID)
+	})
+	if err != nil || !moved {
 		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
+	}
+	if err != nil {
 		return Topup{}, fmt.Errorf("funding: move top-up to processing: %w", err)
 	}
-	if n, _ := moved.RowsAffected(); n == 0 {
+	if !moved {
 		// Our claim went stale and another caller took over.
-		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
 		return s.awaitTopup(ctx, t.ID)
 	}
 	t.Status, t.limitID = StatusProcessing, limitID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -42,15 +43,18 @@ type Withdrawal struct {
 	DeclineCode string
 	CreatedAt   time.Time
 
-	holdID int64
+	holdID      int64 // the ledger hold reserving the money; 0 before it is placed
+	holdSeq     int64 // how many times the hold was renewed (withdraw_hold.go)
+	holdExpires int64 // when the hold times out, unix ms; 0: never
 }
 
-const wdCols = `id, user_id, bank_link_id, amount, status, hold_reason, release_at, hold_transfer_id, decline_code, created_at`
+const wdCols = `id, user_id, bank_link_id, amount, status, hold_reason, release_at, hold_transfer_id, decline_code, created_at, hold_seq, hold_expires_at`
 
 func scanWithdrawal(r interface{ Scan(...any) error }) (Withdrawal, error) {
 	var w Withdrawal
 	var release, created int64
-	err := r.Scan(&w.ID, &w.UserID, &w.BankLinkID, &w.Amount, &w.Status, &w.HoldReason, &release, &w.holdID, &w.DeclineCode, &created)
+	err := r.Scan(&w.ID, &w.UserID, &w.BankLinkID, &w.Amount, &w.Status, &w.HoldReason, &release, &w.holdID, &w.DeclineCode, &created,
+		&w.holdSeq, &w.holdExpires)
 	w.ReleaseAt, w.CreatedAt = fromMS(release), fromMS(created)
 	return w, err
 }
@@ -133,8 +137,9 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	if dev := deviceHold(sess, s.now()); dev.After(until) {
 		until, reason = dev, HoldNewDevice
 	}
-	// The reservation's id is kept on the row: a held withdrawal may be
-	// cancelled, or refused by the bank, in a later request.
+	// The reservation's id is kept on the row (which confirms it in the
+	// transaction that writes it): a held withdrawal may be cancelled, or
+	// refused by the bank, in a later request or by ReleaseDue.
 	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowWithdrawal, amount)
 	if err != nil {
 		return Withdrawal{}, err
@@ -146,9 +151,15 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	// same hold under the same key and goes on.
 	w := Withdrawal{ID: newID("wd_"), UserID: userID, BankLinkID: l.ID, Amount: amount, Status: WithdrawalProcessing,
 		HoldReason: reason, ReleaseAt: until, CreatedAt: now}
+	if err := s.crash(FaultWithdrawalAfterLimit, w.ID); err != nil {
+		return Withdrawal{}, err
+	}
 	claim := idem.From(ctx)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?, ?)`,
+		if err := s.wallet.ConfirmLimit(ctx, tx, limitID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, ?, ?)`,
 			w.ID, userID, l.ID, amount, WithdrawalProcessing, reason, ms(until), ms(now), ms(now), limitID); err != nil {
 			return fmt.Errorf("funding: insert withdrawal: %w", err)
 		}
@@ -162,10 +173,11 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 }
 
 // placeHold reserves a recorded withdrawal's money by a ledger hold (keyed
-// by its id, so a repeat after a crash places it once), then holds the
-// withdrawal until its release_at or pays it out. A refusal by the ledger
-// (insufficient funds) fails it; an unknown answer leaves it processing,
-// without a hold, for ReleaseDue.
+// by its id, so a repeat after a crash places it once) that times out
+// after withdrawalHoldTimeout, then holds the withdrawal until its
+// release_at or pays it out. A refusal by the ledger (insufficient funds)
+// fails it; an unknown answer leaves it processing, without a hold, for
+// ReleaseDue.
 func (s *Service) placeHold(ctx context.Context, w Withdrawal, l BankLink) (Withdrawal, error) {
 	if err := s.crash(FaultWithdrawalBeforeHold, w.ID); err != nil {
 		return Withdrawal{}, err
@@ -178,18 +190,15 @@ func (s *Service) placeHold(ctx context.Context, w Withdrawal, l BankLink) (With
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: system account: %w", err)
 	}
-	res, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":hold", Transfers: []ledger.Transfer{{
-		Kind: "withdrawal", Debit: money.ID, Credit: bank.ID, Amount: w.Amount, Currency: money.Currency, Pending: true,
-		Metadata: map[string]string{"withdrawal_id": w.ID, "user_id": w.UserID, "bank_link_id": l.ID},
-	}}})
+	res, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: holdKey(w.ID, 0), Transfers: []ledger.Transfer{
+		s.holdTransfer(w, money, bank.ID)}})
 	if err != nil {
 		switch apperr.CodeOf(err) {
 		case apperr.InsufficientFunds, apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.Unavailable:
 			// Refused, or never taken: nothing is held.
-			if ferr := s.finish(ctx, w.ID, WithdrawalFailed, string(apperr.CodeOf(err))); ferr != nil {
+			if ferr := s.finish(ctx, w.ID, WithdrawalFailed, string(apperr.CodeOf(err)), true); ferr != nil {
 				return Withdrawal{}, ferr
 			}
-			s.releaseWithdrawalLimit(ctx, w.ID)
 		}
 		return Withdrawal{}, err
 	}
@@ -197,11 +206,14 @@ func (s *Service) placeHold(ctx context.Context, w Withdrawal, l BankLink) (With
 		return Withdrawal{}, err
 	}
 	w.holdID = res.TransferIDs[0]
+	if w.holdExpires, err = s.holdExpiry(ctx, w.holdID); err != nil {
+		return Withdrawal{}, err
+	}
 	if !w.ReleaseAt.IsZero() {
 		w.Status = WithdrawalHeld
 	}
-	upd, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET hold_transfer_id = ?, status = ?, updated_at = ?
-		WHERE id = ? AND status = ? AND hold_transfer_id = 0`, w.holdID, w.Status, ms(s.now()), w.ID, WithdrawalProcessing)
+	upd, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET hold_transfer_id = ?, hold_expires_at = ?, status = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND hold_transfer_id = 0`, w.holdID, w.holdExpires, w.Status, ms(s.now()), w.ID, WithdrawalProcessing)
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: record withdrawal hold: %w", err)
 	}
@@ -236,18 +248,8 @@ func (s *Service) ReconcileWithdrawal(ctx context.Context, userID, id string) (W
 	return s.payout(ctx, w, l)
 }
 
-// void releases a withdrawal's hold (keyed, so repeats are harmless).
-func (s *Service) void(ctx context.Context, w Withdrawal) error {
-	_, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":void", Transfers: []ledger.Transfer{{
-		Kind: "withdrawal", VoidPending: w.holdID}}})
-	if err != nil && apperr.CodeOf(err) != apperr.Conflict {
-		s.log.Error("funding: void withdrawal hold", "withdrawal", w.ID, "err", err)
-		return err
-	}
-	return nil
-}
-
-// payout claims a due withdrawal, credits the bank (keyed by the
+// payout claims a due withdrawal, makes sure its hold is open for long
+// enough (renewing it if need be), credits the bank (keyed by the
 // withdrawal id), then posts the hold; a refusal by the bank voids it. An
 // unknown answer leaves it processing for ReleaseDue to repeat.
 func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdrawal, error) {
@@ -259,14 +261,25 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 	if n, _ := res.RowsAffected(); n == 0 {
 		return s.withdrawal(ctx, w.ID) // cancelled or finished meanwhile
 	}
+	if err := s.crash(FaultWithdrawalBeforeBank, w.ID); err != nil {
+		return Withdrawal{}, err
+	}
+	// The money must stay reserved until the post: never pay the bank on
+	// a hold that might time out before it is posted.
+	w, ok, err := s.ensureHold(ctx, w)
+	if err != nil || !ok {
+		return w, err
+	}
 	fail := func(code string) (Withdrawal, error) {
-		if err := s.void(ctx, w); err != nil {
-			return s.withdrawal(ctx, w.ID) // stays processing; retried
-		}
-		if err := s.finish(ctx, w.ID, WithdrawalFailed, code); err != nil {
+		if err := s.crash(FaultWithdrawalBeforeVoid, w.ID); err != nil {
 			return Withdrawal{}, err
 		}
-		s.releaseWithdrawalLimit(ctx, w.ID)
+		if err := s.voidHold(ctx, w.ID); err != nil {
+			return s.withdrawal(ctx, w.ID) // stays processing; retried
+		}
+		if err := s.finish(ctx, w.ID, WithdrawalFailed, code, true); err != nil {
+			return Withdrawal{}, err
+		}
 		s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalFailed, "bank "+l.BankCode)
 		s.notifyUser(ctx, w.UserID, "funding_withdrawal_failed", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
 		return s.withdrawal(ctx, w.ID)
@@ -287,11 +300,19 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 		}
 		return fail("bank_declined")
 	}
-	if _, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: "withdrawal:" + w.ID + ":post", Transfers: []ledger.Transfer{{
+	if err := s.crash(FaultWithdrawalBeforePost, w.ID); err != nil {
+		return Withdrawal{}, err
+	}
+	if _, err := s.ledger.Commit(ctx, ledger.Request{Scope: "funding", Key: stepKey(w.ID, "post", w.holdSeq), Transfers: []ledger.Transfer{{
 		Kind: "withdrawal", PostPending: w.holdID}}}); err != nil {
+		// The hold was renewed by a parallel run since we read it: the next
+		// run posts the renewed one (the bank credit above is keyed).
 		return Withdrawal{}, fmt.Errorf("funding: post withdrawal %s: %w", w.ID, err)
 	}
-	if err := s.finish(ctx, w.ID, WithdrawalSucceeded, ""); err != nil {
+	if err := s.crash(FaultWithdrawalBeforeFinish, w.ID); err != nil {
+		return Withdrawal{}, err
+	}
+	if err := s.finish(ctx, w.ID, WithdrawalSucceeded, "", false); err != nil {
 		return Withdrawal{}, err
 	}
 	s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalSucceeded, "bank "+l.BankCode)
@@ -299,90 +320,140 @@ func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdra
 	return s.withdrawal(ctx, w.ID)
 }
 
-func (s *Service) finish(ctx context.Context, id, status, code string) error {
-	if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		status, code, ms(s.now()), id, WithdrawalProcessing); err != nil {
-		return fmt.Errorf("funding: finish withdrawal: %w", err)
+// finish ends a processing withdrawal; with release it also gives back
+// its limit reservation, in the same transaction (it did not happen).
+func (s *Service) finish(ctx context.Context, id, status, code string, release bool) error {
+	return s.end(ctx, id, status, code, release, WithdrawalProcessing)
+}
+
+// end moves withdrawal id from one of the statuses from to status, and
+// with release gives back its limit reservation in the same transaction.
+func (s *Service) end(ctx context.Context, id, status, code string, release bool, from ...string) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		q := `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status IN (?` +
+			strings.Repeat(", ?", len(from)-1) + `)`
+		args := []any{status, code, ms(s.now()), id}
+		for _, f := range from {
+			args = append(args, f)
+		}
+		res, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 || !release {
+			return err
+		}
+		return s.releaseWithdrawalLimit(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("funding: end withdrawal: %w", err)
 	}
 	return nil
 }
 
+// releaseWithdrawalLimit gives back, in tx, the limit reservation of a
+// withdrawal that will not happen (cancelled, refused, its hold gone).
+func (s *Service) releaseWithdrawalLimit(ctx context.Context, tx *store.Tx, id string) error {
+	var limitID string
+	if err := tx.QueryRow(ctx, `SELECT limit_id FROM funding_withdrawals WHERE id = ?`, id).Scan(&limitID); err != nil {
+		return fmt.Errorf("funding: read withdrawal limit: %w", err)
+	}
+	if err := s.wallet.ReleaseLimitTx(ctx, tx, limitID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE funding_withdrawals SET limit_id = '' WHERE id = ?`, id)
+	return err
+}
+
 // CancelWithdrawal cancels userID's held withdrawal and voids its hold.
+// The cancel, the limit given back and the mark that the hold must be
+// voided commit together; the void follows, and RetryVoids repeats it
+// after a failure or a crash in between.
 // Errors: apperr.NotFound, apperr.Conflict (no longer held).
 func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (Withdrawal, error) {
 	w, err := s.Withdrawal(ctx, userID, id)
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, updated_at = ? WHERE id = ? AND user_id = ? AND status = ?`,
-		WithdrawalCancelled, ms(s.now()), id, userID, WithdrawalHeld)
+	cancelled := false
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		cancelled = false
+		res, err := tx.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND user_id = ? AND status = ?`,
+			WithdrawalCancelled, voidPending, ms(s.now()), id, userID, WithdrawalHeld)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		cancelled = true
+		return s.releaseWithdrawalLimit(ctx, tx, id)
+	})
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("funding: cancel withdrawal: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !cancelled {
 		return Withdrawal{}, apperr.E(apperr.Conflict, "only a held withdrawal can be cancelled").JA("保留中の出金のみ取り消せます")
 	}
-	if err := s.void(ctx, w); err != nil {
-		// Cancelled, but the hold is still open: mark it, and the jobs loop
-		// (RetryVoids) releases it — the money must not stay reserved.
-		if _, err2 := s.db.Exec(ctx, `UPDATE funding_withdrawals SET decline_code = ? WHERE id = ?`, voidPending, id); err2 != nil {
-			s.log.Error("funding: mark withdrawal hold for release", "withdrawal", id, "err", err2)
-		}
+	ctx = context.WithoutCancel(ctx)
+	if err := s.crash(FaultWithdrawalBeforeVoid, w.ID); err != nil {
 		return Withdrawal{}, err
 	}
-	s.releaseWithdrawalLimit(ctx, w.ID)
+	if err := s.voidHold(ctx, w.ID); err != nil {
+		// Cancelled, but the hold is still open: RetryVoids releases it.
+		return Withdrawal{}, err
+	}
+	s.clearVoidPending(ctx, w.ID)
 	s.record(ctx, userID, "withdrawal", w.ID, w.Amount, "out", WithdrawalCancelled, "")
 	s.notifyUser(ctx, userID, "funding_withdrawal_cancelled", map[string]any{"Amount": w.Amount})
 	return s.withdrawal(ctx, id)
 }
 
-// releaseWithdrawalLimit gives back the limit reservation of a withdrawal
-// that did not happen (cancelled, or refused by the bank).
-func (s *Service) releaseWithdrawalLimit(ctx context.Context, id string) {
-	var limitID string
-	if err := s.db.QueryRow(ctx, `SELECT limit_id FROM funding_withdrawals WHERE id = ?`, id).Scan(&limitID); err != nil {
-		s.log.Error("funding: read withdrawal limit", "withdrawal", id, "err", err)
-		return
+func (s *Service) clearVoidPending(ctx context.Context, id string) {
+	if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET decline_code = '' WHERE id = ? AND decline_code = ?`, id, voidPending); err != nil {
+		s.log.Warn("funding: clear hold release mark", "withdrawal", id, "err", err)
 	}
-	s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
 }
 
-// voidPending marks a cancelled withdrawal whose ledger hold is still open.
+// voidPending marks a cancelled withdrawal whose ledger hold may still be
+// open (set with the cancel, cleared once the hold is voided).
 const voidPending = "void_pending"
 
 // retryVoidsMax bounds the holds RetryVoids releases per run.
 const retryVoidsMax = 100
 
 // RetryVoids releases the ledger holds of cancelled withdrawals whose
-// release failed at cancel time (keyed: a repeat is harmless).
+// release failed at cancel time or was cut short by a crash (keyed: a
+// repeat is harmless).
 func (s *Service) RetryVoids(ctx context.Context) (int, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+wdCols+` FROM funding_withdrawals WHERE status = ? AND decline_code = ? LIMIT ?`,
+	rows, err := s.db.Query(ctx, `SELECT id FROM funding_withdrawals WHERE status = ? AND decline_code = ? LIMIT ?`,
 		WithdrawalCancelled, voidPending, retryVoidsMax)
 	if err != nil {
 		return 0, fmt.Errorf("funding: find holds to release: %w", err)
 	}
-	var ws []Withdrawal
+	var ids []string
 	for rows.Next() {
-		w, err := scanWithdrawal(rows)
-		if err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		ws = append(ws, w)
+		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, w := range ws {
-		if err := s.void(ctx, w); err != nil {
+	for _, id := range ids {
+		if err := s.voidHold(ctx, id); err != nil {
 			return n, err
 		}
-		if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET decline_code = '' WHERE id = ? AND decline_code = ?`, w.ID, voidPending); err != nil {
-			return n, fmt.Errorf("funding: clear hold release mark: %w", err)
+		// Cancelled before the limit went back with the cancel: give it now.
+		if err := s.db.Write(ctx, func(tx *store.Tx) error { return s.releaseWithdrawalLimit(ctx, tx, id) }); err != nil {
+			return n, err
 		}
-		s.releaseWithdrawalLimit(ctx, w.ID)
+		s.clearVoidPending(ctx, id)
 		n++
 	}
 	return n, nil

@@ -171,6 +171,7 @@ var sandboxUndocumented = map[string]string{
 	"GET /sandbox/card/authorizations/{id}":          "provider API",
 	"POST /sandbox/card/authorizations/{id}/capture": "provider API",
 	"POST /sandbox/card/authorizations/{id}/refund":  "provider API",
+	"POST /sandbox/card/authorizations/{id}/void":    "provider API",
 	"POST /sandbox/kyc/verify":                       "provider API",
 }
 

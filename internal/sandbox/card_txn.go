@@ -67,7 +67,8 @@ func (s *Sandbox) handleCardTxn(kind string) http.HandlerFunc {
 				if a.kind != kindPayment || a.status != statusSucceeded {
 					return fail(http.StatusUnprocessableEntity, "invalid_state", "only a succeeded payment authorisation can be captured or refunded")
 				}
-				q := `UPDATE sandbox_card_auths SET captured = captured + ? WHERE id = ? AND captured + ? <= amount`
+				// status re-checked: a void racing this capture wins or loses whole.
+				q := `UPDATE sandbox_card_auths SET captured = captured + ? WHERE id = ? AND captured + ? <= amount AND status = 'succeeded'`
 				if kind == kindRefund {
 					q = `UPDATE sandbox_card_auths SET refunded = refunded + ? WHERE id = ? AND refunded + ? <= captured`
 				}

@@ -25,6 +25,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("GET /sandbox/card/authorizations/{id}", s.handleGetAuth)
 	mux.HandleFunc("POST /sandbox/card/authorizations/{id}/capture", s.handleCardTxn(kindCapture))
 	mux.HandleFunc("POST /sandbox/card/authorizations/{id}/refund", s.handleCardTxn(kindRefund))
+	mux.HandleFunc("POST /sandbox/card/authorizations/{id}/void", s.handleVoidAuth)
 	mux.HandleFunc("GET /sandbox/card/challenge/{id}", s.handleChallengePage)
 	mux.HandleFunc("POST /sandbox/card/challenge/{id}", s.handleChallengeSubmit)
 

@@ -95,25 +95,18 @@ func limitExceeded(what string) error {
 	return apperr.E(apperr.LimitExceeded, "amount over the "+what+" limit").JA("利用上限を超えています")
 }
 
-// ReserveLimit reserves amount of the user's limit for flow: it checks the
+// ReserveLimitID reserves amount of the user's limit for flow: it checks the
 // per-transaction limit of the user's KYC level and adds the amount to the
 // rolling day and month if both stay within their limits, atomically (a
 // per-user row lock serialises concurrent reservations, so a parallel
-// burst cannot overshoot). Call release when the movement failed; a
-// successful movement keeps its reservation, which counts for 30 days.
+// burst cannot overshoot), and returns the reservation's id. The
+// reservation is pending: the transaction that writes the movement's row
+// confirms it (ConfirmLimit) and the row keeps its id, so that whoever
+// ends the movement failed, now or in a later request or reconciler, gives
+// it back (ReleaseLimit, ReleaseLimitTx); one never confirmed lapses after
+// LimitPendingTTL (ExpireLimits). A successful movement keeps its
+// reservation, which counts for 30 days.
 // Errors: apperr.LimitExceeded, apperr.Invalid (amount not positive).
-func (s *Service) ReserveLimit(ctx context.Context, userID, flow string, amount int64) (release func(context.Context), err error) {
-	id, err := s.reserveLimit(ctx, userID, flow, amount)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) { s.releaseLimit(ctx, id) }, nil
-}
-
-// ReserveLimitID is ReserveLimit for a movement that may fail later, in
-// another request (a held withdrawal cancelled or refused by the bank): it
-// returns the reservation's id, which the movement keeps on its row and
-// passes to ReleaseLimit then.
 func (s *Service) ReserveLimitID(ctx context.Context, userID, flow string, amount int64) (string, error) {
 	return s.reserveLimit(ctx, userID, flow, amount)
 }
@@ -121,6 +114,76 @@ func (s *Service) ReserveLimitID(ctx context.Context, userID, flow string, amoun
 // ReleaseLimit gives back the reservation id (from ReserveLimitID) of a
 // movement that did not happen; releasing twice, or "", is harmless.
 func (s *Service) ReleaseLimit(ctx context.Context, id string) { s.releaseLimit(ctx, id) }
+
+// LimitPendingTTL is how long a reservation stays pending before the
+// movement's row must have confirmed it (ConfirmLimit); after it,
+// ExpireLimits gives it back. Between the reservation and the row there
+// is one database write (milliseconds; a request's whole budget is under
+// a minute), so a confirmation never comes this late but after a crash.
+const LimitPendingTTL = 5 * time.Minute
+
+// errLimitLapsed: the reservation lapsed before its movement's row was
+// written (the node stalled longer than LimitPendingTTL).
+var errLimitLapsed = apperr.E(apperr.Unavailable, "the request took too long; try again").JA("処理に時間がかかりすぎました。もう一度お試しください")
+
+// ConfirmLimit makes the pending reservation id (from ReserveLimitID) the
+// movement's, in tx: the transaction that writes the row naming it, so
+// that a reservation is either named by a row (which releases it when the
+// movement fails) or pending and expired by ExpireLimits, never lost.
+// Call it before writing the row. Errors: apperr.Unavailable when the
+// reservation has already lapsed (the movement must not go on).
+func (s *Service) ConfirmLimit(ctx context.Context, tx *store.Tx, id string) error {
+	return confirmLimit(ctx, tx, id)
+}
+
+func confirmLimit(ctx context.Context, tx *store.Tx, id string) error {
+	res, err := tx.Exec(ctx, `UPDATE wallet_limit_usage SET pending_until = 0 WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("wallet: confirm limit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("wallet: confirm limit: %w", err)
+	} else if n != 1 {
+		return errLimitLapsed
+	}
+	return nil
+}
+
+// ReleaseLimitTx is ReleaseLimit in tx: the transaction that ends the
+// movement failed, so that the end and the release commit together.
+func (s *Service) ReleaseLimitTx(ctx context.Context, tx *store.Tx, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM wallet_limit_usage WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("wallet: release limit: %w", err)
+	}
+	return nil
+}
+
+// expireLimitsMax bounds the lapsed reservations one ExpireLimits call
+// deletes (one statement; the rest wait for the next run).
+const expireLimitsMax = 1000
+
+// ExpireLimits gives back reservations still pending after
+// LimitPendingTTL: their movement's row was never written (a crash between
+// the reservation and the row). It returns how many it gave back.
+func (s *Service) ExpireLimits(ctx context.Context) (int, error) {
+	var n int64
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM wallet_limit_usage WHERE id IN (SELECT id FROM wallet_limit_usage
+			WHERE pending_until <> 0 AND pending_until <= ? LIMIT ?)`, ms(s.now()), expireLimitsMax)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("wallet: expire limit reservations: %w", err)
+	}
+	return int(n), nil
+}
 
 // reserveLimit is ReserveLimit returning the reservation's id, which a
 // movement keeps on its row so that a reconciler can release it later.
@@ -193,8 +256,9 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 				return nil
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at) VALUES (?, ?, ?, ?, ?)`,
-			id, userID, flow, amount, ms(now)); err != nil {
+		// Pending until the movement's row confirms it (ConfirmLimit).
+		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_usage (id, user_id, flow, amount, created_at, pending_until) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, userID, flow, amount, ms(now), ms(now.Add(LimitPendingTTL))); err != nil {
 			return fmt.Errorf("wallet: reserve limit: %w", err)
 		}
 		// Reservations older than the month window no longer count.

@@ -94,7 +94,14 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	t := Transfer{ID: newID("tr_"), FromUser: fromUserID, ToUser: to.ID, Amount: amount, Currency: s.currency,
 		Message: message, Status: StatusPending, CreatedAt: s.now()}
 	claim := idem.From(ctx)
+	if err := s.fault(FaultTransferAfterLimit, t.ID); err != nil {
+		return Transfer{}, err
+	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		// The row names the reservation it confirms, in one transaction.
+		if err := confirmLimit(ctx, tx, limitID); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt), limitID)
 		if err != nil {

@@ -140,6 +140,9 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		s.releaseLimit(ctx, limitID)
 		return Payment{}, err
 	}
+	if err := s.fault(FaultPaymentAfterLimit, p.ID); err != nil {
+		return Payment{}, err
+	}
 	claim := idem.From(ctx)
 	var refused error
 	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -153,6 +156,14 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 				}
 				return err
 			}
+		}
+		// The row names the reservation it confirms, in one transaction.
+		if err := confirmLimit(ctx, tx, limitID); err != nil {
+			if _, ok := apperr.As(err); ok {
+				refused = err
+				return nil
+			}
+			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0, ?)`,
 			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.LiteAmount, p.MoneyAmount, p.Currency, p.OrderID, p.Status, ms(p.CreatedAt), limitID)

@@ -12,6 +12,12 @@ import (
 
 // The fault points of Config.Fault.
 const (
+	// FaultPaymentAfterLimit: the payment's limit is reserved, its row
+	// not written yet.
+	FaultPaymentAfterLimit = "payment.after_limit"
+	// FaultTransferAfterLimit: the transfer's limit is reserved, its row
+	// not written yet.
+	FaultTransferAfterLimit = "transfer.after_limit"
 	// FaultPaymentBeforeLedger: the payment row is pending, its ledger
 	// request not sent yet.
 	FaultPaymentBeforeLedger = "payment.before_ledger"

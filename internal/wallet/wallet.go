@@ -13,7 +13,7 @@
 //   - A payment code is used at most once, before it expires, by one
 //     merchant; refunds never exceed their payment.
 //   - Limits per KYC level, per transaction and per rolling day and month
-//     are reserved atomically before the ledger request (ReserveLimit), so a
+//     are reserved atomically before the ledger request (ReserveLimitID), so a
 //     parallel burst cannot exceed them, and released when it fails.
 //   - Every flow asks CheckCapability first: an operator kill switch
 //     (package ops) answers apperr.CapabilityDisabled. A frozen user
