@@ -191,7 +191,9 @@ func (g *GroupCommit) commit(batch []*groupItem) (failed int, err error) {
 // itemPanic carries a panic of fn out of the writer goroutine.
 type itemPanic struct{ value any }
 
-func (p *itemPanic) Error() string { return fmt.Sprintf("store: group-commit item panicked: %v", p.value) }
+func (p *itemPanic) Error() string {
+	return fmt.Sprintf("store: group-commit item panicked: %v", p.value)
+}
 
 func call(it *groupItem, tx *Tx) (err error) {
 	defer func() {
