@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
@@ -175,7 +176,7 @@ func (a *app) sweep(ctx context.Context) {
 				a.log.Error("sweep throttle windows", "err", err)
 			}
 		}
-		if _, err := httpapi.PruneIdempotency(ctx, a.db, time.Now()); err != nil && ctx.Err() == nil {
+		if _, err := idem.Prune(ctx, a.db, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Error("prune idempotency records", "err", err)
 		}
 	}
