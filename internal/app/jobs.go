@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/audit"
-	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/idem"
 )
 
 // Job is one background job: Run is called every Every, each run bounded
@@ -77,7 +77,7 @@ func (a *App) jobList() []Job {
 			return err
 		}},
 		{"idempotency: prune old keys", sweepEvery, func(ctx context.Context) error {
-			_, err := httpapi.PruneIdempotency(ctx, a.DB, a.now())
+			_, err := idem.Prune(ctx, a.DB, a.now())
 			return err
 		}},
 		{"audit: link new entries", audit.ChainEvery, func(ctx context.Context) error {

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
@@ -26,7 +27,8 @@ func Migrations() []store.Migrations {
 		audit.Migrations, // before identity, whose migration 010 moves its old audit rows into the log
 		identity.Migrations,
 		ledger.Migrations,
-		ops.Migrations, // before wallet, whose migration 010 moves its old switches and freezes here
+		ops.Migrations,  // before wallet, whose migration 010 moves its old switches and freezes here
+		idem.Migrations, // before wallet, whose migration 020 moves its old idempotency records here
 		wallet.Migrations,
 	}
 }

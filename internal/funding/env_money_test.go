@@ -20,6 +20,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -36,7 +37,7 @@ import (
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations,
-	ledger.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ledger.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
 
 // The sandbox bank's account of the seeded holder yamada (YAMADA Taro).
 const yamadaAccount = "sbx-0001-1234567"

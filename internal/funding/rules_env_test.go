@@ -18,6 +18,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -37,7 +38,7 @@ import (
 // tests call the services as any surface would.
 
 var rulesSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
-	ops.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
 
 // rulesClock is the services' clock; it moves only when told.
 type rulesClock struct {

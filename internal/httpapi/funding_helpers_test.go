@@ -13,6 +13,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -25,7 +26,7 @@ import (
 )
 
 var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
-	ops.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
 
 // phone is the sandbox's phone network: every SMS by recipient.
 type phone struct {

@@ -88,7 +88,7 @@ func TestIdempotencySealsAuthorizeURL(t *testing.T) {
 func assertNoPlain(t *testing.T, db *store.DB, scope, key, secret string) {
 	t.Helper()
 	var body string
-	if err := db.QueryRow(context.Background(), `SELECT body FROM api_idempotency WHERE scope = ? AND idem_key = ? AND state = 'done'`, scope, key).Scan(&body); err != nil {
+	if err := db.QueryRow(context.Background(), `SELECT body FROM idem_records WHERE scope = ? AND idem_key = ? AND state = 'done'`, scope, key).Scan(&body); err != nil {
 		t.Fatalf("stored answer of %s: %v", key, err)
 	}
 	if strings.Contains(body, secret) {

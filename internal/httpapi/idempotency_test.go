@@ -26,7 +26,7 @@ import (
 // both databases, with a handler that counts how often it really ran and
 // binds an operation (as the domain services do) unless it refuses.
 func TestIdempotent(t *testing.T) {
-	storetest.Each(t, []store.Migrations{ops.Migrations, wallet.Migrations}, func(t *testing.T, db *store.DB) {
+	storetest.Each(t, []store.Migrations{ops.Migrations, idem.Migrations, wallet.Migrations}, func(t *testing.T, db *store.DB) {
 		var runs atomic.Int64
 		var kycDone atomic.Bool
 		gate := make(chan struct{})
@@ -159,7 +159,7 @@ func TestIdempotent(t *testing.T) {
 
 		t.Run("stored answers are sealed", func(t *testing.T) {
 			var body string
-			if err := db.QueryRow(context.Background(), `SELECT body FROM api_idempotency WHERE scope = 'user:u1' AND idem_key = 'k1'`).Scan(&body); err != nil {
+			if err := db.QueryRow(context.Background(), `SELECT body FROM idem_records WHERE scope = 'user:u1' AND idem_key = 'k1'`).Scan(&body); err != nil {
 				t.Fatal(err)
 			}
 			if body == "" || strings.Contains(body, "run") || strings.Contains(body, "amount") {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -23,7 +24,7 @@ import (
 
 // walletSets are the migrations of the wallet end-to-end tests.
 var walletSets = append(append([]store.Migrations{}, identitySets...),
-	ledger.Migrations, merchant.Migrations, sandbox.Migrations, wallet.Migrations)
+	ledger.Migrations, merchant.Migrations, sandbox.Migrations, idem.Migrations, wallet.Migrations)
 
 // walletEnv is a running API with the real identity, ledger, merchant and
 // wallet services, and the sandbox eKYC provider on its own HTTP server

@@ -1,8 +1,12 @@
-// Package idem ties a money operation to the API request that started it.
+// Package idem keeps the idempotency records of API requests and ties a
+// money operation to the request that started it.
 //
 // An API request carrying an Idempotency-Key holds a claim on its record
-// (table api_idempotency, created by the wallet's migrations) while it
-// runs: a lease owned by one process, which a dead process cannot renew.
+// (Records.Begin; table idem_records, this package's migrations) while it
+// runs: a lease owned by one process, which a dead process cannot renew
+// (Records.KeepAlive renews it). It ends with Records.Finish (the answer,
+// sealed, kept for replay) or Records.Release (outcome unknown); Prune
+// forgets records older than a day. The clock is injected (New).
 // The request's context carries the claim (With); a domain service that
 // creates an operation (a payment, a refund, a transfer, a top-up, a
 // withdrawal, a card, …) calls Bind in the very transaction that writes the
@@ -16,7 +20,11 @@
 // never both create an operation. Outside an API request (no claim in the
 // context) Bind does nothing.
 //
-// The package knows nothing of HTTP; internal/httpapi holds the protocol.
+// A record keeps an answer only once its request bound an operation: a
+// request refused before that leaves nothing, and a retry runs anew.
+//
+// The package knows nothing of HTTP; internal/httpapi holds the protocol
+// (keys, request hashes, which answers are finished or released).
 package idem
 
 import (
@@ -71,7 +79,7 @@ func (c *Claim) Bind(ctx context.Context, tx *store.Tx, kind, id string) error {
 	if c == nil {
 		return nil
 	}
-	res, err := tx.Exec(ctx, `UPDATE api_idempotency SET op_kind = ?, op_id = ?
+	res, err := tx.Exec(ctx, `UPDATE idem_records SET op_kind = ?, op_id = ?
 		WHERE scope = ? AND idem_key = ? AND state = 'running' AND lease_owner = ?`, kind, id, c.Scope, c.Key, c.Owner)
 	if err != nil {
 		return fmt.Errorf("idem: bind %s %s: %w", kind, id, err)

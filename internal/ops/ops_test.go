@@ -11,6 +11,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -137,7 +138,7 @@ func TestFreezesSurviveTheMove(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := db.Migrate(ctx, append(sets, wallet.Migrations)...); err != nil {
+			if err := db.Migrate(ctx, append(sets, idem.Migrations, wallet.Migrations)...); err != nil {
 				t.Fatal(err)
 			}
 			c := ops.New(db, now)

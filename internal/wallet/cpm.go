@@ -33,7 +33,7 @@ func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (
 	now := s.now()
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
 	claim := idem.From(ctx)
-	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var trusted int64
 		if !sess.FactorTrustedAt.IsZero() {
 			trusted = ms(sess.FactorTrustedAt)

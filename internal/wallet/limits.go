@@ -218,9 +218,9 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 	if py != nil {
 		capSince = py.capSince(u, now)
 	}
-	var refused error
-	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		refused = nil
+	// A refusal is the item's outcome (store.GroupCommit): its writes are
+	// rolled back, the others in its batch commit.
+	err = s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		// Take the user's row lock first (an UPDATE locks on both engines).
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_limit_users (user_id, version) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING`, userID); err != nil {
 			return fmt.Errorf("wallet: limit row: %w", err)
@@ -238,12 +238,10 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 			return fmt.Errorf("wallet: limit usage: %w", err)
 		}
 		if day+amount > fl.PerDay {
-			refused = limitExceeded("daily")
-			return nil
+			return limitExceeded("daily")
 		}
 		if month+amount > fl.PerMonth {
-			refused = limitExceeded("monthly")
-			return nil
+			return limitExceeded("monthly")
 		}
 		if !capSince.IsZero() {
 			var since int64
@@ -252,8 +250,7 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 				return fmt.Errorf("wallet: cooling-off usage: %w", err)
 			}
 			if since+amount > s.coolCap {
-				refused = errCoolingOffCap
-				return nil
+				return errCoolingOffCap
 			}
 		}
 		// Pending until the movement's row confirms it (ConfirmLimit).
@@ -267,9 +264,6 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 	})
 	if err != nil {
 		return "", err
-	}
-	if refused != nil {
-		return "", refused
 	}
 	return id, nil
 }

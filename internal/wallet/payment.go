@@ -144,25 +144,16 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		return Payment{}, err
 	}
 	claim := idem.From(ctx)
-	var refused error
-	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		refused = nil
+	err = s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if before != nil {
+			// A refusal (an apperr) is this payment's outcome alone: the
+			// batch commits without it (store.GroupCommit).
 			if err := before(ctx, tx); err != nil {
-				if _, ok := apperr.As(err); ok {
-					// A refusal, not a failure: the batch goes on.
-					refused = err
-					return nil
-				}
 				return err
 			}
 		}
 		// The row names the reservation it confirms, in one transaction.
 		if err := confirmLimit(ctx, tx, limitID); err != nil {
-			if _, ok := apperr.As(err); ok {
-				refused = err
-				return nil
-			}
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0, ?)`,
@@ -174,12 +165,9 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		// transaction: a retry after a crash finds it (package idem).
 		return claim.Bind(ctx, tx, idem.KindPayment, p.ID)
 	})
-	if err == nil && refused != nil {
-		err = refused
-	}
 	if err != nil {
 		s.releaseLimit(ctx, limitID)
-		if err == refused || errors.Is(err, idem.ErrLeaseLost) {
+		if _, refused := apperr.As(err); refused || errors.Is(err, idem.ErrLeaseLost) {
 			return Payment{}, err
 		}
 		return Payment{}, fmt.Errorf("wallet: create payment: %w", err)
@@ -345,7 +333,7 @@ func (s *Service) finishPayment(ctx context.Context, p Payment, m merchant.Merch
 		s.log.Error("wallet: webhook secret", "merchant", m.ID, "err", err)
 	}
 	var done bool
-	err = s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
 		res, err := tx.Exec(ctx, `UPDATE wallet_payments SET status = ?, decline_code = ?, lite_amount = ?, money_amount = ? WHERE id = ? AND status = ?`,
 			p.Status, p.DeclineCode, p.LiteAmount, p.MoneyAmount, p.ID, StatusPending)

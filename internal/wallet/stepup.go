@@ -83,7 +83,7 @@ func checkMoneyOut(sess identity.Session, now time.Time) error {
 // cooling-off cap), with the user's history line, in one transaction.
 func (s *Service) declinePayment(ctx context.Context, p Payment, m merchant.Merchant, code string) (Payment, error) {
 	p.Status, p.DeclineCode = StatusDeclined, code
-	err := s.groupWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?, 0, '')`,
 			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.Currency, p.OrderID, p.Status, p.DeclineCode, ms(p.CreatedAt)); err != nil {
 			return fmt.Errorf("wallet: record declined payment: %w", err)

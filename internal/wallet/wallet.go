@@ -48,8 +48,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations is the wallet's schema (set "wallet"), including the API
-// idempotency table used by httpapi and package idem.
+// Migrations is the wallet's schema (set "wallet"). It must run after
+// those of ops and idem, whose tables its migrations 010 and 020 fill with
+// the rows the wallet kept before.
 var Migrations = store.EmbeddedMigrations("wallet", migrationFiles, "migrations")
 
 // Config configures a Service. Zero values take defaults.
@@ -104,6 +105,11 @@ type Service struct {
 	coolCap   int64
 	log       *slog.Logger
 	faultFn   func(point, id string) error
+	// commits groups the small writes of the payment path (payment codes
+	// issued and claimed, limit reservations, payment rows created and
+	// finished, step-up declines) into shared transactions: one commit,
+	// an fsync on SQLite, for many concurrent requests.
+	commits *store.GroupCommit
 
 	accounts sync.Map // ledger account code → ledger.Account (ids are immutable)
 }
@@ -133,6 +139,7 @@ func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Ou
 		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC, ops: cfg.Controls,
 		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
 		codeTTL: cfg.PaymentCodeTTL, coolCap: cfg.CoolingOffPaymentCap, log: cfg.Log, faultFn: cfg.Fault,
+		commits: store.NewGroupCommit(db),
 	}
 }
 

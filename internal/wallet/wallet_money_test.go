@@ -17,6 +17,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/ledger"
@@ -32,7 +33,7 @@ import (
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations,
-	ledger.Migrations, merchant.Migrations, wallet.Migrations}
+	ledger.Migrations, merchant.Migrations, idem.Migrations, wallet.Migrations}
 
 type clock struct {
 	mu sync.Mutex

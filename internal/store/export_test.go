@@ -1,0 +1,12 @@
+package store
+
+// Transactions reports how many transactions g has begun (retries
+// included), for tests of its batching.
+func (g *GroupCommit) Transactions() int64 { return g.transactions.Load() }
+
+// Queued reports how many items wait in g's queue.
+func (g *GroupCommit) Queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
