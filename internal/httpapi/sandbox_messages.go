@@ -15,7 +15,7 @@ const sandboxRecipientBytesMax = 254
 // handleSandboxMessages serves GET /sandbox/api/messages?to=ADDR: every
 // mail and SMS delivered to ADDR in the sandbox mailbox, oldest first, at
 // most the newest 100. It reveals one-time codes and reset tokens, so
-// saifu serve gives a Mailbox only with --demo (cmd/saifu mailSender);
+// saifu serve gives a Mailbox only with --demo (internal/app chooseMail);
 // otherwise the route does not exist and /sandbox/ is 404 throughout.
 func handleSandboxMessages(mb *notify.Mailbox) http.Handler {
 	type item struct {
