@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -72,7 +73,7 @@ func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, bank
 		return BankLink{}, err
 	}
 	userID := sess.UserID
-	if err := s.wallet.CheckCapability(ctx, CapBankLink); err != nil {
+	if err := s.wallet.CheckCapability(ctx, ops.CapBankLink); err != nil {
 		return BankLink{}, err
 	}
 	// A frozen account (suspected takeover) gains no card or bank link and

@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -72,7 +73,7 @@ func (s *Service) AddCard(ctx context.Context, sess identity.Session, c Client, 
 		return Card{}, err
 	}
 	userID := sess.UserID
-	if err := s.wallet.CheckCapability(ctx, CapCardRegistration); err != nil {
+	if err := s.wallet.CheckCapability(ctx, ops.CapCardRegistration); err != nil {
 		return Card{}, err
 	}
 	// A frozen account (suspected takeover) gains no card or bank link and

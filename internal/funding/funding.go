@@ -52,7 +52,6 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
-	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -95,15 +94,6 @@ type Users interface {
 	// stored now (not as the caller holds it), is live and privileged.
 	RequirePrivileged(ctx context.Context, sess identity.Session) error
 }
-
-// The capabilities funding checks before each flow (operator kill switches).
-const (
-	CapCardRegistration = ops.CapCardRegistration
-	CapCardTopup        = ops.CapCardTopup
-	CapBankLink         = ops.CapBankLink
-	CapBankTopup        = ops.CapBankTopup
-	CapWithdrawal       = ops.CapWithdrawal
-)
 
 // Config configures a Service. Zero values take the defaults of Limits.
 type Config struct {

@@ -7,6 +7,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 )
 
 // systemBank names the ledger account mirroring a bank.
@@ -24,7 +25,7 @@ func systemBank(code string) string { return "bank:" + code }
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.StepUpRequired.
 func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID string, amount int64) (Topup, error) {
 	userID := sess.UserID
-	if err := s.wallet.CheckCapability(ctx, CapBankTopup); err != nil {
+	if err := s.wallet.CheckCapability(ctx, ops.CapBankTopup); err != nil {
 		return Topup{}, err
 	}
 	// A frozen account (suspected takeover) gains no card or bank link and

@@ -8,6 +8,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -25,7 +26,7 @@ const systemAcquirer = "card_acquirer"
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
 func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID string, amount int64) (Topup, error) {
 	userID := sess.UserID
-	if err := s.wallet.CheckCapability(ctx, CapCardTopup); err != nil {
+	if err := s.wallet.CheckCapability(ctx, ops.CapCardTopup); err != nil {
 		return Topup{}, err
 	}
 	// A frozen account (suspected takeover) gains no card or bank link and

@@ -12,6 +12,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -113,7 +114,7 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 		return Withdrawal{}, err
 	}
 	userID := sess.UserID
-	if err := s.wallet.CheckCapability(ctx, CapWithdrawal); err != nil {
+	if err := s.wallet.CheckCapability(ctx, ops.CapWithdrawal); err != nil {
 		return Withdrawal{}, err
 	}
 	if err := validAmount(amount, s.lim.WithdrawalAmountMax); err != nil {

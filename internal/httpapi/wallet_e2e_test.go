@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
@@ -156,11 +157,11 @@ func TestWalletPayments(t *testing.T) {
 		})
 
 		t.Run("kill switch", func(t *testing.T) {
-			if err := e.wallet.Controls().SetCapability(context.Background(), "operator:test", wallet.CapPayment, false, "incident"); err != nil {
+			if err := e.wallet.Controls().SetCapability(context.Background(), "operator:test", ops.CapPayment, false, "incident"); err != nil {
 				t.Fatal(err)
 			}
 			alice.post("/api/v1/payment-codes", map[string]any{}).want(t, 503, "capability_disabled")
-			e.wallet.Controls().SetCapability(context.Background(), "operator:test", wallet.CapPayment, true, "")
+			e.wallet.Controls().SetCapability(context.Background(), "operator:test", ops.CapPayment, true, "")
 		})
 
 		t.Run("history and notifications", func(t *testing.T) {

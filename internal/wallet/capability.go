@@ -8,13 +8,6 @@ import (
 	"github.com/saifu-pay/saifu/internal/ops"
 )
 
-// The capabilities the wallet's flows check (ops.Capabilities is the list).
-const (
-	CapSignup  = ops.CapSignup
-	CapPayment = ops.CapPayment
-	CapP2P     = ops.CapP2P
-)
-
 // CheckCapability asks the operator controls whether capability is on:
 // nil when enabled, apperr.CapabilityDisabled (503) when switched off.
 func (s *Service) CheckCapability(ctx context.Context, capability string) error {

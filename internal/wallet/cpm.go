@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet/paycode"
 )
@@ -20,7 +21,7 @@ import (
 // which decides the cooling-off cap when a merchant charges the code).
 func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (code string, expiresAt time.Time, err error) {
 	userID := sess.UserID
-	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+	if err := s.CheckCapability(ctx, ops.CapPayment); err != nil {
 		return "", time.Time{}, err
 	}
 	if err := s.CheckFrozen(ctx, userID); err != nil {
@@ -70,7 +71,7 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	if len(orderID) > orderIDBytesMax {
 		return Payment{}, apperr.E(apperr.Invalid, "order_id over 64 bytes").JA("order_id が長すぎます")
 	}
-	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+	if err := s.CheckCapability(ctx, ops.CapPayment); err != nil {
 		return Payment{}, err
 	}
 	c, err := paycode.Parse(code)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
@@ -15,7 +16,7 @@ import (
 // and bad payloads are apperr.Invalid.
 // The session's step-up decides the cooling-off cap (stepup.go).
 func (s *Service) PayQR(ctx context.Context, sess identity.Session, payload string, amount int64) (Payment, error) {
-	if err := s.CheckCapability(ctx, CapPayment); err != nil {
+	if err := s.CheckCapability(ctx, ops.CapPayment); err != nil {
 		return Payment{}, err
 	}
 	p, err := emvqr.Parse(payload)

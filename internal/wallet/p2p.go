@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -56,7 +57,7 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	if err != nil {
 		return Transfer{}, err
 	}
-	if err := s.CheckCapability(ctx, CapP2P); err != nil {
+	if err := s.CheckCapability(ctx, ops.CapP2P); err != nil {
 		return Transfer{}, err
 	}
 	if err := s.CheckFrozen(ctx, fromUserID); err != nil {
