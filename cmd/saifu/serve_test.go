@@ -64,7 +64,11 @@ func startServerOutput(t *testing.T, args ...string) (string, *syncBuffer) {
 			t.Errorf("serve did not stop after cancel")
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	// serveUpMax bounds the wait for a server to listen: the demo seeds
+	// sandbox accounts with password hashes first, slow under -race on a
+	// loaded 2-core machine.
+	const serveUpMax = 120 * time.Second
+	deadline := time.Now().Add(serveUpMax)
 	for time.Now().Before(deadline) {
 		if m := listenRE.FindStringSubmatch(stdout.String()); m != nil {
 			base := m[1]

@@ -75,10 +75,22 @@ func TestThreeDSReturnRaceAcrossNodes(t *testing.T) {
 				})
 			}
 			wg.Wait()
+			// The winner answers succeeded; a loser waits for it at most
+			// awaitTopupMax and then answers the top-up as it stands,
+			// processing (on a loaded machine the capture can take that
+			// long). Nothing ever answers declined or failed.
+			succeeded := 0
 			for i, got := range answers {
-				if got != "200 OK succeeded" {
-					t.Errorf("round %d: return %d answered %q, want 200 succeeded", round, i, got)
+				switch got {
+				case "200 OK succeeded":
+					succeeded++
+				case "200 OK processing":
+				default:
+					t.Errorf("round %d: return %d answered %q, want 200 succeeded (or processing while the winner finishes)", round, i, got)
 				}
+			}
+			if succeeded == 0 {
+				t.Errorf("round %d: no return answered succeeded: %q", round, answers)
 			}
 			id := top.str("topup_id")
 			var status, decline string
