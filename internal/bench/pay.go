@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/app"
+	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -261,13 +262,31 @@ func benchPayUsers(ctx context.Context, a *app.App, hc *http.Client, base, run s
 	return tokens, ctx.Err()
 }
 
+// benchSignupTriesMax bounds the sign-ups of one bench user refused by a
+// saturated hashing pool.
+const benchSignupTriesMax = 20
+
 func benchPayUser(ctx context.Context, a *app.App, hc *http.Client, base, run string, i int, acq, bank ledger.Account) (string, error) {
 	email := fmt.Sprintf("bench-%s-%d@example.com", run, i)
 	// A distinct documentation-range-like private address per user, so
 	// that the per-address sign-up limit does not apply across users.
 	cl := identity.Client{IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), UserAgent: "saifu-bench", Lang: "en"}
-	if err := a.Identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl); err != nil {
-		return "", fmt.Errorf("signup: %w", err)
+	// The set-up signs up users in parallel: a saturated hashing pool
+	// answers rate_limited, and the user is signed up again, at most
+	// benchSignupTriesMax times.
+	for try := 1; ; try++ {
+		err := a.Identity.Signup(ctx, email, fmt.Sprintf("bench passphrase %s number %d", run, i), cl)
+		if err == nil {
+			break
+		}
+		if apperr.CodeOf(err) != apperr.RateLimited || try == benchSignupTriesMax {
+			return "", fmt.Errorf("signup: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(try) * 50 * time.Millisecond):
+		}
 	}
 	var code string
 	for deadline := time.Now().Add(benchPayMailWaitSeconds * time.Second); code == ""; {
