@@ -8,8 +8,6 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
-	"github.com/saifu-pay/saifu/internal/identity/password"
-	"github.com/saifu-pay/saifu/internal/identity/totp"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -80,22 +78,12 @@ func (o *Operators) Bootstrap(ctx context.Context, token, email, pw string) (Enr
 	if err := o.checkBootstrapToken(ctx, token); err != nil {
 		return Enrolment{}, err
 	}
-	if err := password.CheckPolicy(pw, norm); err != nil {
-		return Enrolment{}, err
-	}
-	phc, err := o.hasher.Hash(ctx, pw)
-	if err != nil {
-		return Enrolment{}, err
-	}
 	id := newID("op")
-	secret, uri, err := totp.Generate(o.cfg.Issuer, norm)
+	c, err := o.newCredentials(ctx, id, norm, pw)
 	if err != nil {
-		return Enrolment{}, fmt.Errorf("ops: generate totp: %w", err)
+		return Enrolment{}, err
 	}
-	sealed, err := o.box.Seal([]byte(secret), totpAAD(id))
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("ops: seal totp: %w", err)
-	}
+	phc, sealed, secret, uri := c.phc, c.sealed, c.secret, c.uri
 	now := o.now()
 	err = o.db.Write(ctx, func(tx *store.Tx) error {
 		// The conditional update decides: of parallel uses, one spends it.

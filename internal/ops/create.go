@@ -38,22 +38,12 @@ func (o *Operators) Create(ctx context.Context, by Session, email, pw string, ro
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if err := password.CheckPolicy(pw, norm); err != nil {
-		return Enrolment{}, err
-	}
-	phc, err := o.hasher.Hash(ctx, pw)
-	if err != nil {
-		return Enrolment{}, err
-	}
 	id := newID("op")
-	secret, uri, err := totp.Generate(o.cfg.Issuer, norm)
+	c, err := o.newCredentials(ctx, id, norm, pw)
 	if err != nil {
-		return Enrolment{}, fmt.Errorf("ops: generate totp: %w", err)
+		return Enrolment{}, err
 	}
-	sealed, err := o.box.Seal([]byte(secret), totpAAD(id))
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("ops: seal totp: %w", err)
-	}
+	phc, sealed, secret, uri := c.phc, c.sealed, c.secret, c.uri
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
 	err = o.db.Write(ctx, func(tx *store.Tx) error {
 		return insertOperator(ctx, tx, id, norm, phc, sealed, roles, by.actor(), o.now())
@@ -62,4 +52,31 @@ func (o *Operators) Create(ctx context.Context, by Session, email, pw string, ro
 		return Enrolment{}, err
 	}
 	return Enrolment{OperatorID: id, TOTPSecret: secret, OTPAuthURI: uri}, nil
+}
+
+// credentials are a new operator's password hash and TOTP secret (shown
+// once, stored sealed).
+type credentials struct {
+	phc, sealed, secret, uri string
+}
+
+// newCredentials checks pw against the policy, hashes it and makes the
+// TOTP secret of operator id, sealed to that operator.
+func (o *Operators) newCredentials(ctx context.Context, id, email, pw string) (credentials, error) {
+	if err := password.CheckPolicy(pw, email); err != nil {
+		return credentials{}, err
+	}
+	phc, err := o.hasher.Hash(ctx, pw)
+	if err != nil {
+		return credentials{}, err
+	}
+	secret, uri, err := totp.Generate(o.cfg.Issuer, email)
+	if err != nil {
+		return credentials{}, fmt.Errorf("ops: generate totp: %w", err)
+	}
+	sealed, err := o.box.Seal([]byte(secret), totpAAD(id))
+	if err != nil {
+		return credentials{}, fmt.Errorf("ops: seal totp: %w", err)
+	}
+	return credentials{phc: phc, sealed: sealed, secret: secret, uri: uri}, nil
 }
