@@ -140,3 +140,22 @@ func handlePasswordChange(id *identity.Service) http.Handler {
 		return nil
 	})
 }
+
+type antiPhishingRequest struct {
+	Phrase string `json:"phrase"`
+}
+
+// handleAntiPhishing: PUT /api/v1/me/anti-phishing-phrase.
+func handleAntiPhishing(id *identity.Service) http.Handler {
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		q, err := decode[antiPhishingRequest](r)
+		if err != nil {
+			return err
+		}
+		if err := id.SetAntiPhishing(r.Context(), sessionFrom(r), q.Phrase, clientFrom(r)); err != nil {
+			return err
+		}
+		encode(w, r, http.StatusOK, map[string]string{"status": "anti_phishing_phrase_set"})
+		return nil
+	})
+}

@@ -16,8 +16,12 @@ type meResponse struct {
 	KYCStatus       string     `json:"kyc_status"`
 	MFA             meMFA      `json:"mfa"`
 	CoolingOffUntil *time.Time `json:"cooling_off_until,omitempty"`
-	CreatedAt       time.Time  `json:"created_at"`
-	Session         meSession  `json:"session"`
+	// AntiPhishingPhraseSet says whether mails open with the user's phrase;
+	// the phrase itself is never sent back (a stolen token must not learn
+	// what genuine mails show).
+	AntiPhishingPhraseSet bool      `json:"anti_phishing_phrase_set"`
+	CreatedAt             time.Time `json:"created_at"`
+	Session               meSession `json:"session"`
 }
 
 type meMFA struct {
@@ -43,8 +47,8 @@ func handleMe(id *identity.Service) http.Handler {
 		resp := meResponse{
 			UserID: p.ID, Email: p.Email, EmailVerified: p.EmailVerified, Lang: p.Lang, KYCStatus: p.KYCStatus,
 			MFA:       meMFA{TOTP: p.TOTP, Passkeys: p.Passkeys, RecoveryCodesLeft: p.RecoveryCodesLeft},
-			CreatedAt: p.CreatedAt,
-			Session:   meSession{ID: sess.ID, Factors: sess.Factors, PrivilegedUntil: sess.PrivilegedUntil},
+			CreatedAt: p.CreatedAt, AntiPhishingPhraseSet: p.AntiPhishing != "",
+			Session: meSession{ID: sess.ID, Factors: sess.Factors, PrivilegedUntil: sess.PrivilegedUntil},
 		}
 		if !p.CoolingOffUntil.IsZero() {
 			t := p.CoolingOffUntil

@@ -18,6 +18,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("POST /api/v1/login/mfa/passkey/begin", handleLoginMFAPasskeyBegin(id))
 		mux.Handle("POST /api/v1/logout", withUser(id, handleLogout(id)))
 		mux.Handle("GET /api/v1/me", withUser(id, handleMe(id)))
+		mux.Handle("PUT /api/v1/me/anti-phishing-phrase", withUser(id, handleAntiPhishing(id)))
 		mux.Handle("POST /api/v1/reauth", withUser(id, handleReauth(id)))
 		mux.Handle("GET /api/v1/sessions", withUser(id, handleSessions(id)))
 		mux.Handle("DELETE /api/v1/sessions/{id}", withUser(id, handleSessionDelete(id)))

@@ -26,6 +26,7 @@ const (
 	tmplEmailCancelled  = "identity_email_change_cancelled"
 	tmplAccountHeld     = "identity_account_held"
 	tmplHoldResolved    = "identity_account_hold_resolved"
+	tmplAntiPhishingSet = "identity_anti_phishing_set"
 )
 
 // mail renders a template in lang and enqueues it to addr inside tx: it

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
 	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/usertext"
 )
 
 // KYC statuses.
@@ -161,16 +166,54 @@ func (s *Service) SetKYC(ctx context.Context, userID, status, fullName, birthDat
 	})
 }
 
-// SetAntiPhishing sets the phrase every genuine mail to the user shows.
+// The anti-phishing phrase (API.md: 1–32 characters).
+const antiPhishingRunesMax = 32
+
+// SetAntiPhishing sets the phrase that every genuine mail to the user
+// shows near its top, so that a forged mail, which cannot know it, stands
+// out. Choosing it is a security setting: it needs a privileged session
+// (a thief holding only a session token must not pick the phrase their
+// forgeries show), is audited, and the user is told at the address they
+// have now, the new phrase at the top of that very mail.
+//
+// The phrase is normalised (NFC, outer spaces trimmed) and must be 1–32
+// characters that reach a mail unchanged: no control, invisible or bidi
+// characters, no line breaks, nothing that reads as a link.
 func (s *Service) SetAntiPhishing(ctx context.Context, sess Session, phrase string, c Client) error {
-	if len([]rune(phrase)) > 40 {
-		return apperr.E(apperr.Invalid, "anti-phishing phrase over 40 characters").JA("フィッシング対策フレーズは40文字以内にしてください")
+	p := strings.TrimSpace(norm.NFC.String(phrase))
+	n := utf8.RuneCountInString(p)
+	if !utf8.ValidString(phrase) || n == 0 || n > antiPhishingRunesMax {
+		return apperr.E(apperr.Invalid, fmt.Sprintf("phrase must be 1 to %d characters", antiPhishingRunesMax)).
+			JA(fmt.Sprintf("フィッシング対策フレーズは1〜%d文字で入力してください", antiPhishingRunesMax))
+	}
+	if usertext.Clean(p, antiPhishingRunesMax) != p {
+		return apperr.E(apperr.Invalid, "phrase may not contain line breaks, invisible characters or links").
+			JA("フィッシング対策フレーズに改行・見えない文字・リンクは使えません")
+	}
+	if err := s.RequirePrivileged(ctx, sess); err != nil {
+		return err
 	}
 	now := s.now()
-	return s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET anti_phishing = ?, updated_at = ? WHERE id = ?`, phrase, now.UnixMilli(), sess.UserID); err != nil {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE users SET anti_phishing = ?, updated_at = ? WHERE id = ?`, p, now.UnixMilli(), sess.UserID)
+		if err != nil {
 			return fmt.Errorf("identity: set anti-phishing phrase: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNoUser
+		}
+		a, err := accountByID(ctx, tx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		if err := s.mailUser(ctx, tx, a, tmplAntiPhishingSet, map[string]any{"IP": c.ip()}); err != nil {
+			return err
 		}
 		return s.Audit(ctx, tx, AuditEvent{UserID: sess.UserID, Actor: sess.UserID, Action: "anti_phishing.set", IP: c.ip(), UserAgent: c.userAgent(), At: now})
 	})
+	if err != nil {
+		return err
+	}
+	s.outbox.Kick()
+	return nil
 }

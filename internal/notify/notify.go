@@ -12,9 +12,9 @@
 //     the message for GET /sandbox/api/messages (demo mode only), Console
 //     prints it to the developer's terminal (local development only).
 //   - Mail bodies come from embedded plain-text templates (Render) in
-//     Japanese and English; every mail ends with the user's anti-phishing
-//     phrase, when set, and a footer stating that saifu never sends login
-//     links or attachments.
+//     Japanese and English; every mail opens with the user's anti-phishing
+//     phrase, when set, and ends with a footer stating that saifu never
+//     sends login links or attachments.
 //   - Bodies, passwords and webhook secrets are never logged.
 package notify
 

@@ -121,9 +121,10 @@ func parseTemplate(key, src string) (parsed, error) {
 
 // Render renders the template name in lang ("ja" or "en"; missing or
 // unknown languages fall back to "ja", then "en") with data. The subject
-// starts with the language's saifu prefix. The body ends with the
-// anti-phishing phrase when data["AntiPhishing"] is a non-empty string,
-// then the fixed footer in the template's language. A key the template
+// starts with the language's saifu prefix. The body starts with the
+// anti-phishing phrase when data["AntiPhishing"] is a non-empty string
+// (the first thing a reader sees, API.md: "near the top"), and ends with
+// the fixed footer in the template's language. A key the template
 // uses but data lacks is an error.
 //
 // No value reaches the mail as given: every string is made one safe line
@@ -152,12 +153,12 @@ func Render(name, lang string, data map[string]any) (subject, body string, err e
 	}
 	subject = usertext.Line(subjectPrefixes[lang]+sb.String(), subjectRunesMax)
 	var b strings.Builder
-	b.WriteString(strings.TrimRight(bb.String(), " \t\n"))
-	b.WriteString("\n\n-- \n")
 	if phrase, _ := data["AntiPhishing"].(string); usertext.Line(phrase, phraseRunesMax) != "" {
 		fmt.Fprintf(&b, phraseLines[lang], usertext.Line(phrase, phraseRunesMax))
 		b.WriteString("\n\n")
 	}
+	b.WriteString(strings.TrimRight(bb.String(), " \t\n"))
+	b.WriteString("\n\n-- \n")
 	b.WriteString(footers[lang])
 	b.WriteString("\n")
 	return subject, b.String(), nil

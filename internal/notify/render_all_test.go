@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -28,6 +29,7 @@ var sampleData = map[string]map[string]any{
 	"funding_withdrawal_succeeded":    {"Amount": int64(5000), "Last4": "1234"},
 	"identity_account_held":           {"OldEmail": "old@example.com", "NewEmail": "new@example.com", "IP": "192.0.2.1", "Email": "old@example.com"},
 	"identity_account_hold_resolved":  {"KeptEmail": "old@example.com", "Email": "new@example.com"},
+	"identity_anti_phishing_set":      {"IP": "203.0.113.9", "Email": "user@example.com"},
 	"identity_email_change_cancelled": {"IP": "192.0.2.1", "Email": "old@example.com"},
 	"identity_email_change_code":      {"Code": "123456", "Minutes": 15, "Email": "new@example.com"},
 	"identity_email_change_notice":    {"NewEmail": "new@example.com", "CancelCode": "Xk3vQ9pL2mN8", "Hours": 72, "IP": "192.0.2.1"},
@@ -143,6 +145,10 @@ func checkMail(t *testing.T, lang, subject, body string) {
 		if strings.Contains(all, link) {
 			t.Errorf("mail carries %q:\n%s", link, all)
 		}
+	}
+	// fill sets the phrase "blue fox": it is the first line a reader sees.
+	if first, _, _ := strings.Cut(body, "\n"); first != fmt.Sprintf(strings.SplitN(phraseLines[lang], "\n", 2)[0], "blue fox") {
+		t.Errorf("the mail does not open with the anti-phishing phrase:\n%s", body)
 	}
 	if strings.Contains(body, "【saifu】") {
 		t.Errorf("the body poses as a saifu heading:\n%s", body)

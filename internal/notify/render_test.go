@@ -26,11 +26,11 @@ func TestRender(t *testing.T) {
 			[]string{"受付番号"}, nil},
 		{"empty language falls back to japanese", "test_notice", "", data, "【saifu】テスト通知 山田 太郎 様",
 			[]string{"受付番号"}, nil},
-		{"anti-phishing phrase at the end, one line", "test_notice", "en", withPhrase, "[saifu] Test notice for Yamada",
-			[]string{"Reference: R-7", "Your anti-phishing phrase: blue fox\n", "saifu never sends"}, nil},
+		{"anti-phishing phrase first, one line", "test_notice", "en", withPhrase, "[saifu] Test notice for Yamada",
+			[]string{"Your anti-phishing phrase: blue fox\n", "Reference: R-7", "saifu never sends"}, nil},
 		{"anti-phishing phrase in japanese", "security_test_notice", "ja", map[string]any{"Name": "山田", "When": "2026-04-01 09:00", "Action": "パスワード変更", "AntiPhishing": "青い狐"},
 			"【saifu】セキュリティのお知らせ",
-			[]string{"パスワード変更", "あなたのフィッシング対策フレーズ: 青い狐", "ログイン用のリンク"}, nil},
+			[]string{"あなたのフィッシング対策フレーズ: 青い狐", "パスワード変更", "ログイン用のリンク"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
