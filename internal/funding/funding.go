@@ -93,6 +93,10 @@ type Users interface {
 	// RequirePrivileged answers apperr.ReauthRequired unless sess, as
 	// stored now (not as the caller holds it), is live and privileged.
 	RequirePrivileged(ctx context.Context, sess identity.Session) error
+	// Current returns sess as stored now (apperr.Unauthenticated once it
+	// ended): the cooling-off and new-device rules read it, never the
+	// caller's copy.
+	Current(ctx context.Context, sess identity.Session) (identity.Session, error)
 }
 
 // Config configures a Service. Zero values take the defaults of Limits.

@@ -24,6 +24,12 @@ func systemBank(code string) string { return "bank:" + code }
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.StepUpRequired.
 func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID string, amount int64) (Topup, error) {
+	// The session as stored decides the cooling-off step-up: a copy that
+	// claims a trusted factor lifts nothing.
+	sess, err := s.users.Current(ctx, sess)
+	if err != nil {
+		return Topup{}, err
+	}
 	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, ops.CapBankTopup); err != nil {
 		return Topup{}, err

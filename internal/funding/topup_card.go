@@ -25,6 +25,12 @@ const systemAcquirer = "card_acquirer"
 // Errors: apperr.NotFound (card), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
 func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID string, amount int64) (Topup, error) {
+	// The session as stored decides whether 3-D Secure is forced: a copy
+	// claiming a privilege or a recognised device lifts nothing.
+	sess, err := s.users.Current(ctx, sess)
+	if err != nil {
+		return Topup{}, err
+	}
 	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, ops.CapCardTopup); err != nil {
 		return Topup{}, err

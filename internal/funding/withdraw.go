@@ -113,6 +113,12 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	if err := s.users.RequirePrivileged(ctx, sess); err != nil {
 		return Withdrawal{}, err
 	}
+	// … and its device recognition and factor trust decide the new-device
+	// hold.
+	sess, err := s.users.Current(ctx, sess)
+	if err != nil {
+		return Withdrawal{}, err
+	}
 	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, ops.CapWithdrawal); err != nil {
 		return Withdrawal{}, err

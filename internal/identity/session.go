@@ -116,21 +116,33 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 // authenticated within the last 5 minutes. It re-reads the session, so a
 // session revoked meanwhile is refused too.
 func (s *Service) RequirePrivileged(ctx context.Context, sess Session) error {
-	now := s.now()
-	cur, err := scanSession(s.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sess.ID))
-	if errors.Is(err, store.ErrNoRows) {
-		return errUnauthenticated
-	}
+	cur, err := s.Current(ctx, sess)
 	if err != nil {
-		return fmt.Errorf("identity: read session: %w", err)
+		return err
 	}
-	if cur.UserID != sess.UserID || !now.Before(cur.ExpiresAt) {
-		return errUnauthenticated
-	}
-	if !cur.Privileged(now) {
+	if !cur.Privileged(s.now()) {
 		return apperr.E(apperr.ReauthRequired, "confirm it is you first (POST /api/v1/reauth)").JA("本人確認のため、もう一度認証してください")
 	}
 	return nil
+}
+
+// Current returns sess as it is stored now — its privilege, factors,
+// second-factor trust and device recognition — or errUnauthenticated when
+// it has ended or expired. A rule that reads a session's fields reads
+// them from Current, never from the copy a caller holds: a copy may be
+// stale (the session stepped down or was revoked since) or made up.
+func (s *Service) Current(ctx context.Context, sess Session) (Session, error) {
+	cur, err := scanSession(s.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sess.ID))
+	if errors.Is(err, store.ErrNoRows) {
+		return Session{}, errUnauthenticated
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("identity: read session: %w", err)
+	}
+	if cur.UserID != sess.UserID || !s.now().Before(cur.ExpiresAt) {
+		return Session{}, errUnauthenticated
+	}
+	return cur, nil
 }
 
 var errStaleLogin = apperr.E(apperr.InvalidCredentials, "the account's credentials changed while signing in; log in again").

@@ -20,6 +20,10 @@ import (
 // its hash is kept, with what the session proved (its second-factor trust,
 // which decides the cooling-off cap when a merchant charges the code).
 func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (code string, expiresAt time.Time, err error) {
+	// What the stored session proved, not what the caller's copy says.
+	if sess, err = s.id.Current(ctx, sess); err != nil {
+		return "", time.Time{}, err
+	}
 	userID := sess.UserID
 	if err := s.CheckCapability(ctx, ops.CapPayment); err != nil {
 		return "", time.Time{}, err

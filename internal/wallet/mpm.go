@@ -16,6 +16,11 @@ import (
 // and bad payloads are apperr.Invalid.
 // The session's step-up decides the cooling-off cap (stepup.go).
 func (s *Service) PayQR(ctx context.Context, sess identity.Session, payload string, amount int64) (Payment, error) {
+	// What the stored session proved, not what the caller's copy says.
+	sess, err := s.id.Current(ctx, sess)
+	if err != nil {
+		return Payment{}, err
+	}
 	if err := s.CheckCapability(ctx, ops.CapPayment); err != nil {
 		return Payment{}, err
 	}

@@ -49,11 +49,17 @@ func errNoRecipient() error {
 // and the same 404, and misses are rate-limited per sender.
 // Insufficient money is a declined transfer; money lite never moves.
 func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail string, amount int64, message string) (Transfer, error) {
+	// The stored session's device recognition and factor trust decide
+	// the new-device rule, not the caller's copy.
+	sess, err := s.id.Current(ctx, sess)
+	if err != nil {
+		return Transfer{}, err
+	}
 	fromUserID := sess.UserID
 	if err := checkAmount(amount); err != nil {
 		return Transfer{}, err
 	}
-	message, err := cleanMessage(message)
+	message, err = cleanMessage(message)
 	if err != nil {
 		return Transfer{}, err
 	}
