@@ -132,32 +132,46 @@ func (o *Operators) Login(ctx context.Context, email, pw, code string, c Client)
 	return o.openSession(ctx, id, step, c, now)
 }
 
-// loginThrottles counts the attempt against each login limit, the
-// caller's address first (so a flood from one address does not use up
-// the account's budget of its owner), then the service's, then the
-// account's.
+// loginThrottles counts a login attempt against each login limit (throttle).
 func (o *Operators) loginThrottles(ctx context.Context, key string, c Client) error {
+	return o.throttle(ctx, "ops:login", key, c)
+}
+
+// throttle counts an attempt of kind (its buckets' prefix) against each
+// limit of Limits, the caller's address first (so a flood from one address
+// does not use up the account's budget of its owner), then the service's,
+// then, when key is not empty, the account's.
+func (o *Operators) throttle(ctx context.Context, kind, key string, c Client) error {
 	l := o.cfg.Limits
-	for _, b := range []struct {
+	buckets := []struct {
 		key string
 		r   Rate
 	}{
-		{"ops:login:ip:" + c.IP, l.IP},
-		{"ops:login:global", l.Global},
-		{"ops:login:acct:" + key, l.Account},
-	} {
+		{kind + ":ip:" + c.IP, l.IP},
+		{kind + ":global", l.Global},
+	}
+	if key != "" {
+		buckets = append(buckets, struct {
+			key string
+			r   Rate
+		}{kind + ":acct:" + key, l.Account})
+	}
+	for _, b := range buckets {
 		allowed, retry, err := o.limiter.Hit(ctx, b.key, b.r.N, b.r.Window)
 		if err != nil {
 			return fmt.Errorf("ops: throttle: %w", err)
 		}
 		if !allowed {
-			e := apperr.E(apperr.RateLimited, "too many login attempts; try again later").JA("ログインの試行回数が多すぎます。しばらくしてからお試しください")
+			e := apperr.E(apperr.RateLimited, "too many attempts; try again later").JA("試行回数が多すぎます。しばらくしてからお試しください")
 			e.RetryAfter = max(retry, time.Second)
 			return e
 		}
 	}
 	return nil
 }
+
+// actorAnonymous is the audit actor of a caller not (yet) authenticated.
+const actorAnonymous = "anonymous"
 
 // openSession records the accepted TOTP step (refusing a code whose step
 // another login already used), activates a pending operator, and creates
