@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -28,12 +29,12 @@ type Invitation struct {
 
 // Invite has an admin invite an operator with roles (given explicitly:
 // there is no default role), mailing the invitee a one-time token in
-// lang ("ja" or "en"; anything else is Japanese). The token works
+// lang ("ja", "en", or "" for Japanese). The token works
 // InviteTTL, once, and is stored only as its hash. Inviting an address
 // with an outstanding invitation replaces it (the earlier token stops
 // working). Errors, each audited and changing nothing else:
-// apperr.Forbidden unless by is an admin; apperr.Invalid for the address
-// or the roles; apperr.Conflict when an operator has the address.
+// apperr.Forbidden unless by is an admin; apperr.Invalid for the address,
+// the roles or the language; apperr.Conflict when an operator has the address.
 func (o *Operators) Invite(ctx context.Context, by Session, email string, roles []string, lang string) (Invitation, error) {
 	if err := o.require(ctx, by, RoleAdmin, "operator.invite"); err != nil {
 		return Invitation{}, err
@@ -45,6 +46,10 @@ func (o *Operators) Invite(ctx context.Context, by Session, email string, roles 
 	norm, err := emailaddr.Normalize(email)
 	if err != nil {
 		return Invitation{}, o.refuseInvite(ctx, by, "", "email", err)
+	}
+	if lang != "" && lang != notify.LangJA && lang != notify.LangEN {
+		return Invitation{}, o.refuseInvite(ctx, by, norm, "lang",
+			apperr.E(apperr.Invalid, "the language of the mails is ja or en").JA("メールの言語は ja または en です"))
 	}
 	now := o.now()
 	inv := Invitation{OperatorID: newID("op"), ExpiresAt: now.Add(o.cfg.InviteTTL)}
