@@ -60,6 +60,12 @@ func TestOpsEndToEnd(t *testing.T) {
 		}
 		risk.do("PUT", "/ops/api/switches/p2p", map[string]any{"enabled": true, "reason": "the invited risk operator's first switch"}).want(t, 200)
 		risk.do("GET", "/ops/api/operators", nil).want(t, 403, "forbidden")
+		// The same operator from another network: a notice by mail, no link.
+		away := &operator{agent: e.agent("ops-console", "198.51.100.200"), id: risk.id, email: risk.email, secret: risk.secret}
+		e.opLogin(t, away).want(t, 200)
+		if m := e.mail.wait(t, risk.email, "New operator sign-in", 1); !strings.Contains(m.Body, "198.51.100.200") || strings.Contains(m.Body, "://") {
+			t.Errorf("new-device notice:\n%s", m.Body)
+		}
 		risk.do("POST", "/ops/api/operators", map[string]any{"email": "x@saifu.example", "roles": []string{"admin"}}).want(t, 403, "forbidden")
 
 		// Payment off: the user's payment code and MPM payment are refused.
