@@ -21,6 +21,13 @@ The token is spent with POST /ops/api/bootstrap {token, email, password},
 which answers the admin's TOTP secret; the admin is active after its first
 POST /ops/api/login {email, password, code}. There is no default operator.
 
+More operators are invited by an admin over the operator API:
+  POST /ops/api/operators {email, roles: [viewer|support|risk|admin]}
+      mails the invitee a one-time token (no link; valid 24 h, single use)
+  POST /ops/api/invites/accept {token, password}
+      answers the invitee's TOTP secret; active after the first login
+  GET  /ops/api/operators lists operators and outstanding invitations.
+
 Run "saifu ops <command> -h" for the flags of a command.`
 
 // runOps is `saifu ops …`: what operators do on the server's database

@@ -17,7 +17,7 @@ commands:
   verify    check the ledger: balances, hash chain, zero sums, holds
   bench     measure throughput (saifu bench -h)
   merchant  create a merchant or rotate its secret key (saifu merchant -h)
-  ops       bootstrap the first operator (saifu ops -h)
+  ops       bootstrap the first operator; how to invite more (saifu ops -h)
   version   print the version, commit and Go version (also --version)
 
 Run "saifu <command> -h" for the flags of a command.`

@@ -56,6 +56,8 @@ func TestHelpAndVersionAreNotErrors(t *testing.T) {
 		{"bench -h", []string{"bench", "-h"}, "usage: saifu bench <target>"},
 		{"bench help", []string{"bench", "help"}, "usage: saifu bench <target>"},
 		{"merchant -h", []string{"merchant", "-h"}, "usage: saifu merchant <command>"},
+		{"ops -h", []string{"ops", "-h"}, "usage: saifu ops <command>"},
+		{"ops help", []string{"ops", "help"}, "usage: saifu ops <command>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -243,10 +243,10 @@ func (a *App) Close() {
 
 // buildOperators builds the operator service on the identity's hasher and
 // limiter (one bounded hashing pool), its TOTP seeds sealed with a key of
-// their own.
+// their own, its mails (invitations, new-device notices) on the outbox.
 func (a *App) buildOperators(context.Context) error {
 	var err error
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox})
 	return err
 }
 

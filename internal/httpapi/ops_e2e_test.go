@@ -13,7 +13,8 @@ import (
 )
 
 // TestOpsEndToEnd drives the operator surface over real HTTP on SQLite
-// and PostgreSQL: bootstrap → first login with TOTP → payment switched
+// and PostgreSQL: bootstrap → first login with TOTP → a second operator
+// invited by mail, accepted, logged in with TOTP, using its role → payment switched
 // off (a payment code and an MPM payment answer 503 capability_disabled)
 // → on again (they work) → the audit log, read through the API, holds
 // every step with its actor and reason, and its chain verifies.
@@ -39,6 +40,33 @@ func TestOpsEndToEnd(t *testing.T) {
 		if op["operator_id"] != admin.id || op["email"] != admin.email || !slices.Equal(anyStrings(op["roles"]), []string{"admin"}) {
 			t.Fatalf("login: %s", lr.raw)
 		}
+
+		// A second operator, invited: the mail carries the token and no
+		// link; accepted; pending until a login with a code; then its role
+		// (risk) works, and no more than it.
+		riskID, tok := e.invite(t, admin, "risk.team@saifu.example", "risk")
+		listed := admin.do("GET", "/ops/api/operators", nil).want(t, 200)
+		if !strings.Contains(listed.raw, `"operator_id":"`+riskID+`"`) || !strings.Contains(listed.raw, `"status":"invited"`) {
+			t.Fatalf("operators after the invitation: %s", listed.raw)
+		}
+		risk := e.accept(t, "risk.team@saifu.example", tok)
+		if risk.id != riskID {
+			t.Fatalf("accepted as %s, invited as %s", risk.id, riskID)
+		}
+		risk.do("POST", "/ops/api/login", map[string]string{"email": risk.email, "password": opsTestPassword, "code": "000000"}).want(t, 401, "invalid_credentials")
+		rl := e.opLogin(t, risk).want(t, 200)
+		if rop, _ := rl.body["operator"].(map[string]any); !slices.Equal(anyStrings(rop["roles"]), []string{"risk"}) {
+			t.Fatalf("invited operator's login: %s", rl.raw)
+		}
+		risk.do("PUT", "/ops/api/switches/p2p", map[string]any{"enabled": true, "reason": "the invited risk operator's first switch"}).want(t, 200)
+		risk.do("GET", "/ops/api/operators", nil).want(t, 403, "forbidden")
+		// The same operator from another network: a notice by mail, no link.
+		away := &operator{agent: e.agent("ops-console", "198.51.100.200"), id: risk.id, email: risk.email, secret: risk.secret}
+		e.opLogin(t, away).want(t, 200)
+		if m := e.mail.wait(t, risk.email, "New operator sign-in", 1); !strings.Contains(m.Body, "198.51.100.200") || strings.Contains(m.Body, "://") {
+			t.Errorf("new-device notice:\n%s", m.Body)
+		}
+		risk.do("POST", "/ops/api/operators", map[string]any{"email": "x@saifu.example", "roles": []string{"admin"}}).want(t, 403, "forbidden")
 
 		// Payment off: the user's payment code and MPM payment are refused.
 		ua, uid, _ := e.user(true)
@@ -107,9 +135,19 @@ func TestOpsEndToEnd(t *testing.T) {
 			{actor, "switch.disabled", "incident 42: card fraud"},
 			{actor, "switches.read", ""},
 			{actor, "switch.enabled", "incident 42 contained"},
+			{actor, "operator.invited", ""},
 		} {
 			if !slices.Contains(got, want) {
 				t.Errorf("audit: no entry %+v in %+v", want, got)
+			}
+		}
+		for _, want := range []string{"operator.invite_accepted", "operator.created", "operator.activated", "switch.enabled", "operator.denied"} {
+			found := false
+			for _, en := range entries {
+				found = found || en["action"] == want && (en["actor"] == "operator:"+riskID || en["actor"] == actor && want == "operator.created")
+			}
+			if !found {
+				t.Errorf("audit: no %s entry of the invited operator", want)
 			}
 		}
 		// The audit reads themselves are audited (linked by the next Chain).

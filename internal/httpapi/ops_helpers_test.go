@@ -34,7 +34,7 @@ func newOpsEnv(t *testing.T, db *store.DB) *opsEnv {
 	we := newWalletEnv(t, db, wallet.Limits{})
 	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
 	o, err := ops.NewOperators(db, hasher, throttle.New(db, we.clock.Now), ops.OperatorsConfig{
-		SealKey: bytes.Repeat([]byte{5}, 32), Now: we.clock.Now,
+		SealKey: bytes.Repeat([]byte{5}, 32), Now: we.clock.Now, Outbox: we.outbox,
 	})
 	if err != nil {
 		t.Fatal(err)

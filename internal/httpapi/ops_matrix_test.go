@@ -52,6 +52,22 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200},
 		},
 		{
+			name: "GET /ops/api/operators", path: "/ops/api/operators",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 200},
+		},
+		{
+			name: "POST /ops/api/operators", path: "/ops/api/operators",
+			body:   map[string]any{"email": "matrix-invitee@saifu.example", "roles": []string{"viewer"}},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 201},
+			reason: "inviting operators is the admin's alone",
+		},
+		{
+			name: "POST /ops/api/invites/accept", path: "/ops/api/invites/accept",
+			body:   map[string]string{"token": "opsi_" + strings.Repeat("A", 43), "password": opsTestPassword},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401},
+			reason: "public: only the token in the body counts, whoever calls",
+		},
+		{
 			// Last: it ends the callers' sessions.
 			name: "POST /ops/api/logout", path: "/ops/api/logout",
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 204, "support": 204, "risk": 204, "admin": 204},

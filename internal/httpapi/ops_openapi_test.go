@@ -33,6 +33,16 @@ func TestOpenAPIOpsResponses(t *testing.T) {
 	}
 
 	viewer := e.operatorWith(t, a, "viewer")
+	s.r(t, "GET", "/ops/api/operators", a.do("GET", "/ops/api/operators", nil)).want(t, 200)
+	s.r(t, "GET", "/ops/api/operators", viewer.do("GET", "/ops/api/operators", nil)).want(t, 403, "forbidden")
+	s.r(t, "POST", "/ops/api/operators", a.do("POST", "/ops/api/operators", map[string]any{"email": "spec@saifu.example", "roles": []string{}})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/operators", a.do("POST", "/ops/api/operators", map[string]any{"email": a.email, "roles": []string{"viewer"}})).want(t, 409, "conflict")
+	s.r(t, "POST", "/ops/api/operators", viewer.do("POST", "/ops/api/operators", map[string]any{"email": "spec@saifu.example", "roles": []string{"viewer"}})).want(t, 403, "forbidden")
+	_, inviteTok := e.invite(t, a, "spec@saifu.example", "viewer")
+	s.r(t, "POST", "/ops/api/invites/accept", viewer.do("POST", "/ops/api/invites/accept", map[string]string{"token": inviteTok, "password": "short"})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/invites/accept", viewer.do("POST", "/ops/api/invites/accept", map[string]string{"token": inviteTok, "password": opsTestPassword})).want(t, 200)
+	s.r(t, "POST", "/ops/api/invites/accept", viewer.do("POST", "/ops/api/invites/accept", map[string]string{"token": inviteTok, "password": opsTestPassword})).want(t, 401, "invalid_credentials")
+	s.r(t, "GET", "/ops/api/operators", a.do("GET", "/ops/api/operators", nil)).want(t, 200)
 	s.r(t, "GET", "/ops/api/switches", a.do("GET", "/ops/api/switches", nil)).want(t, 200)
 	s.r(t, "GET", "/ops/api/switches", e.agent("x", "").do("GET", "/ops/api/switches", nil)).want(t, 401, "unauthenticated")
 	s.r(t, "PUT", "/ops/api/switches/{capability}", a.do("PUT", "/ops/api/switches/withdrawal", map[string]any{"enabled": false, "reason": "openapi"})).want(t, 200)

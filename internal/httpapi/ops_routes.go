@@ -3,8 +3,8 @@ package httpapi
 import "net/http"
 
 // addOpsRoutes lists the operator surface under /ops/api (API.md
-// "Operators"): the bootstrap and login answer anyone (their credentials
-// are in the body); every other route needs an operator session
+// "Operators"): the bootstrap, login and invitation acceptance answer
+// anyone (their credentials are in the body); every other route needs an operator session
 // (withOp), and the operator service checks the role and audits the call.
 // TestOpsAuthorizationMatrix has a row for every route listed here.
 func addOpsRoutes(mux *http.ServeMux, d Deps) {
@@ -15,6 +15,9 @@ func addOpsRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ops/api/bootstrap", handleOpsBootstrap(o))
 	mux.Handle("POST /ops/api/login", handleOpsLogin(o))
 	mux.Handle("POST /ops/api/logout", withOp(o, handleOpsLogout(o)))
+	mux.Handle("GET /ops/api/operators", withOp(o, handleOpsOperators(o)))
+	mux.Handle("POST /ops/api/operators", withOp(o, handleOpsInvite(o)))
+	mux.Handle("POST /ops/api/invites/accept", handleOpsAcceptInvite(o))
 	mux.Handle("GET /ops/api/switches", withOp(o, handleOpsSwitches(o)))
 	mux.Handle("PUT /ops/api/switches/{capability}", withOp(o, handleOpsSwitchSet(o)))
 	mux.Handle("GET /ops/api/audit", withOp(o, handleOpsAudit(o)))

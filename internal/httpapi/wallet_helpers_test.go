@@ -35,6 +35,7 @@ type walletEnv struct {
 	wallet    *wallet.Service
 	merchants *merchant.Service
 	webhooks  *notify.Webhooks // nil unless walletOpts.webhooks
+	outbox    *notify.Outbox   // identity's, delivering to the mail sink
 }
 
 // walletOpts are the optional parts of a walletEnv.
@@ -71,7 +72,7 @@ func newWalletEnvOpts(t *testing.T, db *store.DB, o walletOpts) *walletEnv {
 			t.Errorf("movements against the ledger: %v\n%s", err, b.String())
 		}
 	})
-	return &walletEnv{idEnv: ie, ledger: n.ledger, wallet: n.wallet, merchants: n.merchants, webhooks: n.webhooks}
+	return &walletEnv{idEnv: ie, ledger: n.ledger, wallet: n.wallet, merchants: n.merchants, webhooks: n.webhooks, outbox: e.outbox}
 }
 
 func eachWalletEnv(t *testing.T, limits wallet.Limits, fn func(t *testing.T, e *walletEnv)) {

@@ -8,6 +8,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -83,7 +84,6 @@ func (o *Operators) Bootstrap(ctx context.Context, token, email, pw string) (Enr
 	if err != nil {
 		return Enrolment{}, err
 	}
-	phc, sealed, secret, uri := c.phc, c.sealed, c.secret, c.uri
 	now := o.now()
 	err = o.db.Write(ctx, func(tx *store.Tx) error {
 		// The conditional update decides: of parallel uses, one spends it.
@@ -106,12 +106,12 @@ func (o *Operators) Bootstrap(ctx context.Context, token, email, pw string) (Enr
 			}
 			return err
 		}
-		return insertOperator(ctx, tx, id, norm, phc, sealed, []string{RoleAdmin}, actorBootstrap, now)
+		return insertOperator(ctx, tx, newOperator{id: id, email: norm, lang: notify.LangJA, creds: c, roles: []string{RoleAdmin}, by: actorBootstrap}, now)
 	})
 	if err != nil {
 		return Enrolment{}, err
 	}
-	return Enrolment{OperatorID: id, TOTPSecret: secret, OTPAuthURI: uri}, nil
+	return c.enrolment(id), nil
 }
 
 // checkBootstrapToken refuses, with a read, a token that is not the
@@ -129,21 +129,34 @@ func (o *Operators) checkBootstrapToken(ctx context.Context, token string) error
 	return nil
 }
 
+// newOperator is an operator about to be created: its address
+// (normalised), mail language, credentials, roles (checked), and who
+// creates it (an audit actor).
+type newOperator struct {
+	id, email, lang string
+	creds           credentials
+	roles           []string
+	by              string
+}
+
+// errOperatorExists answers an address that an operator has.
+var errOperatorExists = apperr.E(apperr.Conflict, "an operator with this email address exists").JA("このメールアドレスのオペレーターは既に存在します")
+
 // insertOperator creates a pending operator with roles, and audits it.
-func insertOperator(ctx context.Context, tx *store.Tx, id, email, phc, sealedTOTP string, roles []string, by string, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO ops_operators (id, email, email_key, password_hash, totp_secret, totp_last_step, status, created_by, created_at, activated_at)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 0)`, id, email, emailaddr.Key(email), phc, sealedTOTP, StatusPending, by, now.UnixMilli())
+func insertOperator(ctx context.Context, tx *store.Tx, n newOperator, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ops_operators (id, email, email_key, password_hash, totp_secret, totp_last_step, status, created_by, created_at, activated_at, lang)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 0, ?)`, n.id, n.email, emailaddr.Key(n.email), n.creds.phc, n.creds.sealed, StatusPending, n.by, now.UnixMilli(), n.lang)
 	if store.IsUniqueViolation(err) {
-		return apperr.E(apperr.Conflict, "an operator with this email address exists").JA("このメールアドレスのオペレーターは既に存在します")
+		return errOperatorExists
 	}
 	if err != nil {
 		return fmt.Errorf("ops: insert operator: %w", err)
 	}
-	for _, r := range roles {
-		if _, err := tx.Exec(ctx, `INSERT INTO ops_operator_roles (operator_id, role) VALUES (?, ?)`, id, r); err != nil {
+	for _, r := range n.roles {
+		if _, err := tx.Exec(ctx, `INSERT INTO ops_operator_roles (operator_id, role) VALUES (?, ?)`, n.id, r); err != nil {
 			return fmt.Errorf("ops: insert role: %w", err)
 		}
 	}
-	return audit.Append(ctx, tx, audit.Entry{At: now, Actor: by, Action: "operator.created", Target: "operator:" + id,
-		Details: fmt.Sprintf("email=%s roles=%v", email, roles)})
+	return audit.Append(ctx, tx, audit.Entry{At: now, Actor: n.by, Action: "operator.created", Target: "operator:" + n.id,
+		Details: fmt.Sprintf("email=%s roles=%v", n.email, n.roles)})
 }

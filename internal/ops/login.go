@@ -90,6 +90,13 @@ type LoginResult struct {
 // answer for each. The throttles run first, so a refused attempt costs no
 // hash; an unknown address costs a dummy hash. A code is accepted once (a
 // replay is refused), and a pending operator's first login activates it.
+//
+// A refused attempt on an operator's address is audited
+// ("operator.login_failed", with its reason class: password, code_missing,
+// code_wrong, code_replayed; never the password or code). One on an
+// unknown address is not: only the throttles count it. The entries are
+// thus bounded by the throttles, which run before: at most
+// Limits.Account.N per operator per window, Limits.Global.N in all.
 func (o *Operators) Login(ctx context.Context, email, pw, code string, c Client) (LoginResult, error) {
 	norm, err := emailaddr.Normalize(email)
 	if err != nil || pw == "" || len(pw) > passwordBytesMax {
@@ -116,9 +123,10 @@ func (o *Operators) Login(ctx context.Context, email, pw, code string, c Client)
 		}
 	} else {
 		o.hasher.DummyVerify(ctx)
+		return LoginResult{}, errBadLogin
 	}
 	if !ok {
-		return LoginResult{}, errBadLogin
+		return LoginResult{}, o.loginFailed(ctx, id, failPassword, c)
 	}
 	secret, err := o.box.Open(sealed, totpAAD(id))
 	if err != nil {
@@ -127,31 +135,76 @@ func (o *Operators) Login(ctx context.Context, email, pw, code string, c Client)
 	now := o.now()
 	step, ok := totp.Validate(string(secret), code, now, lastStep)
 	if !ok {
-		return LoginResult{}, errBadLogin
+		why := failCodeWrong
+		if strings.TrimSpace(code) == "" {
+			why = failCodeMissing
+		} else if _, valid := totp.Validate(string(secret), code, now, -1); valid {
+			why = failCodeReplayed // right, but its step was used already
+		}
+		return LoginResult{}, o.loginFailed(ctx, id, why, c)
 	}
-	return o.openSession(ctx, id, step, c, now)
+	res, err := o.openSession(ctx, id, step, c, now)
+	if errors.Is(err, errBadLogin) {
+		return LoginResult{}, o.loginFailed(ctx, id, failCodeReplayed, c)
+	}
+	return res, err
 }
 
-// loginThrottles counts the attempt against each login limit, the
-// caller's address first (so a flood from one address does not use up
-// the account's budget of its owner), then the service's, then the
-// account's.
+// The reason classes of "operator.login_failed".
+const (
+	failPassword     = "password"
+	failCodeMissing  = "code_missing"
+	failCodeWrong    = "code_wrong"
+	failCodeReplayed = "code_replayed"
+)
+
+// actorAnonymous is the audit actor of a caller not (yet) authenticated.
+const actorAnonymous = "anonymous"
+
+// loginFailed audits a refused login on operator id's address, and
+// returns errBadLogin.
+func (o *Operators) loginFailed(ctx context.Context, id, why string, c Client) error {
+	now := o.now()
+	if err := o.db.Write(ctx, func(tx *store.Tx) error {
+		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: actorAnonymous, Action: "operator.login_failed",
+			Target: "operator:" + id, IP: c.IP, UserAgent: c.userAgent(), Details: "reason=" + why})
+	}); err != nil {
+		return err
+	}
+	return errBadLogin
+}
+
+// loginThrottles counts a login attempt against each login limit (throttle).
 func (o *Operators) loginThrottles(ctx context.Context, key string, c Client) error {
+	return o.throttle(ctx, "ops:login", key, c)
+}
+
+// throttle counts an attempt of kind (its buckets' prefix) against each
+// limit of Limits, the caller's address first (so a flood from one address
+// does not use up the account's budget of its owner), then the service's,
+// then, when key is not empty, the account's.
+func (o *Operators) throttle(ctx context.Context, kind, key string, c Client) error {
 	l := o.cfg.Limits
-	for _, b := range []struct {
+	buckets := []struct {
 		key string
 		r   Rate
 	}{
-		{"ops:login:ip:" + c.IP, l.IP},
-		{"ops:login:global", l.Global},
-		{"ops:login:acct:" + key, l.Account},
-	} {
+		{kind + ":ip:" + c.IP, l.IP},
+		{kind + ":global", l.Global},
+	}
+	if key != "" {
+		buckets = append(buckets, struct {
+			key string
+			r   Rate
+		}{kind + ":acct:" + key, l.Account})
+	}
+	for _, b := range buckets {
 		allowed, retry, err := o.limiter.Hit(ctx, b.key, b.r.N, b.r.Window)
 		if err != nil {
 			return fmt.Errorf("ops: throttle: %w", err)
 		}
 		if !allowed {
-			e := apperr.E(apperr.RateLimited, "too many login attempts; try again later").JA("ログインの試行回数が多すぎます。しばらくしてからお試しください")
+			e := apperr.E(apperr.RateLimited, "too many attempts; try again later").JA("試行回数が多すぎます。しばらくしてからお試しください")
 			e.RetryAfter = max(retry, time.Second)
 			return e
 		}
@@ -164,7 +217,10 @@ func (o *Operators) loginThrottles(ctx context.Context, key string, c Client) er
 // the session, in one transaction.
 func (o *Operators) openSession(ctx context.Context, id string, step int64, c Client, now time.Time) (LoginResult, error) {
 	token := randomToken(sessionTokenPrefix)
-	var res LoginResult
+	var (
+		res    LoginResult
+		notice bool
+	)
 	err := o.db.Write(ctx, func(tx *store.Tx) error {
 		r, err := tx.Exec(ctx, `UPDATE ops_operators SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, id, step)
 		if err != nil {
@@ -178,7 +234,8 @@ func (o *Operators) openSession(ctx context.Context, id string, step int64, c Cl
 		if err != nil {
 			return fmt.Errorf("ops: activate operator: %w", err)
 		}
-		if n, _ := act.RowsAffected(); n == 1 {
+		activated, _ := act.RowsAffected()
+		if activated == 1 {
 			if err := audit.Append(ctx, tx, audit.Entry{At: now, Actor: "operator:" + id, Action: "operator.activated",
 				Target: "operator:" + id, IP: c.IP, UserAgent: c.userAgent()}); err != nil {
 				return err
@@ -188,6 +245,19 @@ func (o *Operators) openSession(ctx context.Context, id string, step int64, c Cl
 		if err != nil {
 			return err
 		}
+		// The operator's row is locked (the step update above), so logins
+		// of one operator remember their devices one at a time.
+		newDevice, err := rememberDevice(ctx, tx, id, c, now)
+		if err != nil {
+			return err
+		}
+		// The first login, which activates the operator, is from the
+		// device they enrolled on: no notice for it.
+		if notice = newDevice && activated == 0; notice {
+			if err := o.mailNewDevice(ctx, tx, op, c, now); err != nil {
+				return err
+			}
+		}
 		sess := Session{ID: newID("opsess"), Operator: op, CreatedAt: now, ExpiresAt: now.Add(o.cfg.SessionAbsolute)}
 		if _, err := tx.Exec(ctx, `INSERT INTO ops_sessions (id, token_hash, operator_id, ip, user_agent, created_at, last_seen_at, expires_at, ended_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`, sess.ID, hashToken(token), id, c.IP, c.userAgent(),
@@ -195,11 +265,18 @@ func (o *Operators) openSession(ctx context.Context, id string, step int64, c Cl
 			return fmt.Errorf("ops: create session: %w", err)
 		}
 		res = LoginResult{Token: token, Session: sess}
+		details := "session=" + sess.ID
+		if notice {
+			details += " new_device"
+		}
 		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: sess.actor(), Action: "operator.login",
-			Target: "operator:" + id, IP: c.IP, UserAgent: c.userAgent(), Details: "session=" + sess.ID})
+			Target: "operator:" + id, IP: c.IP, UserAgent: c.userAgent(), Details: details})
 	})
 	if err != nil {
 		return LoginResult{}, err
+	}
+	if notice {
+		o.outbox.Kick()
 	}
 	return res, nil
 }
@@ -218,4 +295,18 @@ func operatorByID(ctx context.Context, tx *store.Tx, id string) (Operator, error
 		return Operator{}, err
 	}
 	return op, nil
+}
+
+// mailNewDevice tells op, in tx, of a login from a device they had not
+// logged in from.
+func (o *Operators) mailNewDevice(ctx context.Context, tx *store.Tx, op Operator, c Client, now time.Time) error {
+	var lang string
+	if err := tx.QueryRow(ctx, `SELECT lang FROM ops_operators WHERE id = ?`, op.ID).Scan(&lang); err != nil {
+		return fmt.Errorf("ops: read operator language: %w", err)
+	}
+	ip := c.IP
+	if ip == "" {
+		ip = "?"
+	}
+	return o.mail(ctx, tx, op.Email, lang, tmplNewDevice, map[string]any{"IP": ip, "UserAgent": c.userAgent(), "Time": now})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -39,6 +40,7 @@ const (
 const (
 	sessionIdleDefault     = 15 * time.Minute // API.md: operator sessions idle out after 15 minutes
 	sessionAbsoluteDefault = 8 * time.Hour    // … and end after 8 hours
+	inviteTTLDefault       = 24 * time.Hour   // an invitation is good for a day
 	issuerDefault          = "saifu ops"
 )
 
@@ -49,8 +51,14 @@ type OperatorsConfig struct {
 	// SessionIdle ends a session unused this long (default 15 min);
 	// SessionAbsolute ends it this long after login (default 8 h).
 	SessionIdle, SessionAbsolute time.Duration
-	// Limits are the login throttles (zero fields: DefaultLoginLimits).
+	// InviteTTL is how long an invitation's token can be used (default 24 h).
+	InviteTTL time.Duration
+	// Limits are the login throttles (zero fields: DefaultLoginLimits);
+	// accepting an invitation counts against the same rates, in buckets
+	// of its own.
 	Limits LoginLimits
+	// Outbox sends operators' mails: invitations and new-device notices.
+	Outbox *notify.Outbox
 	// Issuer names saifu's operator console in authenticator apps.
 	Issuer string
 	// Now is the clock (default time.Now).
@@ -67,16 +75,17 @@ type Operators struct {
 	box      *seal.Box
 	controls *Controls
 	log      *audit.Log
+	outbox   *notify.Outbox
 	cfg      OperatorsConfig
 	now      func() time.Time
 }
 
 // NewOperators returns the operator service of db (migrated with
-// Migrations, audit's and throttle's). hasher is the one the identity
-// service uses; limiter counts login attempts.
+// Migrations, audit's, throttle's and notify's). hasher is the one the
+// identity service uses; limiter counts login attempts.
 func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limiter, cfg OperatorsConfig) (*Operators, error) {
-	if db == nil || hasher == nil || limiter == nil {
-		return nil, errors.New("ops: db, hasher and limiter are required")
+	if db == nil || hasher == nil || limiter == nil || cfg.Outbox == nil {
+		return nil, errors.New("ops: db, hasher, limiter and outbox are required")
 	}
 	box, err := seal.New(cfg.SealKey)
 	if err != nil {
@@ -91,12 +100,15 @@ func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limit
 	if cfg.SessionAbsolute <= 0 {
 		cfg.SessionAbsolute = sessionAbsoluteDefault
 	}
+	if cfg.InviteTTL <= 0 {
+		cfg.InviteTTL = inviteTTLDefault
+	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = issuerDefault
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	return &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
-		controls: New(db, cfg.Now), log: audit.New(db), cfg: cfg, now: cfg.Now}, nil
+		controls: New(db, cfg.Now), log: audit.New(db), outbox: cfg.Outbox, cfg: cfg, now: cfg.Now}, nil
 }
 
 // Operator is an operator account as the API shows it.

@@ -3,6 +3,8 @@ package ops_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -12,13 +14,14 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/throttle"
 )
 
-var operatorSets = append(append([]store.Migrations{}, sets...), throttle.Migrations)
+var operatorSets = append(append([]store.Migrations{}, sets...), throttle.Migrations, notify.Migrations)
 
 const pw = "operators keep the long passphrase 7"
 
@@ -38,7 +41,8 @@ func (c *clock) add(d time.Duration) {
 func newOperators(t *testing.T, db *store.DB, c *clock) *ops.Operators {
 	t.Helper()
 	h := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, 4, 256)
-	o, err := ops.NewOperators(db, h, throttle.New(db, c.now), ops.OperatorsConfig{SealKey: bytes.Repeat([]byte{3}, 32), Now: c.now})
+	outbox := notify.NewOutbox(db, notify.NewMailbox(db), slog.New(slog.NewTextHandler(io.Discard, nil))) // never started: tests read its rows
+	o, err := ops.NewOperators(db, h, throttle.New(db, c.now), ops.OperatorsConfig{SealKey: bytes.Repeat([]byte{3}, 32), Now: c.now, Outbox: outbox})
 	if err != nil {
 		t.Fatal(err)
 	}

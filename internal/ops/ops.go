@@ -7,8 +7,15 @@
 //   - No default operator, ever: the first admin is made with a one-time
 //     bootstrap token (valid one hour, used once, stored hashed, refused
 //     once an active admin exists), and is active only after a login with
-//     a TOTP code. Every operator login needs password and TOTP code, is
-//     throttled before any hash, and accepts a code once.
+//     a TOTP code. More operators are invited by an admin, with roles
+//     given explicitly (no default role): a one-time token by mail, no
+//     link (valid a day, used once — a conditional update decides —,
+//     stored hashed); the invitee chooses the password and gets the TOTP
+//     seed, and is active after a login with a code. Every operator login
+//     needs password and TOTP code, is throttled before any hash, and
+//     accepts a code once; a refused one on an operator's address is
+//     audited (bounded by the throttles; unknown addresses are not), and
+//     one from a network or user agent new for the operator mails them.
 //   - Operator sessions are apart from users' (their tokens stored as
 //     hashes), idle out after 15 minutes and end 8 hours after login.
 //   - Every call of Operators checks the caller's role (viewer < support <

@@ -11,7 +11,7 @@ import (
 
 // Sizes and bounds of operator secrets.
 const (
-	tokenBytes = 32 // session and bootstrap tokens: 256 random bits
+	tokenBytes = 32 // session, bootstrap and invitation tokens: 256 random bits
 	idBytes    = 12
 	// tokenCharsMax bounds a token a caller presents before it is hashed.
 	tokenCharsMax = 128
@@ -22,6 +22,7 @@ const (
 const (
 	sessionTokenPrefix   = "opss_"
 	bootstrapTokenPrefix = "opsb_"
+	inviteTokenPrefix    = "opsi_"
 )
 
 func randomToken(prefix string) string {
