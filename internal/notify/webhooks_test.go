@@ -349,7 +349,11 @@ type endpointsOf struct {
 	secret string
 }
 
-func (e *endpointsOf) set(url, secret string) { e.mu.Lock(); e.url, e.secret = url, secret; e.mu.Unlock() }
+func (e *endpointsOf) set(url, secret string) {
+	e.mu.Lock()
+	e.url, e.secret = url, secret
+	e.mu.Unlock()
+}
 
 func (e *endpointsOf) WebhookEndpoint(_ context.Context, merchantID string) (string, []byte, error) {
 	e.mu.Lock()
