@@ -52,9 +52,15 @@ func (a *App) buildLedger(context.Context) error {
 }
 
 // buildMerchants builds the merchant service, sealing webhook secrets
-// with a key derived from the server secret.
+// with a key derived from the server secret, and makes it the webhook
+// queue's source of endpoints.
 func (a *App) buildMerchants(context.Context) error {
 	a.Merchants = merchant.New(a.DB, a.now, merchant.WithSealKey(a.keys.merchantSeal))
+	if a.Webhooks != nil {
+		// Every delivery attempt signs with the merchant's current secret
+		// and goes to its current URL (PUT /api/v1/merchant/webhook).
+		a.Webhooks.SetEndpoints(a.Merchants)
+	}
 	return nil
 }
 

@@ -173,6 +173,7 @@ func (e *testEnv) newNode(t testing.TB, o envOpts) *node {
 	n.merchants = merchant.New(e.db, e.clock.Now)
 	if o.webhooks {
 		n.webhooks = notify.NewWebhooks(e.db, nil, testLog)
+		n.webhooks.SetEndpoints(n.merchants) // as internal/app wires it
 		ctx, cancel := context.WithCancel(context.Background())
 		n.webhooks.Start(ctx)
 		t.Cleanup(func() { cancel(); n.webhooks.Close() })

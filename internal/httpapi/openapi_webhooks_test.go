@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/token"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -152,8 +154,44 @@ func TestOpenAPIWebhooks(t *testing.T) {
 	if !slices.Equal(enum, codeEvents) {
 		t.Errorf("WebhookEvent type enum %v, events %v", enum, codeEvents)
 	}
-	if sch := obj(obj(obj(s.doc, "components"), "securitySchemes"), "webhookSignature"); sch["in"] != "header" || sch["name"] != webhook.Header {
+	sch := obj(obj(obj(s.doc, "components"), "securitySchemes"), "webhookSignature")
+	if sch["in"] != "header" || sch["name"] != webhook.Header {
 		t.Errorf("securitySchemes.webhookSignature = %v, want the %s header", sch, webhook.Header)
+	}
+	// The scheme's worked example is what package webhook signs, and
+	// verifies; one changed byte of the body or another secret does not.
+	ex := obj(sch, "x-example")
+	secret, _ := ex["secret"].(string)
+	body, _ := ex["body"].(string)
+	header, _ := ex["header"].(string)
+	ts, err := strconv.ParseInt(fmt.Sprint(ex["timestamp"]), 10, 64)
+	if secret == "" || body == "" || header == "" || err != nil {
+		t.Fatalf("webhookSignature x-example = %v (%v): want secret, timestamp, body, header", ex, err)
+	}
+	at := time.Unix(ts, 0)
+	if got := webhook.Sign([]byte(secret), at, []byte(body)); got != header {
+		t.Errorf("x-example header %q, webhook.Sign gives %q", header, got)
+	}
+	if err := webhook.Verify([]byte(secret), header, []byte(body), at.Add(time.Minute), webhook.DefaultTolerance); err != nil {
+		t.Errorf("x-example does not verify: %v", err)
+	}
+	if err := webhook.Verify([]byte(secret+"x"), header, []byte(body), at, webhook.DefaultTolerance); err == nil {
+		t.Error("x-example verifies with another secret")
+	}
+	if err := webhook.Verify([]byte(secret), header, []byte(strings.Replace(body, "1200", "1201", 1)), at, webhook.DefaultTolerance); err == nil {
+		t.Error("x-example verifies an altered body")
+	}
+	var exBody map[string]any
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&exBody); err != nil {
+		t.Errorf("x-example body: %v", err)
+	} else if bodySchema, _ := s.webhookSchema(t, fmt.Sprint(exBody["type"])); bodySchema == nil {
+		t.Errorf("x-example body is a %v event, which is not documented", exBody["type"])
+	} else {
+		for _, e := range s.validate(bodySchema, exBody, "x-example body") {
+			t.Error(e)
+		}
 	}
 
 	for ev, keys := range inCode {

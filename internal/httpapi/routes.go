@@ -81,10 +81,15 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 		mux.Handle("POST /api/v1/merchant/charges", withM(idem(handleCharge(ws), recoverCharge(ws))))
 		mux.Handle("GET /api/v1/merchant/charges/{id}", withM(handleChargeGet(ws)))
 		mux.Handle("POST /api/v1/merchant/charges/{id}/refunds", withM(idem(handleRefund(ws), recoverRefund(ws))))
+		mux.Handle("GET /api/v1/merchant/charges", withM(handleChargeList(ws)))
+		mux.Handle("GET /api/v1/merchant/balance", withM(handleMerchantBalance(ws)))
 	}
 	if d.Merchants != nil {
-		withMerchant := requireMerchant(d.Merchants)
+		withMerchant, idem := requireMerchant(d.Merchants), d.idem.middleware
 		mux.Handle("GET /api/v1/merchant/qr", withMerchant(handleMerchantQR()))
+		// The answer holds the new secret and cannot be rebuilt: a retry
+		// after a crash makes another one (no recoverFunc).
+		mux.Handle("PUT /api/v1/merchant/webhook", withMerchant(idem(handleMerchantWebhook(d.Merchants), nil)))
 	}
 
 	addOpsRoutes(mux, d) // --- operator routes (ops_routes.go) ---

@@ -45,6 +45,9 @@ const (
 	KindCard        = "card"
 	KindBankLink    = "bank_link"
 	KindPaymentCode = "payment_code"
+	// KindWebhookSecret: a merchant's new webhook signing secret (its id is
+	// the merchant's); not recovered, a retry after a crash makes another.
+	KindWebhookSecret = "webhook_secret"
 )
 
 // Claim is a running request's hold on its idempotency record.

@@ -11,7 +11,10 @@
 //     or after a grace period (WithRotateGrace) so that a merchant can roll
 //     the key out to its servers without downtime.
 //   - The webhook secret (whsec_ + 256 random bits) is returned once by
-//     Create. saifu needs it again to sign every webhook, so it cannot be
+//     Create, and a new one by SetWebhook, which also sets the endpoint
+//     (audited); from then on only the new one signs deliveries
+//     (WebhookEndpoint is read at each attempt). saifu needs it again to
+//     sign every webhook, so it cannot be
 //     hashed: it is sealed (package seal, AES-256-GCM) under the key given
 //     to WithSealKey, bound to the merchant id. Without WithSealKey (tests)
 //     the key is random and lives only as long as the process; it is never

@@ -43,7 +43,7 @@ const (
 // Webhooks is the durable queue of merchant webhook deliveries. Enqueue
 // writes an event in the caller's transaction; the worker started by Start
 // POSTs it to the merchant's URL with a fresh Saifu-Signature header at
-// each attempt (package github.com/saifu-pay/saifu/webhook), retrying any answer but 2xx with
+// each attempt (URL and secret read then from Endpoints, when set) (package github.com/saifu-pay/saifu/webhook), retrying any answer but 2xx with
 // back-off up to webhookAttemptsMax attempts. Delivery is at-least-once:
 // merchants deduplicate by the event's id.
 type Webhooks struct {
@@ -53,8 +53,27 @@ type Webhooks struct {
 	now    func() time.Time
 	w      *worker
 
-	mu  sync.Mutex
-	box *seal.Box
+	mu        sync.Mutex
+	box       *seal.Box
+	endpoints Endpoints
+}
+
+// Endpoints gives a merchant's current webhook URL and signing secret
+// (internal/merchant's Service). The merchant's row is the one source of
+// truth: the queue asks at every attempt, so that after a merchant changed
+// its endpoint, the old URL and the old secret receive and sign nothing
+// more, events queued before the change included.
+type Endpoints interface {
+	WebhookEndpoint(ctx context.Context, merchantID string) (url string, secret []byte, err error)
+}
+
+// SetEndpoints makes every delivery attempt read its URL and secret from e
+// instead of those Enqueue stored (which remain for a queue without it).
+// A merchant without an endpoint any more ends its queued events dead.
+func (w *Webhooks) SetEndpoints(e Endpoints) {
+	w.mu.Lock()
+	w.endpoints = e
+	w.mu.Unlock()
 }
 
 // NewWebhooks returns the webhook queue on db. client may be nil; redirects

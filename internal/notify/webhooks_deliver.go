@@ -16,12 +16,19 @@ import (
 
 // claimedHook is a webhook delivery a worker holds the lease of.
 type claimedHook struct {
-	id       int64
-	attempts int // including this one
-	eventID  string
-	url      string
-	secret   string // sealed
-	body     string
+	id         int64
+	attempts   int // including this one
+	eventID    string
+	merchantID string
+	url        string
+	secret     string // sealed
+	body       string
+}
+
+// target is where and with what secret one attempt is sent.
+type target struct {
+	url    string
+	secret []byte
 }
 
 // runOnce claims up to batchSizeMax due deliveries and POSTs them one by
@@ -46,7 +53,7 @@ func (w *Webhooks) claim(ctx context.Context) ([]claimedHook, error) {
 	err := w.db.Write(ctx, func(tx *store.Tx) error {
 		out = out[:0]
 		now := w.now()
-		rows, err := tx.Query(ctx, `SELECT id, attempts, event_id, url, secret, body FROM notify_webhooks
+		rows, err := tx.Query(ctx, `SELECT id, attempts, event_id, merchant_id, url, secret, body FROM notify_webhooks
 			WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
 			now.UnixMilli(), batchSizeMax)
 		if err != nil {
@@ -55,7 +62,7 @@ func (w *Webhooks) claim(ctx context.Context) ([]claimedHook, error) {
 		var due []claimedHook
 		for rows.Next() {
 			var c claimedHook
-			if err := rows.Scan(&c.id, &c.attempts, &c.eventID, &c.url, &c.secret, &c.body); err != nil {
+			if err := rows.Scan(&c.id, &c.attempts, &c.eventID, &c.merchantID, &c.url, &c.secret, &c.body); err != nil {
 				rows.Close()
 				return fmt.Errorf("notify: read due webhook: %w", err)
 			}
@@ -88,24 +95,30 @@ func (w *Webhooks) claim(ctx context.Context) ([]claimedHook, error) {
 	return out, err
 }
 
-// deliver POSTs one event and records the outcome.
+// deliver POSTs one event and records the outcome, with the URL it was
+// sent to.
 func (w *Webhooks) deliver(ctx context.Context, c claimedHook) {
-	status, sendErr := w.post(ctx, c)
+	to, sendErr := w.target(ctx, c)
+	status := 0
+	if sendErr == nil {
+		c.url = to.url
+		status, sendErr = w.post(ctx, c, to.secret)
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err := w.db.Write(rctx, func(tx *store.Tx) error {
 		switch {
 		case sendErr == nil:
-			_, err := tx.Exec(rctx, `UPDATE notify_webhooks SET state = 'delivered', secret = '', last_status = ?, last_error = '', delivered_at = ? WHERE id = ? AND attempts = ?`,
-				status, w.now().UnixMilli(), c.id, c.attempts)
+			_, err := tx.Exec(rctx, `UPDATE notify_webhooks SET state = 'delivered', url = ?, secret = '', last_status = ?, last_error = '', delivered_at = ? WHERE id = ? AND attempts = ?`,
+				c.url, status, w.now().UnixMilli(), c.id, c.attempts)
 			return err
 		case c.attempts >= webhookAttemptsMax || errors.Is(sendErr, ErrPermanent):
 			return w.markDead(rctx, tx, c, sendErr.Error())
 		default:
 			next := w.now().Add(backoffFrom(c.attempts, webhookBackoffBase, webhookBackoffMax))
 			w.log.Warn("notify: webhook failed, will retry", "event_id", c.eventID, "attempts", c.attempts, "status", status, "next_attempt_at", next, "err", sendErr)
-			_, err := tx.Exec(rctx, `UPDATE notify_webhooks SET next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ? AND attempts = ?`,
-				next.UnixMilli(), status, truncate(sendErr.Error(), errorBytesMax), c.id, c.attempts)
+			_, err := tx.Exec(rctx, `UPDATE notify_webhooks SET next_attempt_at = ?, url = ?, last_status = ?, last_error = ? WHERE id = ? AND attempts = ?`,
+				next.UnixMilli(), c.url, status, truncate(sendErr.Error(), errorBytesMax), c.id, c.attempts)
 			return err
 		}
 	})
@@ -123,17 +136,42 @@ func (w *Webhooks) markDead(ctx context.Context, tx *store.Tx, c claimedHook, re
 	return nil
 }
 
-// post sends the event signed now. It returns the HTTP status (0 when
-// there was none) and an error unless the merchant answered 2xx.
-func (w *Webhooks) post(ctx context.Context, c claimedHook) (int, error) {
+// target returns where this attempt goes and the secret that signs it:
+// the merchant's current endpoint (SetEndpoints), so that a changed URL or
+// secret applies to every attempt after the change, or, without
+// Endpoints, what Enqueue stored.
+func (w *Webhooks) target(ctx context.Context, c claimedHook) (target, error) {
+	w.mu.Lock()
+	eps := w.endpoints
+	w.mu.Unlock()
+	if eps != nil {
+		endpoint, secret, err := eps.WebhookEndpoint(ctx, c.merchantID)
+		if err != nil {
+			return target{}, fmt.Errorf("notify: merchant %s's webhook endpoint: %w", c.merchantID, err)
+		}
+		if endpoint == "" || len(secret) == 0 {
+			return target{}, fmt.Errorf("notify: merchant %s has no webhook endpoint any more: %w", c.merchantID, ErrPermanent)
+		}
+		if err := checkEndpoint(endpoint); err != nil {
+			return target{}, fmt.Errorf("%w: %w", err, ErrPermanent)
+		}
+		return target{url: endpoint, secret: secret}, nil
+	}
 	box, err := w.sealer(ctx, nil)
 	if err != nil {
-		return 0, err
+		return target{}, err
 	}
 	secret, err := box.Open(c.secret, []byte(c.eventID))
 	if err != nil {
-		return 0, fmt.Errorf("notify: open webhook secret (key changed?): %w: %w", err, ErrPermanent)
+		return target{}, fmt.Errorf("notify: open webhook secret (key changed?): %w: %w", err, ErrPermanent)
 	}
+	return target{url: c.url, secret: secret}, nil
+}
+
+// post sends the event to c.url signed now with secret. It returns the
+// HTTP status (0 when there was none) and an error unless the merchant
+// answered 2xx.
+func (w *Webhooks) post(ctx context.Context, c claimedHook, secret []byte) (int, error) {
 	body := []byte(c.body)
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()

@@ -340,3 +340,81 @@ func TestWebhookEnqueueRejects(t *testing.T) {
 		}
 	})
 }
+
+// endpointsOf is a merchant directory whose endpoint a test changes, as
+// the merchant service's SetWebhook does.
+type endpointsOf struct {
+	mu     sync.Mutex
+	url    string
+	secret string
+}
+
+func (e *endpointsOf) set(url, secret string) {
+	e.mu.Lock()
+	e.url, e.secret = url, secret
+	e.mu.Unlock()
+}
+
+func (e *endpointsOf) WebhookEndpoint(_ context.Context, merchantID string) (string, []byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if merchantID != "m_123" {
+		return "", nil, errors.New("unknown merchant")
+	}
+	return e.url, []byte(e.secret), nil
+}
+
+// TestWebhookEndpointsReadAtEachAttempt: with Endpoints, every attempt
+// goes to the merchant's current URL signed with its current secret: an
+// event queued before the merchant changed its endpoint is retried to the
+// new URL under the new secret, and the old endpoint (which verifies with
+// the old secret) hears nothing more. A merchant with no endpoint any
+// more ends the event dead.
+func TestWebhookEndpointsReadAtEachAttempt(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := newClock()
+		const newSecret = "whsec_new_fedcba9876543210"
+		old := startMerchant(t, clk, testSecret)
+		old.failFirst = 1
+		fresh := startMerchant(t, clk, newSecret)
+		w := NewWebhooks(db, nil, testLog(t))
+		w.now = clk.Now
+		eps := &endpointsOf{url: old.srv.URL + "/hooks", secret: testSecret}
+		w.SetEndpoints(eps)
+		enqueueHook(t, db, w, old.srv.URL+"/hooks", true)
+		if _, err := w.runOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eps.set(fresh.srv.URL+"/v2/hooks", newSecret)
+		clk.Advance(2 * webhookBackoffBase) // past the back-off and its jitter
+		if _, err := w.runOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		oldCalls, oldBad, oldEvents := old.snapshot()
+		calls, bad, events := fresh.snapshot()
+		if oldCalls != 1 || oldBad != 0 || len(oldEvents) != 0 || calls != 1 || bad != 0 || len(events) != 1 {
+			t.Fatalf("old endpoint: calls %d, bad %d, events %d (want 1, 0, 0); new: calls %d, bad %d, events %d (want 1, 0, 1)",
+				oldCalls, oldBad, len(oldEvents), calls, bad, len(events))
+		}
+		if diff := cmp.Diff(hookRows(t, db), []hookRow{{"delivered", 2, 204, false}}); diff != "" {
+			t.Fatalf("rows (-got +want):\n%s", diff)
+		}
+		var sentTo string
+		if err := db.QueryRow(ctx, `SELECT url FROM notify_webhooks`).Scan(&sentTo); err != nil || sentTo != fresh.srv.URL+"/v2/hooks" {
+			t.Fatalf("delivery log url = %q, %v; want the new endpoint", sentTo, err)
+		}
+
+		eps.set("", "")
+		enqueueHook(t, db, w, fresh.srv.URL+"/v2/hooks", true)
+		if _, err := w.runOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if calls, _, _ := fresh.snapshot(); calls != 1 {
+			t.Fatalf("sent to a merchant without an endpoint: %d calls", calls)
+		}
+		if diff := cmp.Diff(hookRows(t, db), []hookRow{{"delivered", 2, 204, false}, {"dead", 1, 0, false}}); diff != "" {
+			t.Fatalf("rows (-got +want):\n%s", diff)
+		}
+	})
+}

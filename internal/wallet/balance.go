@@ -2,6 +2,9 @@ package wallet
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // Balance is what GET /api/v1/wallet shows.
@@ -45,5 +48,35 @@ func (s *Service) Balance(ctx context.Context, userID string) (Balance, error) {
 		}
 		b.Used[flow] = Usage{Day: d, Month: m}
 	}
+	return b, nil
+}
+
+// MerchantBalance is what GET /api/v1/merchant/balance shows, in integer
+// minor units of Currency, read from the merchant's ledger account.
+type MerchantBalance struct {
+	// Available is posted minus what open holds reserve: what refunds
+	// can draw on now.
+	Available int64
+	// Pending is what open ledger holds promise the account and is not
+	// posted yet (no flow of saifu holds money for a merchant today, so it
+	// is 0 until payouts with a settlement delay exist). A charge whose
+	// own status is pending is in neither figure until it succeeds.
+	Pending  int64
+	Currency string
+}
+
+// MerchantBalance reads the merchant's ledger account; a merchant that
+// never took a payment has no account yet and a zero balance (the read
+// creates nothing).
+func (s *Service) MerchantBalance(ctx context.Context, merchantID string) (MerchantBalance, error) {
+	b := MerchantBalance{Currency: s.currency}
+	a, err := s.ledger.AccountByCode(ctx, "merchant:"+merchantID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return b, nil
+	}
+	if err != nil {
+		return MerchantBalance{}, fmt.Errorf("wallet: merchant balance: %w", err)
+	}
+	b.Available, b.Pending, b.Currency = a.Available(), a.PendingCredits, a.Currency
 	return b, nil
 }
