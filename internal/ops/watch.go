@@ -83,6 +83,17 @@ func (c *Controls) fresh() *snapshot {
 	return s
 }
 
+// SnapshotVersion reports the version of the switches CheckCapability
+// answers from without the database, and false when it reads the
+// database instead (not watching, not loaded, or stale).
+func (c *Controls) SnapshotVersion() (version int64, ok bool) {
+	s := c.fresh()
+	if s == nil {
+		return 0, false
+	}
+	return s.version, true
+}
+
 // raiseMinVersion makes every snapshot older than version unusable.
 func (c *Controls) raiseMinVersion(version int64) {
 	for {
@@ -93,10 +104,12 @@ func (c *Controls) raiseMinVersion(version int64) {
 	}
 }
 
-// Watch starts keeping c's snapshot of the switches fresh (see the
-// comment on switchChannel) and returns stop, which ends it, waits for
-// its goroutines and sends CheckCapability back to the database. A second
-// Watch while one runs does nothing (its stop neither).
+// Watch loads c's snapshot of the switches (bounded by refreshTimeout; a
+// failure is logged and left to the poll), keeps it fresh from then on
+// (see the comment on switchChannel) and returns stop, which ends it,
+// waits for its goroutines and sends CheckCapability back to the
+// database. A second Watch while one runs does nothing (its stop
+// neither).
 func (c *Controls) Watch(cfg WatchConfig) (stop func()) {
 	if !c.watching.CompareAndSwap(false, true) {
 		return func() {}
@@ -112,6 +125,10 @@ func (c *Controls) Watch(cfg WatchConfig) (stop func()) {
 	}
 	c.staleAfter.Store(int64(cfg.StaleAfter))
 	ctx, cancel := context.WithCancel(context.Background())
+	first := c.refresh(ctx, true)
+	if first != nil {
+		cfg.Log.Error("ops: switches not loaded; checks read the database until they are", "err", first)
+	}
 	kick := make(chan struct{}, 1) // one pending reload is enough: it reads everything
 	wake := func() {
 		select {
@@ -123,7 +140,7 @@ func (c *Controls) Watch(cfg WatchConfig) (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.poll(ctx, cfg, kick)
+		c.poll(ctx, cfg, kick, first != nil)
 	}()
 	if c.db.CanListen() && !cfg.NoListen {
 		wg.Add(1)
@@ -156,15 +173,21 @@ func (c *Controls) Watch(cfg WatchConfig) (stop func()) {
 	}
 }
 
-// poll loads the snapshot at once, then polls the version every
-// cfg.PollEvery and reloads when it moved or when kicked, until ctx ends.
-// It logs the first failure of a run of them and the recovery, not each.
-func (c *Controls) poll(ctx context.Context, cfg WatchConfig, kick <-chan struct{}) {
+// poll polls the version every cfg.PollEvery and reloads when it moved or
+// when kicked, until ctx ends. It logs the first failure of a run of them
+// and the recovery, not each.
+func (c *Controls) poll(ctx context.Context, cfg WatchConfig, kick <-chan struct{}, failing bool) {
 	t := time.NewTicker(cfg.PollEvery)
 	defer t.Stop()
-	failing := false
-	force := true
 	for {
+		var force bool
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-kick:
+			force = true
+		}
 		err := c.refresh(ctx, force)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -175,14 +198,6 @@ func (c *Controls) poll(ctx context.Context, cfg WatchConfig, kick <-chan struct
 			cfg.Log.Info("ops: switches refreshed again")
 		}
 		failing = err != nil
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			force = false
-		case <-kick:
-			force = true
-		}
 	}
 }
 
