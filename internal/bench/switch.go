@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/app"
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/store"
+)
+
+// SwitchConfig configures Switch.
+type SwitchConfig struct {
+	// DSN is the database, opened and migrated by Switch (empty: a fresh
+	// SQLite file in a temporary directory). Its payment switch is
+	// flipped: never a live one.
+	DSN   string
+	Flips int // switch changes on node A (half off, half on again)
+	// NoListen leaves out the PostgreSQL listener: the poll alone.
+	NoListen bool
+}
+
+const (
+	// switchFlipsMax bounds a run: each flip takes up to a second.
+	switchFlipsMax = 10000
+	// switchWaitMax is how long node B is watched after a flip before the
+	// bench gives up on it: the promise is one second, five is a failure.
+	switchWaitMax = 5 * time.Second
+	// switchSpin is the pause between two checks of node B while it
+	// waits: the resolution of the figures, cheap enough to leave the
+	// watcher its CPU.
+	switchSpin = 100 * time.Microsecond
+	// switchGapMax bounds the random pause between flips, longer than a
+	// poll period so that the flips fall at every phase of the poll.
+	switchGapMax = 300 * time.Millisecond
+)
+
+// Switch measures how long a kill switch takes from one node to another:
+// node A and node B are ops.Controls, each watched as the app watches its
+// own (ops.WatchConfig's defaults) on a pool of its own on one database,
+// as two saifu nodes are. Each flip turns payment off (or on again) on A;
+// the time from A's commit until B's CheckCapability answers the new
+// state is one sample. It reports p50/p99/max of the "off" flips (a
+// refusal: what the one-second promise is about) and of the "on" flips.
+func Switch(ctx context.Context, c SwitchConfig, stdout, stderr io.Writer) error {
+	if c.Flips < 2 || c.Flips > switchFlipsMax {
+		return fmt.Errorf("%w: need 2 ≤ flips ≤ %d", app.ErrConfig, switchFlipsMax)
+	}
+	if c.DSN == "" {
+		dir, err := os.MkdirTemp("", "saifu-bench-switch-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.DSN = filepath.Join(dir, "bench.db")
+	}
+	dbA, err := app.Open(ctx, c.DSN)
+	if err != nil {
+		return err
+	}
+	defer dbA.Close()
+	dbB, err := store.Open(ctx, c.DSN)
+	if err != nil {
+		return err
+	}
+	defer dbB.Close()
+	mode := "notifications and poll"
+	if dbA.Dialect != store.Postgres {
+		mode = "poll (SQLite has no notifications)"
+	} else if c.NoListen {
+		mode = "poll only"
+	}
+	fmt.Fprintf(stdout, "saifu bench switch: %s, %d flips, %s\n", dbA.Dialect, c.Flips, mode)
+	a, b := ops.New(dbA, nil), ops.New(dbB, nil)
+	defer a.Watch(ops.WatchConfig{NoListen: true})()
+	defer b.Watch(ops.WatchConfig{NoListen: c.NoListen})()
+
+	lat := map[bool][]time.Duration{}
+	fromDB := 0
+	for i := 0; i < c.Flips; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		on := i%2 == 1
+		if err := a.SetCapability(ctx, "bench", ops.CapPayment, on, "bench switch"); err != nil {
+			return fmt.Errorf("bench: flip %d: %w", i, err)
+		}
+		committed := time.Now()
+		for {
+			err := b.CheckCapability(ctx, ops.CapPayment)
+			if on && err == nil || !on && apperr.CodeOf(err) == apperr.CapabilityDisabled {
+				break
+			}
+			if err != nil && apperr.CodeOf(err) != apperr.CapabilityDisabled {
+				return fmt.Errorf("bench: node B's check: %w", err)
+			}
+			if time.Since(committed) > switchWaitMax {
+				return fmt.Errorf("bench: flip %d (on=%v) not seen by node B within %v", i, on, switchWaitMax)
+			}
+			time.Sleep(switchSpin)
+		}
+		lat[on] = append(lat[on], time.Since(committed))
+		if _, ok := b.SnapshotVersion(); !ok {
+			fromDB++
+		}
+		fmt.Fprintf(stderr, "\rflip %d/%d", i+1, c.Flips)
+		time.Sleep(time.Duration(rand.Int64N(int64(switchGapMax))))
+	}
+	fmt.Fprintln(stderr)
+	if err := a.SetCapability(ctx, "bench", ops.CapPayment, true, "bench switch done"); err != nil {
+		return errors.Join(errors.New("bench: payment left off: turn it on"), err)
+	}
+	printLatency(stdout, fmt.Sprintf("off → B refuses (%d flips):", len(lat[false])), latencies{lat[false]})
+	printLatency(stdout, fmt.Sprintf("on  → B accepts (%d flips):", len(lat[true])), latencies{lat[true]})
+	fmt.Fprintf(stdout, "node B answered from the database (snapshot not current) right after %d of %d flips\n", fromDB, c.Flips)
+	return nil
+}
