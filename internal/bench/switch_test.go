@@ -24,7 +24,7 @@ func TestBenchSwitchSmoke(t *testing.T) {
 			if err := Switch(context.Background(), SwitchConfig{DSN: dsn, Flips: 4}, &out, &errOut); err != nil {
 				t.Fatalf("bench switch: %v\n%s", err, errOut.String())
 			}
-			for _, want := range []string{"off → B refuses (2 flips): p50", "on  → B accepts (2 flips): p50"} {
+			for _, want := range []string{"off → B refuses, from A's call (2 flips): p50", "off → B refuses, from A's return (2 flips): p50", "on  → B accepts, from A's call (2 flips): p50", "A's SetCapability"} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())
 				}
