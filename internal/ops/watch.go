@@ -226,12 +226,6 @@ func (c *Controls) confirm(version int64, start time.Time) bool {
 	defer c.mu.Unlock()
 	s := c.snap.Load()
 	if s == nil || s.version != version {
-		if s != nil && version < s.version {
-			// The counter only grows; lower means a restored database:
-			// forget what this node saw, the database is the truth.
-			c.snap.Store(nil)
-			c.minVersion.Store(0)
-		}
 		return false
 	}
 	if start.After(s.checked) {
@@ -271,8 +265,16 @@ func (c *Controls) load(ctx context.Context, start time.Time) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cur := c.snap.Load(); cur != nil && (cur.version > s.version || cur.version == s.version && !start.After(cur.checked)) {
-		return nil
+	if cur := c.snap.Load(); cur != nil {
+		if cur.version >= s.version && !start.After(cur.checked) {
+			return nil // a read that began before the kept one: not newer
+		}
+		if cur.version > s.version {
+			// This read began after the kept version was confirmed and
+			// still saw less: the counter only grows, so the database went
+			// back (a restore). The database is the truth.
+			c.minVersion.Store(s.version)
+		}
 	}
 	c.snap.Store(s)
 	return nil

@@ -259,3 +259,43 @@ func TestSwitchSnapshotFailSafe(t *testing.T) {
 		}
 	})
 }
+
+// TestSwitchVersionGoesBack: a database restored to before a change (the
+// version counter lower than the node's snapshot) is taken as the truth
+// — the node answers from a snapshot of it again, not from the
+// database forever.
+func TestSwitchVersionGoesBack(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		b := ops.New(secondPool(t, db), now)
+		watch(t, b, ops.WatchConfig{NoListen: true})
+		if err := b.SetCapability(ctx, "operator:op1", ops.CapPayment, false, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := b.SnapshotVersion(); !ok || v != 1 {
+			t.Fatalf("snapshot after the change = %d, %v; want 1, true", v, ok)
+		}
+		// The restore: the state of version 0.
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `DELETE FROM ops_switches`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE ops_switch_version SET version = 0`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		until(t, b, "", propagationMax)
+		deadline := time.Now().Add(loadWithin)
+		for {
+			if v, ok := b.SnapshotVersion(); ok && v == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				v, ok := b.SnapshotVersion()
+				t.Fatalf("snapshot after the restore = %d, %v; want 0, true", v, ok)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+}
