@@ -37,9 +37,10 @@ const (
 	// waits: the resolution of the figures, cheap enough to leave the
 	// watcher its CPU.
 	switchSpin = 100 * time.Microsecond
-	// switchGapMax bounds the random pause between flips, longer than a
-	// poll period so that the flips fall at every phase of the poll.
-	switchGapMax = 300 * time.Millisecond
+	// switchGapMax bounds the random pause between flips: uniform over
+	// one poll period (250 ms), so that, since B sees a polled change just
+	// after a poll, the flips fall evenly over the phases of the poll.
+	switchGapMax = 250 * time.Millisecond
 )
 
 // Switch measures how long a kill switch takes from one node to another:
