@@ -20,6 +20,7 @@ targets:
   ledger   transfers per second through the ledger committer
   login    logins per second with real argon2id, and a user's p99 during a credential-stuffing flood
   pay      end-to-end payments per second over HTTP (payment code + merchant charge)
+  switch   how long a kill switch turned off on one node takes to be refused on another (p50/p99)
 
 Run "saifu bench <target> -h" for the flags of a target.`
 
@@ -37,6 +38,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fn = benchLogin
 	case "pay":
 		fn = benchPay
+	case "switch":
+		fn = benchSwitch
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, benchUsage)
 		return nil
@@ -83,6 +86,19 @@ func benchLogin(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	return bench.Login(ctx, c, stdout, stderr)
+}
+
+// benchSwitch flips the payment switch on one node and times another.
+func benchSwitch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench switch", flag.ContinueOnError)
+	var c bench.SwitchConfig
+	fs.StringVar(&c.DSN, "db", "", "database whose payment switch is flipped — never a live one (default: a fresh SQLite file in a temporary directory)")
+	fs.IntVar(&c.Flips, "flips", 200, "switch changes on node A, alternately off and on")
+	fs.BoolVar(&c.NoListen, "no-listen", false, "PostgreSQL: leave out the listener, measure the poll alone")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	return bench.Switch(ctx, c, stdout, stderr)
 }
 
 // benchPay runs the pay bench against the app of `saifu serve --demo`

@@ -111,6 +111,10 @@ type App struct {
 	Limiter  *throttle.Limiter
 	Hasher   *password.Hasher
 	Identity *identity.Service
+	// Controls are the node's one set of kill switches and freezes, shared
+	// by every service; its watcher (ops.Controls.Watch) keeps the
+	// switches' snapshot fresh and is stopped by Close.
+	Controls *ops.Controls
 	// Operators are the operator accounts and sessions of /ops/api.
 	Operators *ops.Operators
 	Ledger    *ledger.Ledger
@@ -181,6 +185,7 @@ func (a *App) build(ctx context.Context) error {
 		{"mail", a.chooseMail},
 		{"keys", a.loadKeys},
 		{"notify", a.buildNotify},
+		{"controls", a.buildControls},
 		{"identity", a.buildIdentity},
 		{"operators", a.buildOperators},
 		{"sandbox", a.buildSandbox},
@@ -241,12 +246,21 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
+// buildControls builds the node's kill switches and freezes and starts
+// the watcher that brings a switch changed on another node here within a
+// second; Close stops it.
+func (a *App) buildControls(context.Context) error {
+	a.Controls = ops.New(a.DB, a.cfg.Now)
+	a.closers = append(a.closers, a.Controls.Watch(ops.WatchConfig{Log: a.Log}))
+	return nil
+}
+
 // buildOperators builds the operator service on the identity's hasher and
 // limiter (one bounded hashing pool), its TOTP seeds sealed with a key of
 // their own, its mails (invitations, new-device notices) on the outbox.
 func (a *App) buildOperators(context.Context) error {
 	var err error
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls})
 	return err
 }
 

@@ -75,6 +75,7 @@ func (a *App) buildIdentity(context.Context) error {
 		CoolingOff: c.CoolingOff,
 		Limits:     lim,
 		Now:        c.Now,
+		Switches:   a.Controls,
 	}, a.Log)
 	if err != nil {
 		return err

@@ -69,7 +69,7 @@ func (a *App) buildMerchants(context.Context) error {
 // outside demo mode no provider is configured yet and POST /api/v1/kyc
 // answers 503 unavailable.
 func (a *App) buildWallet(context.Context) error {
-	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault}
+	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault, Controls: a.Controls}
 	if a.cfg.Demo && a.cfg.PublicURL != "" {
 		kyc, err := connector.NewKYCClient(a.cfg.PublicURL+"/sandbox/kyc", "", nil)
 		if err != nil {

@@ -1,6 +1,7 @@
 // Package bench holds the load generators behind `saifu bench`: Ledger
 // (the ledger committer alone), Login (argon2id logins and a
-// credential-stuffing flood) and Pay (end-to-end payments over HTTP).
+// credential-stuffing flood), Pay (end-to-end payments over HTTP) and
+// Switch (how long a kill switch takes from one node to another).
 // Login and Pay build the same app as `saifu serve` (app.New) and drive it
 // over real HTTP on 127.0.0.1; each reports throughput, latency and peak
 // memory on stdout and its progress on stderr. cmd/saifu parses the flags

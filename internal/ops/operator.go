@@ -61,6 +61,10 @@ type OperatorsConfig struct {
 	Outbox *notify.Outbox
 	// Issuer names saifu's operator console in authenticator apps.
 	Issuer string
+	// Controls are the switches and freezes the operators change (default:
+	// New(db, Now)); share the node's one, so that its snapshot sees the
+	// change at once.
+	Controls *Controls
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -107,8 +111,11 @@ func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limit
 		cfg.Issuer = issuerDefault
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Controls == nil {
+		cfg.Controls = New(db, cfg.Now)
+	}
 	return &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
-		controls: New(db, cfg.Now), log: audit.New(db), outbox: cfg.Outbox, cfg: cfg, now: cfg.Now}, nil
+		controls: cfg.Controls, log: audit.New(db), outbox: cfg.Outbox, cfg: cfg, now: cfg.Now}, nil
 }
 
 // Operator is an operator account as the API shows it.

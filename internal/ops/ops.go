@@ -26,8 +26,13 @@
 //     of every domain service asks CheckCapability before it moves money
 //     or creates a money-related resource, and an unknown name is a bug
 //     (an error), never "enabled".
-//   - CheckCapability and CheckFrozen read the database on every call, so
-//     a change made on one node holds on every node at once.
+//   - A switch turned off on one node holds on every node within one
+//     second: CheckCapability answers from a snapshot that Watch keeps
+//     fresh (PostgreSQL notifications, and a version poll every 250 ms as
+//     the backstop; SQLite polls only), and reads the database whenever
+//     that snapshot is not known current (none yet, or unconfirmed for
+//     750 ms), never "enabled" from data it could not refresh (watch.go).
+//     CheckFrozen reads the database on every call.
 //   - Every change of a switch or a freeze is in the audit chain (package
 //     audit) in the same transaction as the change, with who made it and
 //     why.
@@ -39,6 +44,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -74,9 +82,21 @@ var Capabilities = []string{CapSignup, CapCardRegistration, CapCardTopup, CapBan
 const reasonRunesMax = 500
 
 // Controls reads and changes the switches and freezes of one database.
+// Share one per node: its snapshot of the switches (Watch) serves every
+// service that checks them.
 type Controls struct {
 	db  *store.DB
 	now func() time.Time
+
+	// The snapshot of the switches (watch.go): read without a lock by
+	// CheckCapability, stored under mu.
+	snap atomic.Pointer[snapshot]
+	mu   sync.Mutex
+	// minVersion is the newest version this node wrote or was told of: a
+	// snapshot older than it never answers.
+	minVersion atomic.Int64
+	watching   atomic.Bool
+	staleAfter atomic.Int64 // time.Duration, set by Watch
 }
 
 // New returns the Controls of db (migrated with Migrations); now is the
@@ -90,10 +110,18 @@ func New(db *store.DB, now func() time.Time) *Controls {
 
 // CheckCapability is the one place where every flow asks whether an
 // operator switched it off: nil when enabled (the default),
-// apperr.CapabilityDisabled (503) when off.
+// apperr.CapabilityDisabled (503) when off. It answers from the snapshot
+// without a database round trip while the snapshot is known current, and
+// reads the database otherwise.
 func (c *Controls) CheckCapability(ctx context.Context, capability string) error {
 	if !slices.Contains(Capabilities, capability) {
 		return fmt.Errorf("ops: unknown capability %q", capability)
+	}
+	if s := c.fresh(); s != nil {
+		if sw, ok := s.switches[capability]; ok && !sw.Enabled {
+			return errCapabilityDisabled()
+		}
+		return nil
 	}
 	var enabled int64
 	err := c.db.QueryRow(ctx, `SELECT enabled FROM ops_switches WHERE capability = ?`, capability).Scan(&enabled)
@@ -104,9 +132,13 @@ func (c *Controls) CheckCapability(ctx context.Context, capability string) error
 		return fmt.Errorf("ops: read switch %s: %w", capability, err)
 	}
 	if enabled == 0 {
-		return apperr.E(apperr.CapabilityDisabled, "this service is temporarily unavailable").JA("このサービスは一時的に停止しています")
+		return errCapabilityDisabled()
 	}
 	return nil
+}
+
+func errCapabilityDisabled() error {
+	return apperr.E(apperr.CapabilityDisabled, "this service is temporarily unavailable").JA("このサービスは一時的に停止しています")
 }
 
 func checkReason(reason string) error {
@@ -117,7 +149,9 @@ func checkReason(reason string) error {
 }
 
 // SetCapability switches a capability on or off, with who did it (actor,
-// e.g. "operator:<id>") and why, and audits it. Unknown capability:
+// e.g. "operator:<id>") and why, and audits it. In the same transaction it
+// bumps the switch version and notifies the other nodes; this node's own
+// checks see the change as soon as it returns. Unknown capability:
 // apperr.NotFound.
 func (c *Controls) SetCapability(ctx context.Context, actor, capability string, enabled bool, reason string) error {
 	if !slices.Contains(Capabilities, capability) {
@@ -131,7 +165,8 @@ func (c *Controls) SetCapability(ctx context.Context, actor, capability string, 
 		on, action = 1, "switch.enabled"
 	}
 	now := c.now()
-	return c.db.Write(ctx, func(tx *store.Tx) error {
+	var version int64
+	err := c.db.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO ops_switches (capability, enabled, reason, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (capability) DO UPDATE SET enabled = excluded.enabled, reason = excluded.reason,
 				updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
@@ -139,8 +174,25 @@ func (c *Controls) SetCapability(ctx context.Context, actor, capability string, 
 		if err != nil {
 			return fmt.Errorf("ops: set switch: %w", err)
 		}
-		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: actor, Action: action, Target: "capability:" + capability, Details: reason})
+		if err := tx.QueryRow(ctx, `UPDATE ops_switch_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&version); err != nil {
+			return fmt.Errorf("ops: bump switch version: %w", err)
+		}
+		if err := audit.Append(ctx, tx, audit.Entry{At: now, Actor: actor, Action: action, Target: "capability:" + capability, Details: reason}); err != nil {
+			return err
+		}
+		return tx.Notify(ctx, switchChannel, strconv.FormatInt(version, 10))
 	})
+	if err != nil {
+		return err
+	}
+	// No snapshot older than this change answers here again; reload now
+	// rather than wait for the poll. A failed reload only means checks
+	// read the database until the watcher loads.
+	c.raiseMinVersion(version)
+	if c.watching.Load() {
+		_ = c.load(ctx, time.Now())
+	}
+	return nil
 }
 
 // CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
