@@ -28,6 +28,8 @@ type Reason struct {
 // rules that matched (allow when none did), each matching rule as a
 // reason, and every rule's result.
 type Decision struct {
+	// ID names the recorded decision (a review or case refers to it).
+	ID      string
 	Action  Action
 	Reasons []Reason
 	Results []Result

@@ -34,11 +34,14 @@ const (
 // second) for at most four small reads a second per node.
 const liveCheckEvery = 250 * time.Millisecond
 
-// An Event is what Decide is asked about: its kind, whose it is, and the
-// features computed for it.
+// An Event is what Decide is asked about: its kind, who and what it
+// concerns (the keys of the velocity counts), and the features the caller
+// knows of the user (account age, KYC, devices seen, hours since
+// credential changes…; features.go lists them). Decide computes the
+// velocity features itself: a caller cannot supply them.
 type Event struct {
 	Kind     string
-	UserID   string
+	Subject  Subject
 	Features Features
 }
 
@@ -176,26 +179,46 @@ func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, 
 }
 
 // Decide evaluates ev with the live rules and records the decision with
-// the features it saw. When the rules cannot be read the event is held
-// (fail safe), and the error is returned with that decision.
+// the features it saw, and the event for later velocity counts. When the
+// rules or the counts cannot be read the event is held (fail safe), and
+// the error is returned with that decision.
+//
+// The counts are read outside the recording transaction (on SQLite, off
+// the one writer): two events at the same instant may not count each
+// other. Velocity is a signal, not a hard limit; the hard limits stay in
+// the services.
 func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
+	held := Decision{Action: Hold, Reasons: []Reason{{RuleID: "engine", Action: Hold, Reason: reasonRuleError}}}
 	rs, err := e.Live(ctx)
 	if err != nil {
-		return Decision{Action: Hold, Reasons: []Reason{{RuleID: "engine", Action: Hold, Reason: reasonRuleError}}}, err
+		return held, err
+	}
+	now := e.now()
+	var vel Features
+	err = e.db.Read(ctx, func(tx *store.Tx) (err error) {
+		vel, err = velocity(ctx, tx, ev.Kind, ev.Subject, now)
+		return err
+	})
+	if err != nil {
+		return held, err
 	}
 	f := Features{}
 	for k, v := range ev.Features {
 		f[k] = v
 	}
-	f["kind"] = ev.Kind
+	for k, v := range vel {
+		f[k] = v
+	}
+	f["kind"], f["amount"] = ev.Kind, ev.Subject.Amount
 	d := rs.Evaluate(f)
-	if err := e.record(ctx, ev, f, d); err != nil {
+	d.ID = ids.New("dec_")
+	if err := e.record(ctx, ev, f, d, now); err != nil {
 		return d, err
 	}
 	return d, nil
 }
 
-func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision) error {
+func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision, now time.Time) error {
 	fj, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("risk: encode features: %w", err)
@@ -208,13 +231,15 @@ func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision) e
 	if err != nil {
 		return fmt.Errorf("risk: encode reasons: %w", err)
 	}
-	_, err = e.db.Exec(ctx, `INSERT INTO risk_decisions (id, at, kind, user_id, action, ruleset_version, features, results, reasons)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, ids.New("dec_"), e.now().UnixMilli(), ev.Kind, ev.UserID, string(d.Action), d.RulesetVersion,
-		string(fj), string(rj), string(reasons))
-	if err != nil {
-		return fmt.Errorf("risk: record decision: %w", err)
-	}
-	return nil
+	return e.db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO risk_decisions (id, at, kind, user_id, action, ruleset_version, features, results, reasons)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, now.UnixMilli(), ev.Kind, ev.Subject.UserID, string(d.Action), d.RulesetVersion,
+			string(fj), string(rj), string(reasons))
+		if err != nil {
+			return fmt.Errorf("risk: record decision: %w", err)
+		}
+		return recordEvent(ctx, tx, d.ID, ev.Kind, ev.Subject, now)
+	})
 }
 
 // SaveDraft stores r as the next version of its rule (a new rule when its

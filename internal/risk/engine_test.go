@@ -55,8 +55,8 @@ func TestDecideBacktestPublish(t *testing.T) {
 		// Withdrawals of growing amounts to a destination 2 days old.
 		amounts := []int64{1_000, 20_000, 40_000, 49_999, 50_000, 80_000, 120_000}
 		for i, amt := range amounts {
-			d, err := a.Decide(ctx, risk.Event{Kind: risk.KindWithdrawal, UserID: fmt.Sprint("u", i),
-				Features: risk.Features{"amount": amt, "destination_age_hours": int64(48), "kyc_verified": true, "device_seen": true}})
+			d, err := a.Decide(ctx, risk.Event{Kind: risk.KindWithdrawal, Subject: risk.Subject{UserID: fmt.Sprint("u", i), Amount: amt},
+				Features: risk.Features{"destination_age_hours": int64(48), "kyc_verified": true, "device_seen": true}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,7 @@ func TestDecideBacktestPublish(t *testing.T) {
 		}
 
 		// Nothing changed live by drafting or backtesting.
-		ev := risk.Event{Kind: risk.KindWithdrawal, UserID: "u9", Features: risk.Features{"amount": int64(40_000), "destination_age_hours": int64(48)}}
+		ev := risk.Event{Kind: risk.KindWithdrawal, Subject: risk.Subject{UserID: "u9", Amount: 40_000}, Features: risk.Features{"destination_age_hours": int64(48)}}
 		if d, _ := b.Decide(ctx, ev); d.Action != risk.Allow {
 			t.Fatalf("a draft decided live: %+v", d)
 		}
