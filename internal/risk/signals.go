@@ -119,6 +119,18 @@ func velocity(ctx context.Context, tx *store.Tx, kind string, s Subject, now tim
 			f["network_kyc_names_24h"] = f["network_kyc_names_24h"].(int64) + 1
 		}
 	}
+	// Seen before: the address and network among the user's last
+	// countCap events of any kind (30 days at most).
+	ipSeen, netSeen := int64(0), int64(0)
+	if s.UserID != "" && s.IP.IsValid() {
+		err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN ip = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN network = ? THEN 1 ELSE 0 END), 0)
+			FROM (SELECT ip, network FROM risk_events WHERE user_id = ? ORDER BY user_id, kind, at DESC LIMIT `+fmt.Sprint(countCap)+`) c`,
+			s.IP.Unmap().String(), network, s.UserID).Scan(&ipSeen, &netSeen)
+		if err != nil {
+			return nil, fmt.Errorf("risk: count seen: %w", err)
+		}
+	}
+	f["ip_seen"], f["network_seen"] = ipSeen > 0, netSeen > 0
 	first := true
 	if s.Payee != "" && s.UserID != "" {
 		var n int64

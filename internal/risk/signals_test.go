@@ -33,7 +33,7 @@ func TestVelocity(t *testing.T) {
 			if f == nil {
 				f = risk.Features{}
 			}
-			f["kyc_verified"], f["device_seen"], f["network_seen"] = true, true, true
+			f["kyc_verified"], f["device_seen"] = true, true
 			d, err := e.Decide(ctx, risk.Event{Kind: kind, Subject: s, Features: f})
 			if err != nil {
 				t.Fatal(err)
@@ -94,6 +94,26 @@ func TestVelocity(t *testing.T) {
 		if d := decide(risk.KindP2P, risk.Subject{UserID: "fan", Amount: 1000, Payee: "p1"}, nil); fires(d, "p2p-many-recipients") {
 			t.Errorf("a payee paid before: %+v", d.Reasons)
 		}
+		// Seen before: the address and network of the user's earlier
+		// events; a neighbour address is a seen network, not a seen IP.
+		seen := func(addr string) (bool, bool) {
+			d := decide(risk.KindLogin, risk.Subject{UserID: "victim1", DeviceID: "dev-farm", IP: netip.MustParseAddr(addr)}, nil)
+			var f string
+			if err := db.QueryRow(ctx, `SELECT features FROM risk_decisions WHERE id = ?`, d.ID).Scan(&f); err != nil {
+				t.Fatal(err)
+			}
+			return strings.Contains(f, `"ip_seen":true`), strings.Contains(f, `"network_seen":true`)
+		}
+		if ip, network := seen("203.0.113.7"); !ip || !network {
+			t.Errorf("the user's own address: ip_seen %v, network_seen %v", ip, network)
+		}
+		if ip, network := seen("203.0.113.99"); ip || !network {
+			t.Errorf("a neighbour address: ip_seen %v, network_seen %v", ip, network)
+		}
+		if ip, network := seen("192.0.2.1"); ip || network {
+			t.Errorf("a stranger's address: ip_seen %v, network_seen %v", ip, network)
+		}
+
 		// An hour later the hourly windows are empty.
 		c.Advance(time.Hour)
 		if d := decide(risk.KindP2P, risk.Subject{UserID: "fan", Amount: 1000, Payee: "p10"}, nil); fires(d, "p2p-many-recipients") {
