@@ -18,6 +18,7 @@ commands:
   bench     measure throughput (saifu bench -h)
   merchant  create a merchant or rotate its secret key (saifu merchant -h)
   ops       bootstrap the first operator; how to invite more (saifu ops -h)
+  redteam   run the incident attack scenarios against a saifu serve --demo (saifu redteam -h)
   version   print the version, commit and Go version (also --version)
 
 Run "saifu <command> -h" for the flags of a command.`
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runOps(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "redteam":
+		return runRedteam(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -47,11 +48,23 @@ func startServer(t *testing.T, args ...string) string {
 // startServerOutput is startServer that also returns what serve printed.
 func startServerOutput(t *testing.T, args ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startServerAdjusted(t, nil, args...)
+}
+
+// startServerAdjusted is startServerOutput with serve's adjust hook:
+// adjust (when set) changes the app.Config the flags made (a control
+// turned down, cheap password hashes).
+func startServerAdjusted(t *testing.T, adjust func(*app.Config), args ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, &stdout, &stderr)
+		if adjust == nil {
+			done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, &stdout, &stderr)
+			return
+		}
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, &stdout, &stderr, adjust)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/app"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/redteam"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+)
+
+// cheapHashes makes the demo's password hashes cheap (the suite signs
+// up a few dozen accounts and floods the login under -race); every
+// control stays at its production setting.
+func cheapHashes(c *app.Config) {
+	c.PasswordParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+}
+
+// redteamRunMax bounds one run of the whole suite (about 30 s on a
+// laptop without -race).
+const redteamRunMax = 4 * time.Minute
+
+// startDemo starts `saifu serve --demo` on SQLite (or on dsn) with
+// adjust applied after cheapHashes, and returns its URL and the demo
+// merchant's key.
+func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) (string, string) {
+	t.Helper()
+	args := []string{"--demo", "--data-dir", filepath.Join(t.TempDir(), "data")}
+	if dsn != "" {
+		args = append(args, "--db", dsn)
+	}
+	base, out := startServerAdjusted(t, func(c *app.Config) {
+		cheapHashes(c)
+		if adjust != nil {
+			adjust(c)
+		}
+	}, args...)
+	m := demoKeyRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("serve --demo printed no merchant key:\n%s", out.String())
+	}
+	return base, m[1]
+}
+
+// redteamRun runs `saifu redteam` through run and returns its error
+// and output.
+func redteamRun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), redteamRunMax)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, append([]string{"redteam"}, args...), func(string) string { return "" }, &stdout, &stderr)
+	return stdout.String() + stderr.String(), err
+}
+
+// TestRedteamSuite is CI's red team: the whole suite against a live
+// `saifu serve --demo` on SQLite and on PostgreSQL, failing on any
+// breach or error, with its JUnit report.
+func TestRedteamSuite(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			dsn := ""
+			if d == store.Postgres {
+				dsn = storetest.PostgresURL(t)
+			}
+			base, key := startDemo(t, dsn, nil)
+			junit := filepath.Join(t.TempDir(), "redteam.xml")
+			out, err := redteamRun(t, "--target", base, "--merchant-key", key, "--junit", junit)
+			if err != nil {
+				t.Fatalf("saifu redteam: %v\n%s", err, out)
+			}
+			n := len(redteam.Scenarios())
+			if want := "passed, 0 failed ("; !strings.Contains(out, want) || strings.Contains(out, "skipped") {
+				t.Errorf("summary lacks %q (or skipped some):\n%s", want, out)
+			}
+			got := 0
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, "defended ") {
+					got++
+				}
+			}
+			if got != n {
+				t.Errorf("%d scenarios defended, want all %d:\n%s", got, n, out)
+			}
+			x, err := os.ReadFile(junit)
+			if err != nil || !bytes.Contains(x, []byte(`failures="0" errors="0"`)) {
+				t.Errorf("JUnit report (%v):\n%s", err, x)
+			}
+		})
+	}
+}
+
+// TestRedteamRefusesTargetWithoutSandbox: a server without --demo is
+// refused unless --i-own-this-target; with it, the run goes on (and its
+// scenarios fail there: they need the sandbox's mailbox).
+func TestRedteamRefusesTargetWithoutSandbox(t *testing.T) {
+	base := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	out, err := redteamRun(t, "--target", base, "--only", "docomo-koza/link-without-kyc")
+	if err == nil || !strings.Contains(err.Error(), "no sandbox") || strings.Contains(out, "link-without-kyc") {
+		t.Fatalf("without --i-own-this-target: err %v, output:\n%s", err, out)
+	}
+	out, err = redteamRun(t, "--target", base, "--only", "docomo-koza/link-without-kyc", "--i-own-this-target")
+	if exitCode(err) != 1 || !strings.Contains(out, "error    docomo-koza/link-without-kyc") || !strings.Contains(out, "0 passed, 1 failed") {
+		t.Fatalf("with --i-own-this-target: err %v, output:\n%s", err, out)
+	}
+}
+
+// TestRedteamScenariosCanFail: for each control with a setting, the
+// matching scenario reports BREACHED against a server with the control
+// turned down to nothing, and defended with it at its production
+// setting. A scenario that cannot fail would pass both ways.
+func TestRedteamScenariosCanFail(t *testing.T) {
+	const huge = 1 << 30
+	unthrottled := func(c *app.Config) {
+		lim := identity.DefaultLimits
+		for _, r := range []*identity.Rate{&lim.LoginGlobal, &lim.LoginGlobalKnown, &lim.LoginIP, &lim.LoginNetwork, &lim.LoginAccount, &lim.LoginAccountKnown} {
+			*r = identity.Rate{N: huge, Window: time.Second}
+		}
+		lim.FailuresFree, lim.StuffingAccounts, lim.StuffingAttemptsMin = huge, huge, huge
+		c.IdentityLimits = &lim
+	}
+	tests := []struct {
+		name     string
+		scenario string
+		off      func(*app.Config)
+	}{
+		{"login throttles off", "sbi/credential-stuffing-flood", unthrottled},
+		{"card attempt limits off", "paypay-2018/security-code-brute-force", func(c *app.Config) {
+			c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
+		}},
+		{"cooling-off of a nanosecond", "sbi/withdrawal-after-password-reset", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
+	}
+	onBase, _ := startDemo(t, "", nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			offBase, _ := startDemo(t, "", tc.off)
+			out, err := redteamRun(t, "--target", offBase, "--only", tc.scenario)
+			if exitCode(err) != 1 || !strings.Contains(out, "BREACHED "+tc.scenario) {
+				t.Errorf("control off: want BREACHED %s, got err %v:\n%s", tc.scenario, err, out)
+			}
+			out, err = redteamRun(t, "--target", onBase, "--only", tc.scenario)
+			if err != nil || !strings.Contains(out, "defended "+tc.scenario) {
+				t.Errorf("control on: want defended %s, got err %v:\n%s", tc.scenario, err, out)
+			}
+		})
+	}
+}

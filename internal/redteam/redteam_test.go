@@ -1,0 +1,93 @@
+package redteam
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSelect(t *testing.T) {
+	for _, tc := range []struct {
+		name, pattern string
+		wantFirst     string
+		wantErr       bool
+	}{
+		{name: "glob", pattern: "docomo-koza/*", wantFirst: "docomo-koza/link-another-persons-account"},
+		{name: "substring", pattern: "stuffing", wantFirst: "sbi/credential-stuffing-flood"},
+		{name: "nothing matches", pattern: "no-such-incident", wantErr: true},
+		{name: "bad glob", pattern: "[", wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Select(tc.pattern)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Select(%q) error %v, want error %v", tc.pattern, err, tc.wantErr)
+			}
+			if err == nil && got[0].Name != tc.wantFirst {
+				t.Errorf("Select(%q)[0] = %s, want %s", tc.pattern, got[0].Name, tc.wantFirst)
+			}
+		})
+	}
+}
+
+// TestScenariosOrder: every scenario has an incident and an attack; the
+// flood runs last, so that the throttles it tightens meet no other.
+func TestScenariosOrder(t *testing.T) {
+	all := Scenarios()
+	if len(all) < 20 {
+		t.Fatalf("%d scenarios", len(all))
+	}
+	for _, s := range all {
+		if s.Attack == "" || !strings.Contains(s.Name, "/") {
+			t.Errorf("scenario %q lacks an attack or an incident/attack name", s.Name)
+		}
+	}
+	if last := all[len(all)-1].Name; last != "sbi/credential-stuffing-flood" {
+		t.Errorf("last scenario %s, want the flood", last)
+	}
+}
+
+func TestJUnit(t *testing.T) {
+	rep := &Report{Target: "http://x", Results: []Result{
+		{Name: "a/defended", Outcome: Defended},
+		{Name: "a/breached", Outcome: Breached, Detail: "got in", Evidence: []string{"POST /x → 200"}},
+		{Name: "b/error", Outcome: Failed, Detail: "no answer"},
+		{Name: "b/skipped", Outcome: Skipped},
+	}, Passed: 1, Failed: 2, Skipped: 1}
+	var b bytes.Buffer
+	if err := rep.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	want := struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+	}{4, 1, 1, 1}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("JUnit counts (-got +want):\n%s", diff)
+	}
+	if !strings.Contains(b.String(), "POST /x → 200") {
+		t.Errorf("JUnit lacks the evidence:\n%s", b.String())
+	}
+	if got := rep.Summary(); got != "1 passed, 2 failed, 1 skipped (0 requests sent to http://x)" {
+		t.Errorf("Summary() = %q", got)
+	}
+}
+
+func TestLuhn(t *testing.T) {
+	if got := luhnComplete("424242424242424"); got != "4242424242424242" {
+		t.Errorf("luhnComplete = %s, want 4242424242424242", got)
+	}
+}
