@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -55,6 +56,10 @@ type OperatorsConfig struct {
 	Issuer string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Users is the user side (identity, wallet, funding) that freezes
+	// and the user pages need; internal/app implements it. Nil: those
+	// calls answer apperr.Unavailable.
+	Users Users
 }
 
 // Operators runs operator accounts, their logins and sessions, and the
@@ -69,6 +74,11 @@ type Operators struct {
 	log      *audit.Log
 	cfg      OperatorsConfig
 	now      func() time.Time
+	users    Users
+
+	// kinds are the registered kinds of four-eyes actions (approval.go).
+	kindsMu sync.RWMutex
+	kinds   map[string]ApprovalKind
 }
 
 // NewOperators returns the operator service of db (migrated with
@@ -95,8 +105,12 @@ func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limit
 		cfg.Issuer = issuerDefault
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
-		controls: New(db, cfg.Now), log: audit.New(db), cfg: cfg, now: cfg.Now}, nil
+	o := &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
+		controls: New(db, cfg.Now), log: audit.New(db), cfg: cfg, now: cfg.Now, users: cfg.Users}
+	if err := o.registerBuiltinApprovals(); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // Operator is an operator account as the API shows it.

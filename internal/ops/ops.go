@@ -138,16 +138,12 @@ func (c *Controls) SetCapability(ctx context.Context, actor, capability string, 
 
 // CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
 func (c *Controls) CheckFrozen(ctx context.Context, userID string) error {
-	var frozen int64
-	err := c.db.QueryRow(ctx, `SELECT frozen FROM ops_freezes WHERE user_id = ?`, userID).Scan(&frozen)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil
-	}
+	f, err := readFreeze(ctx, c.db, userID)
 	if err != nil {
-		return fmt.Errorf("ops: read freeze: %w", err)
+		return err
 	}
-	if frozen != 0 {
-		return apperr.E(apperr.AccountFrozen, "this account is frozen; contact support").JA("このアカウントは凍結されています。サポートにお問い合わせください")
+	if f.Frozen {
+		return errFrozen
 	}
 	return nil
 }
