@@ -90,7 +90,7 @@ type UserSession struct {
 
 // UserDevice is a device the user signed in from.
 type UserDevice struct {
-	UserAgent                          string
+	UserAgent                         string
 	FirstSeen, LastSeen, RecognisedAt time.Time
 }
 
