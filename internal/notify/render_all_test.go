@@ -41,6 +41,8 @@ var sampleData = map[string]map[string]any{
 	"identity_reset_token":            {"Token": "Qm9vX2Zvbw4k", "Minutes": 30, "IP": "192.0.2.1"},
 	"identity_signup_code":            {"Code": "123456", "Minutes": 15},
 	"identity_signup_existing":        {"IP": "192.0.2.1", "Email": "taro@example.com"},
+	"ops_account_frozen":              {},
+	"ops_account_unfrozen":            {},
 	"security_test_notice":            {"Name": "Taro", "When": sampleTime, "Action": "password changed"},
 	"test_notice":                     {"Name": "Taro", "Reference": "R-1"},
 	"wallet_kyc":                      {"Status": "verified"},
