@@ -23,6 +23,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app/opsusers"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/httpapi"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -129,12 +130,15 @@ type App struct {
 	Mailbox *notify.Mailbox
 	Sandbox *sandbox.Sandbox
 
-	cfg     Config
-	now     func() time.Time
-	keys    keys
-	sender  notify.Sender // chooseMail's choice
-	handler http.Handler
-	jobs    []Job
+	cfg    Config
+	now    func() time.Time
+	keys   keys
+	sender notify.Sender // chooseMail's choice
+	// opsUsers is the operators' view of the user side (built with the
+	// operators, completed once the wallet and funding exist).
+	opsUsers *opsusers.Users
+	handler  http.Handler
+	jobs     []Job
 	// closers run in reverse on Close: each service that runs in the
 	// background registers its stop as it is built.
 	closers []func()
@@ -193,6 +197,7 @@ func (a *App) build(ctx context.Context) error {
 		{"merchants", a.buildMerchants},
 		{"wallet", a.buildWallet},
 		{"funding", a.buildFunding},
+		{"operators' users", a.wireOpsUsers},
 		{"demo", a.seedDemo},
 	}
 	for _, s := range steps {
@@ -260,8 +265,16 @@ func (a *App) buildControls(context.Context) error {
 // their own, its mails (invitations, new-device notices) on the outbox.
 func (a *App) buildOperators(context.Context) error {
 	var err error
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls})
+	a.opsUsers = &opsusers.Users{Identity: a.Identity}
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers})
 	return err
+}
+
+// wireOpsUsers gives the operators' user view the wallet and funding,
+// built after the operators.
+func (a *App) wireOpsUsers(context.Context) error {
+	a.opsUsers.Wallet, a.opsUsers.Funding = a.Wallet, a.Funding
+	return nil
 }
 
 func (a *App) deps() httpapi.Deps {

@@ -15,13 +15,16 @@ type Code string
 
 // The codes of the API contract (docs/api.md, "Conventions").
 const (
-	Invalid                Code = "invalid_request"
-	Unauthenticated        Code = "unauthenticated"
-	InvalidCredentials     Code = "invalid_credentials"
-	MFARequired            Code = "mfa_required"
-	ReauthRequired         Code = "reauth_required"
-	StepUpRequired         Code = "step_up_required" // money may not move yet: confirm with an older second factor, or wait
-	Forbidden              Code = "forbidden"
+	Invalid            Code = "invalid_request"
+	Unauthenticated    Code = "unauthenticated"
+	InvalidCredentials Code = "invalid_credentials"
+	MFARequired        Code = "mfa_required"
+	ReauthRequired     Code = "reauth_required"
+	StepUpRequired     Code = "step_up_required" // money may not move yet: confirm with an older second factor, or wait
+	Forbidden          Code = "forbidden"
+	// FourEyesRequired: an operator tried to approve or reject their own
+	// four-eyes request; another operator must decide it (403).
+	FourEyesRequired       Code = "four_eyes_required"
 	NotFound               Code = "not_found"
 	Conflict               Code = "conflict"
 	RateLimited            Code = "rate_limited"

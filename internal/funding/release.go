@@ -81,11 +81,7 @@ func (s *Service) releaseOne(ctx context.Context, w Withdrawal, now time.Time) (
 			if apperr.CodeOf(err) != apperr.AccountFrozen {
 				return w, err
 			}
-			if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET release_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
-				ms(now.Add(frozenRecheck)), ms(now), w.ID, WithdrawalHeld); err != nil {
-				return w, fmt.Errorf("funding: extend hold of a frozen user: %w", err)
-			}
-			return w, nil
+			return s.keepFrozen(ctx, w)
 		}
 		until, reason, err := s.holdUntil(ctx, w.UserID, l)
 		if err != nil {
@@ -103,4 +99,27 @@ func (s *Service) releaseOne(ctx context.Context, w Withdrawal, now time.Time) (
 		return s.placeHold(ctx, w, l)
 	}
 	return s.payout(ctx, w, l)
+}
+
+// keepFrozen keeps a frozen user's withdrawal where it is instead of
+// paying it out: a held one stays held, looked at again after
+// frozenRecheck; a processing one (a crash, a payout begun before the
+// freeze) stays processing for the reconciler, its hold kept open.
+func (s *Service) keepFrozen(ctx context.Context, w Withdrawal) (Withdrawal, error) {
+	now := s.now()
+	if w.Status == WithdrawalHeld {
+		if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET release_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			ms(now.Add(frozenRecheck)), ms(now), w.ID, WithdrawalHeld); err != nil {
+			return w, fmt.Errorf("funding: extend hold of a frozen user: %w", err)
+		}
+		return s.withdrawal(ctx, w.ID)
+	}
+	if _, _, err := s.ensureHold(ctx, w); err != nil {
+		return w, err
+	}
+	if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET updated_at = ? WHERE id = ? AND status = ?`,
+		ms(now), w.ID, WithdrawalProcessing); err != nil {
+		return w, fmt.Errorf("funding: keep withdrawal of a frozen user: %w", err)
+	}
+	return s.withdrawal(ctx, w.ID)
 }

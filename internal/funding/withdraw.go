@@ -260,6 +260,16 @@ func (s *Service) ReconcileWithdrawal(ctx context.Context, userID, id string) (W
 // withdrawal id), then posts the hold; a refusal by the bank voids it. An
 // unknown answer leaves it processing for ReleaseDue to repeat.
 func (s *Service) payout(ctx context.Context, w Withdrawal, l BankLink) (Withdrawal, error) {
+	// The last check before money leaves: a user frozen after the
+	// request's own check (or while a crashed withdrawal waited for the
+	// reconciler) sends nothing to the bank until an operator unfreezes
+	// them.
+	if err := s.wallet.CheckFrozen(ctx, w.UserID); err != nil {
+		if apperr.CodeOf(err) != apperr.AccountFrozen {
+			return w, err
+		}
+		return s.keepFrozen(ctx, w)
+	}
 	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)`,
 		WithdrawalProcessing, ms(s.now()), w.ID, WithdrawalHeld, WithdrawalProcessing)
 	if err != nil {

@@ -118,6 +118,7 @@ func newEnv(t testing.TB, db *store.DB, o envOpts) *testEnv {
 		e.node = e.newNode(t, o)
 	}
 	h.set(New(e.deps(e.node)))
+	e.handler = h
 	return e
 }
 
@@ -131,6 +132,8 @@ type testEnv struct {
 	phone   *phone
 	sb      *sandbox.Sandbox
 	node    *node // nil with identity only
+	// handler serves the API; set replaces it (with the operators, say).
+	handler *lateHandler
 }
 
 // node is one saifu node above identity: its own ledger committer,

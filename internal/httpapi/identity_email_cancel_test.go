@@ -103,10 +103,10 @@ func TestEmailChangeCancelWithoutFactorHolds(t *testing.T) {
 
 		// Support has established the owner behind the previous address.
 		ctx := context.Background()
-		if err := e.id.ResolveHold(ctx, uid, "someone@example.com", "op_1", "checked"); err == nil {
+		if err := e.id.ResolveHold(ctx, uid, "someone@example.com", "operator:op_1", "checked"); err == nil {
 			t.Error("ResolveHold kept an address of neither side")
 		}
-		if err := e.id.ResolveHold(ctx, uid, oldAddr, "op_1", "KYC document re-checked by video call"); err != nil {
+		if err := e.id.ResolveHold(ctx, uid, oldAddr, "operator:op_1", "KYC document re-checked by video call"); err != nil {
 			t.Fatal(err)
 		}
 		e.mail.wait(t, newAddr, "hold on your account was resolved", 1)

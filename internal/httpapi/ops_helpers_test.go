@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/app/opsusers"
+	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -32,13 +35,7 @@ const opsTestPassword = "operators keep the long passphrase 7"
 func newOpsEnv(t *testing.T, db *store.DB) *opsEnv {
 	t.Helper()
 	we := newWalletEnv(t, db, wallet.Limits{})
-	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
-	o, err := ops.NewOperators(db, hasher, throttle.New(db, we.clock.Now), ops.OperatorsConfig{
-		SealKey: bytes.Repeat([]byte{5}, 32), Now: we.clock.Now, Outbox: we.outbox,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := newTestOperators(t, db, we.clock, we.outbox, &opsusers.Users{Identity: we.id, Wallet: we.wallet})
 	we.srv.Close()
 	srv := httptest.NewServer(New(Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db,
@@ -48,6 +45,34 @@ func newOpsEnv(t *testing.T, db *store.DB) *opsEnv {
 	t.Cleanup(srv.Close)
 	we.srv = srv
 	return &opsEnv{walletEnv: we, ops: o}
+}
+
+// newOpsFundEnv is an opsEnv with funding too (bank links, withdrawals),
+// on fundingSets: the operators' user view holds the withdrawals.
+func newOpsFundEnv(t *testing.T, db *store.DB) (*opsEnv, *fundEnv) {
+	t.Helper()
+	fe := newFundEnv(t, db, funding.Limits{})
+	n := fe.env.node
+	we := &walletEnv{idEnv: fe.idEnv, ledger: n.ledger, wallet: n.wallet, merchants: n.merchants}
+	o := newTestOperators(t, db, fe.clock, fe.env.outbox, &opsusers.Users{Identity: fe.id, Wallet: n.wallet, Funding: n.funding})
+	d := fe.env.deps(n)
+	d.Ops = o
+	fe.env.handler.set(New(d))
+	return &opsEnv{walletEnv: we, ops: o}, fe
+}
+
+// newTestOperators is the operator service of the tests, on the env's
+// clock, with the real adapter to the user side (package opsusers).
+func newTestOperators(t *testing.T, db *store.DB, clock *testClock, outbox *notify.Outbox, users *opsusers.Users) *ops.Operators {
+	t.Helper()
+	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
+	o, err := ops.NewOperators(db, hasher, throttle.New(db, clock.Now), ops.OperatorsConfig{
+		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // operator is a test operator: its agent (token set once logged in),

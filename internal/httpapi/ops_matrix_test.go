@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -11,7 +13,10 @@ import (
 )
 
 // opsCallers are the columns of the authorization matrix, in order.
-var opsCallers = []string{"none", "user", "merchant", "viewer", "support", "risk", "admin"}
+// "requester" is a support operator who requested the four-eyes action a
+// row's path names ({approval}); on other rows it is one more support
+// operator.
+var opsCallers = []string{"none", "user", "merchant", "viewer", "support", "risk", "admin", "requester"}
 
 // TestOpsAuthorizationMatrix: every /ops/api route of ops_routes.go ×
 // every kind of caller → the status it gets, on SQLite and PostgreSQL. A
@@ -20,57 +25,99 @@ var opsCallers = []string{"none", "user", "merchant", "viewer", "support", "risk
 // a route has no row, or a row no route.
 func TestOpsAuthorizationMatrix(t *testing.T) {
 	tests := []struct {
-		name   string // the route, as in ops_routes.go
-		path   string // the request's path
-		body   any
-		want   map[string]int // caller → status
-		reason string
+		name string // the route, as in ops_routes.go
+		path string // the request's path
+		body any
+		want map[string]int // caller → status
+		// wantCode, where set, is the error code a caller gets.
+		wantCode map[string]string
+		reason   string
 	}{
 		{
 			name: "POST /ops/api/bootstrap", path: "/ops/api/bootstrap",
 			body:   map[string]string{"token": "opsb_not-a-real-token", "email": "x@saifu.example", "password": opsTestPassword},
-			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401, "requester": 401},
 			reason: "public: only the token in the body counts, whoever calls",
 		},
 		{
 			name: "POST /ops/api/login", path: "/ops/api/login",
 			body:   map[string]string{"email": "nobody@saifu.example", "password": opsTestPassword, "code": "000000"},
-			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401, "requester": 401},
 			reason: "public: only the credentials in the body count",
 		},
 		{
 			name: "GET /ops/api/switches", path: "/ops/api/switches",
-			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
 		},
 		{
 			name: "PUT /ops/api/switches/{capability}", path: "/ops/api/switches/p2p",
 			body: map[string]any{"enabled": true, "reason": "authorization matrix"},
-			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
 		},
 		{
 			name: "GET /ops/api/audit", path: "/ops/api/audit?limit=5",
-			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "GET /ops/api/users", path: "/ops/api/users?email={email}",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "GET /ops/api/users/{id}", path: "/ops/api/users/{user}",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "POST /ops/api/users/{id}/freeze", path: "/ops/api/users/{fresh}/freeze",
+			body: map[string]string{"reason": "authorization matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "POST /ops/api/users/{id}/unfreeze", path: "/ops/api/users/{frozen}/unfreeze",
+			body: map[string]string{"reason": "authorization matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 202, "risk": 202, "admin": 202, "requester": 202},
+		},
+		{
+			name: "POST /ops/api/users/{id}/hold/resolve", path: "/ops/api/users/{user}/hold/resolve",
+			body:   map[string]string{"keep_email": "someone@example.com", "reason": "authorization matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 409, "risk": 409, "admin": 409, "requester": 409},
+			reason: "the account is not held: past the role check, the hold's absence answers",
+		},
+		{
+			name: "GET /ops/api/approvals", path: "/ops/api/approvals?status=pending&limit=5",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "POST /ops/api/approvals/{id}/approve", path: "/ops/api/approvals/{approval}/approve",
+			body:     map[string]string{},
+			want:     map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 200, "risk": 200, "admin": 200, "requester": 403},
+			wantCode: map[string]string{"viewer": "forbidden", "requester": "four_eyes_required"},
+		},
+		{
+			name: "POST /ops/api/approvals/{id}/reject", path: "/ops/api/approvals/{approval}/reject",
+			body:     map[string]string{"reason": "authorization matrix"},
+			want:     map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 200, "risk": 200, "admin": 200, "requester": 403},
+			wantCode: map[string]string{"viewer": "forbidden", "requester": "four_eyes_required"},
 		},
 		{
 			name: "GET /ops/api/operators", path: "/ops/api/operators",
-			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 200},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 200, "requester": 403},
 		},
 		{
 			name: "POST /ops/api/operators", path: "/ops/api/operators",
 			body:   map[string]any{"email": "matrix-invitee@saifu.example", "roles": []string{"viewer"}},
-			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 201},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 201, "requester": 403},
 			reason: "inviting operators is the admin's alone",
 		},
 		{
 			name: "POST /ops/api/invites/accept", path: "/ops/api/invites/accept",
 			body:   map[string]string{"token": "opsi_" + strings.Repeat("A", 43), "password": opsTestPassword},
-			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401, "requester": 401},
 			reason: "public: only the token in the body counts, whoever calls",
 		},
 		{
 			// Last: it ends the callers' sessions.
 			name: "POST /ops/api/logout", path: "/ops/api/logout",
-			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 204, "support": 204, "risk": 204, "admin": 204},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 204, "support": 204, "risk": 204, "admin": 204, "requester": 204},
 		},
 	}
 
@@ -111,26 +158,66 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 		admin := e.bootstrap(t)
 		user, _, _ := e.user(false)
 		shop, _ := e.merchant("Matrix Shop")
+		requester := e.operatorWith(t, admin, "support")
 		callers := map[string]*agent{
-			"none":     e.agent("nobody", "198.51.100.90"),
-			"user":     user,
-			"merchant": shop,
-			"viewer":   e.operatorWith(t, admin, "viewer").agent,
-			"support":  e.operatorWith(t, admin, "support").agent,
-			"risk":     e.operatorWith(t, admin, "risk").agent,
-			"admin":    admin.agent,
+			"none":      e.agent("nobody", "198.51.100.90"),
+			"user":      user,
+			"merchant":  shop,
+			"viewer":    e.operatorWith(t, admin, "viewer").agent,
+			"support":   e.operatorWith(t, admin, "support").agent,
+			"risk":      e.operatorWith(t, admin, "risk").agent,
+			"admin":     admin.agent,
+			"requester": requester.agent,
+		}
+		ctx := context.Background()
+		adminSess, err := e.ops.Authenticate(ctx, admin.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqSess, err := e.ops.Authenticate(ctx, requester.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, readID, readAddr := e.user(false)
+		// fill gives each call the subject it needs: a user to read, one
+		// to freeze, a frozen one, an unfreeze the requester asked for.
+		fill := func(path string) string {
+			r := strings.NewReplacer("{email}", url.QueryEscape(readAddr), "{user}", readID)
+			path = r.Replace(path)
+			if strings.Contains(path, "{fresh}") {
+				_, id, _ := e.user(false)
+				path = strings.ReplaceAll(path, "{fresh}", id)
+			}
+			if strings.Contains(path, "{frozen}") || strings.Contains(path, "{approval}") {
+				_, id, _ := e.user(false)
+				if _, err := e.ops.Freeze(ctx, adminSess, id, "matrix set-up"); err != nil {
+					t.Fatal(err)
+				}
+				path = strings.ReplaceAll(path, "{frozen}", id)
+				if strings.Contains(path, "{approval}") {
+					a, err := e.ops.RequestUnfreeze(ctx, reqSess, id, "matrix set-up")
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = strings.ReplaceAll(path, "{approval}", a.ID)
+				}
+			}
+			return path
 		}
 		for _, tc := range tests {
 			method, _, _ := strings.Cut(tc.name, " ")
 			for _, c := range opsCallers {
-				got := callers[c].do(method, tc.path, tc.body)
+				got := callers[c].do(method, fill(tc.path), tc.body)
 				if want := tc.want[c]; got.status != want {
 					t.Errorf("%s as %s: got %d %s, want %d", tc.name, c, got.status, got.raw, want)
+				}
+				if want, ok := tc.wantCode[c]; ok && got.code() != want {
+					t.Errorf("%s as %s: got code %q %s, want %q", tc.name, c, got.code(), got.raw, want)
 				}
 			}
 		}
 		// The logged-out sessions are over.
-		for _, c := range []string{"viewer", "support", "risk", "admin"} {
+		for _, c := range []string{"viewer", "support", "risk", "admin", "requester"} {
 			callers[c].do("GET", "/ops/api/switches", nil).want(t, 401, "unauthenticated")
 		}
 	})

@@ -49,6 +49,60 @@ func TestOpenAPIOpsResponses(t *testing.T) {
 	s.r(t, "PUT", "/ops/api/switches/{capability}", viewer.do("PUT", "/ops/api/switches/withdrawal", map[string]any{"enabled": true, "reason": "openapi"})).want(t, 403, "forbidden")
 	s.r(t, "PUT", "/ops/api/switches/{capability}", a.do("PUT", "/ops/api/switches/nope", map[string]any{"enabled": true, "reason": "openapi"})).want(t, 404, "not_found")
 	s.r(t, "PUT", "/ops/api/switches/{capability}", a.do("PUT", "/ops/api/switches/withdrawal", map[string]any{"enabled": true, "reason": strings.Repeat("x", 501)})).want(t, 400, "invalid_request")
+
+	// Users and approvals.
+	sup, sup2 := e.operatorWith(t, a, "support"), e.operatorWith(t, a, "support")
+	_, uid, addr := e.user(false)
+	s.r(t, "GET", "/ops/api/users", viewer.do("GET", "/ops/api/users?email="+addr, nil)).want(t, 200)
+	s.r(t, "GET", "/ops/api/users", viewer.do("GET", "/ops/api/users", nil)).want(t, 400, "invalid_request")
+	s.r(t, "GET", "/ops/api/users", viewer.do("GET", "/ops/api/users?email=nobody@example.com", nil)).want(t, 404, "not_found")
+	s.r(t, "GET", "/ops/api/users/{id}", viewer.do("GET", "/ops/api/users/"+uid, nil)).want(t, 200)
+	s.r(t, "GET", "/ops/api/users/{id}", viewer.do("GET", "/ops/api/users/usr_nobody", nil)).want(t, 404, "not_found")
+	freeze := func(op *operator, id string, body any) resp {
+		return op.do("POST", "/ops/api/users/"+id+"/freeze", body)
+	}
+	s.r(t, "POST", "/ops/api/users/{id}/freeze", freeze(sup, uid, map[string]string{})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/users/{id}/freeze", freeze(viewer, uid, map[string]string{"reason": "openapi"})).want(t, 403, "forbidden")
+	s.r(t, "POST", "/ops/api/users/{id}/freeze", freeze(sup, "usr_nobody", map[string]string{"reason": "openapi"})).want(t, 404, "not_found")
+	s.r(t, "POST", "/ops/api/users/{id}/unfreeze", sup.do("POST", "/ops/api/users/"+uid+"/unfreeze", map[string]string{"reason": "openapi"})).want(t, 409, "conflict")
+	s.r(t, "POST", "/ops/api/users/{id}/freeze", freeze(sup, uid, map[string]string{"reason": "openapi"})).want(t, 200)
+	s.r(t, "POST", "/ops/api/users/{id}/freeze", freeze(sup, uid, map[string]string{"reason": "openapi"})).want(t, 409, "conflict")
+	s.r(t, "GET", "/ops/api/users/{id}", viewer.do("GET", "/ops/api/users/"+uid, nil)).want(t, 200)
+	s.r(t, "POST", "/ops/api/users/{id}/unfreeze", sup.do("POST", "/ops/api/users/"+uid+"/unfreeze", map[string]string{})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/users/{id}/unfreeze", viewer.do("POST", "/ops/api/users/"+uid+"/unfreeze", map[string]string{"reason": "openapi"})).want(t, 403, "forbidden")
+	s.r(t, "POST", "/ops/api/users/{id}/unfreeze", sup.do("POST", "/ops/api/users/usr_nobody/unfreeze", map[string]string{"reason": "openapi"})).want(t, 404, "not_found")
+	apr := s.r(t, "POST", "/ops/api/users/{id}/unfreeze", sup.do("POST", "/ops/api/users/"+uid+"/unfreeze", map[string]string{"reason": "openapi"})).want(t, 202).str("approval_id")
+	hold := func(op *operator, id string, body any) resp {
+		return op.do("POST", "/ops/api/users/"+id+"/hold/resolve", body)
+	}
+	s.r(t, "POST", "/ops/api/users/{id}/hold/resolve", hold(sup, uid, map[string]string{"keep_email": addr, "reason": "openapi"})).want(t, 409, "conflict")
+	s.r(t, "POST", "/ops/api/users/{id}/hold/resolve", hold(sup, uid, map[string]string{"keep_email": addr})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/users/{id}/hold/resolve", hold(viewer, uid, map[string]string{"keep_email": addr, "reason": "openapi"})).want(t, 403, "forbidden")
+	s.r(t, "POST", "/ops/api/users/{id}/hold/resolve", hold(sup, "usr_nobody", map[string]string{"keep_email": addr, "reason": "openapi"})).want(t, 404, "not_found")
+	s.r(t, "GET", "/ops/api/approvals", viewer.do("GET", "/ops/api/approvals?status=pending", nil)).want(t, 200)
+	s.r(t, "GET", "/ops/api/approvals", viewer.do("GET", "/ops/api/approvals?status=nope", nil)).want(t, 400, "invalid_request")
+	approve := func(op *operator, id string, body any) resp {
+		return op.do("POST", "/ops/api/approvals/"+id+"/approve", body)
+	}
+	reject := func(op *operator, id string, body any) resp {
+		return op.do("POST", "/ops/api/approvals/"+id+"/reject", body)
+	}
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(sup, apr, map[string]string{})).want(t, 403, "four_eyes_required")
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(sup2, apr, map[string]string{"reason": strings.Repeat("x", 501)})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(sup2, "apr_nope", map[string]string{})).want(t, 404, "not_found")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(sup, apr, map[string]string{"reason": "openapi"})).want(t, 403, "four_eyes_required")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(sup2, apr, map[string]string{})).want(t, 400, "invalid_request")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(sup2, "apr_nope", map[string]string{"reason": "openapi"})).want(t, 404, "not_found")
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(sup2, apr, map[string]string{"reason": "openapi"})).want(t, 200)
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(a, apr, map[string]string{})).want(t, 409, "conflict")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(a, apr, map[string]string{"reason": "late"})).want(t, 409, "conflict")
+	s.r(t, "GET", "/ops/api/approvals", viewer.do("GET", "/ops/api/approvals", nil)).want(t, 200)
+	freeze(sup, uid, map[string]string{"reason": "openapi again"}).want(t, 200)
+	apr2 := sup.do("POST", "/ops/api/users/"+uid+"/unfreeze", map[string]string{"reason": "openapi"}).want(t, 202).str("approval_id")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(sup2, apr2, map[string]string{"reason": "openapi"})).want(t, 200)
+	s.r(t, "POST", "/ops/api/approvals/{id}/approve", approve(viewer, apr2, map[string]string{})).want(t, 403, "forbidden")
+	s.r(t, "POST", "/ops/api/approvals/{id}/reject", reject(viewer, apr2, map[string]string{"reason": "x"})).want(t, 403, "forbidden")
+
 	if _, err := audit.New(e.db).Chain(t.Context()); err != nil {
 		t.Fatal(err)
 	}

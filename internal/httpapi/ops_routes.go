@@ -21,4 +21,12 @@ func addOpsRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ops/api/switches", withOp(o, handleOpsSwitches(o)))
 	mux.Handle("PUT /ops/api/switches/{capability}", withOp(o, handleOpsSwitchSet(o)))
 	mux.Handle("GET /ops/api/audit", withOp(o, handleOpsAudit(o)))
+	mux.Handle("GET /ops/api/users", withOp(o, handleOpsUserFind(o)))
+	mux.Handle("GET /ops/api/users/{id}", withOp(o, handleOpsUser(o)))
+	mux.Handle("POST /ops/api/users/{id}/freeze", withOp(o, handleOpsFreeze(o)))
+	mux.Handle("POST /ops/api/users/{id}/unfreeze", withOp(o, handleOpsUnfreeze(o)))
+	mux.Handle("POST /ops/api/users/{id}/hold/resolve", withOp(o, handleOpsHoldResolve(o)))
+	mux.Handle("GET /ops/api/approvals", withOp(o, handleOpsApprovals(o)))
+	mux.Handle("POST /ops/api/approvals/{id}/approve", withOp(o, handleOpsApprovalDecide(o, true)))
+	mux.Handle("POST /ops/api/approvals/{id}/reject", withOp(o, handleOpsApprovalDecide(o, false)))
 }

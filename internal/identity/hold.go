@@ -88,6 +88,7 @@ func (s *Service) holdAccount(ctx context.Context, tx *store.Tx, a account, ch e
 // ends, the cooling-off period restarts so no money leaves for a while, the
 // resolution is audited with operator and note, and both addresses are
 // told that the owner signs in with "Forgot password" at keepEmail.
+// operator is the audit actor (the operator API passes "operator:<id>").
 func (s *Service) ResolveHold(ctx context.Context, userID, keepEmail, operator, note string) error {
 	if operator == "" || note == "" {
 		return apperr.E(apperr.Invalid, "operator and note are required").JA("担当者とメモは必須です")
@@ -130,7 +131,7 @@ func (s *Service) ResolveHold(ctx context.Context, userID, keepEmail, operator, 
 		if _, err := tx.Exec(ctx, `UPDATE email_changes SET state = ? WHERE id = ? AND state = ?`, state, ch.id, changeDisputed); err != nil {
 			return fmt.Errorf("identity: settle email change: %w", err)
 		}
-		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Actor: "support:" + operator, Action: "account.hold_resolved",
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Actor: operator, Action: "account.hold_resolved",
 			Detail: "kept " + keepEmail + ": " + note, At: now}); err != nil {
 			return err
 		}

@@ -78,6 +78,14 @@ type Config struct {
 	// Switches are the operators' kill switches; sign-up asks the
 	// "signup" one (default: those of db, package ops).
 	Switches Switches
+	// Freezes are the operators' freezes; Authenticate refuses a frozen
+	// user's session (default: those of db, package ops).
+	Freezes Freezes
+}
+
+// Freezes answers apperr.AccountFrozen when an operator froze the user.
+type Freezes interface {
+	CheckFrozen(ctx context.Context, userID string) error
 }
 
 // Switches answers whether an operator switched a capability off
@@ -151,8 +159,14 @@ func New(db *store.DB, hasher *password.Hasher, limiter *throttle.Limiter, outbo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Switches == nil {
-		cfg.Switches = ops.New(db, cfg.Now)
+	if cfg.Switches == nil || cfg.Freezes == nil {
+		c := ops.New(db, cfg.Now)
+		if cfg.Switches == nil {
+			cfg.Switches = c
+		}
+		if cfg.Freezes == nil {
+			cfg.Freezes = c
+		}
 	}
 	if log == nil {
 		log = slog.Default()

@@ -45,6 +45,8 @@ var sampleData = map[string]map[string]any{
 	"identity_signup_existing":        {"IP": "192.0.2.1", "Email": "taro@example.com"},
 	"ops_invite":                      {"Token": "opsi_Qm9vX2Zvbw4kQm9vX2Zvbw4k", "Hours": 24, "Expires": sampleTime, "Roles": "support, risk", "InvitedBy": "admin@saifu.example", "Email": "new@saifu.example"},
 	"ops_new_device":                  {"IP": "192.0.2.1", "UserAgent": "NASTY", "Time": sampleTime, "Email": "op@saifu.example"},
+	"ops_account_frozen":              {},
+	"ops_account_unfrozen":            {},
 	"security_test_notice":            {"Name": "Taro", "When": sampleTime, "Action": "password changed"},
 	"test_notice":                     {"Name": "Taro", "Reference": "R-1"},
 	"wallet_kyc":                      {"Status": "verified"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -67,6 +68,10 @@ type OperatorsConfig struct {
 	Controls *Controls
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Users is the user side (identity, wallet, funding) that freezes
+	// and the user pages need; internal/app implements it. Nil: those
+	// calls answer apperr.Unavailable.
+	Users Users
 }
 
 // Operators runs operator accounts, their logins and sessions, and the
@@ -82,6 +87,11 @@ type Operators struct {
 	outbox   *notify.Outbox
 	cfg      OperatorsConfig
 	now      func() time.Time
+	users    Users
+
+	// kinds are the registered kinds of four-eyes actions (approval.go).
+	kindsMu sync.RWMutex
+	kinds   map[string]ApprovalKind
 }
 
 // NewOperators returns the operator service of db (migrated with
@@ -114,8 +124,12 @@ func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limit
 	if cfg.Controls == nil {
 		cfg.Controls = New(db, cfg.Now)
 	}
-	return &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
-		controls: cfg.Controls, log: audit.New(db), outbox: cfg.Outbox, cfg: cfg, now: cfg.Now}, nil
+	o := &Operators{db: db, hasher: hasher, limiter: limiter, box: box,
+		controls: cfg.Controls, log: audit.New(db), outbox: cfg.Outbox, cfg: cfg, now: cfg.Now, users: cfg.Users}
+	if err := o.registerBuiltinApprovals(); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // Operator is an operator account as the API shows it.

@@ -1,7 +1,9 @@
 // Package ops holds the operators — the staff who stop an incident — and
-// the controls they use: kill switches per capability and freezes per
-// user. (Approvals, reviews and compensation come here too.) It knows
-// nothing of HTTP.
+// the controls they use: kill switches per capability, freezes per user,
+// and the four-eyes approvals (approval.go) that every action one
+// operator may not take alone goes through. (Reviews and compensation
+// come here too.) It knows nothing of HTTP, and names what it needs of
+// the user side in the Users interface (internal/app implements it).
 //
 // What it promises:
 //   - No default operator, ever: the first admin is made with a one-time
@@ -36,6 +38,11 @@
 //   - Every change of a switch or a freeze is in the audit chain (package
 //     audit) in the same transaction as the change, with who made it and
 //     why.
+//   - A four-eyes request is decided once, by a different operator with
+//     the kind's role, and its action runs in the deciding transaction:
+//     of parallel approvals one wins (a conditional update's row count),
+//     the requester's own is apperr.FourEyesRequired, and a request not
+//     decided within ApprovalTTL expires. Every refusal is audited.
 package ops
 
 import (
@@ -197,23 +204,20 @@ func (c *Controls) SetCapability(ctx context.Context, actor, capability string, 
 
 // CheckFrozen answers apperr.AccountFrozen when an operator froze the user.
 func (c *Controls) CheckFrozen(ctx context.Context, userID string) error {
-	var frozen int64
-	err := c.db.QueryRow(ctx, `SELECT frozen FROM ops_freezes WHERE user_id = ?`, userID).Scan(&frozen)
-	if errors.Is(err, store.ErrNoRows) {
-		return nil
-	}
+	f, err := readFreeze(ctx, c.db, userID)
 	if err != nil {
-		return fmt.Errorf("ops: read freeze: %w", err)
+		return err
 	}
-	if frozen != 0 {
-		return apperr.E(apperr.AccountFrozen, "this account is frozen; contact support").JA("このアカウントは凍結されています。サポートにお問い合わせください")
+	if f.Frozen {
+		return errFrozen
 	}
 	return nil
 }
 
 // SetFrozen freezes or unfreezes a user, with who did it and why, and
-// audits it. (The operator API requires a second operator's approval of
-// an unfreeze before it calls this.)
+// audits it: the bare control (tests, tools). Operators freeze with
+// Operators.Freeze (which also ends the user's sessions and tells them)
+// and unfreeze through a four-eyes approval (RequestUnfreeze, Approve).
 func (c *Controls) SetFrozen(ctx context.Context, actor, userID string, frozen bool, reason string) error {
 	if err := checkReason(reason); err != nil {
 		return err

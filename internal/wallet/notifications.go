@@ -32,6 +32,17 @@ func (s *Service) Notify(ctx context.Context, userID, kind string, data map[stri
 	return s.db.Write(ctx, func(tx *store.Tx) error { return s.notifyTx(ctx, tx, userID, kind, data) })
 }
 
+// NotifyTx is Notify inside the caller's transaction tx (the operators'
+// freeze tells the user in the transaction that freezes); call Kick after
+// tx commits.
+func (s *Service) NotifyTx(ctx context.Context, tx *store.Tx, userID, kind string, data map[string]any) error {
+	return s.notifyTx(ctx, tx, userID, kind, data)
+}
+
+// Kick wakes the mail outbox after a transaction that queued a notice
+// (NotifyTx) committed.
+func (s *Service) Kick() { s.kick() }
+
 // notifyTx is Notify inside the caller's transaction.
 func (s *Service) notifyTx(ctx context.Context, tx *store.Tx, userID, kind string, data map[string]any) error {
 	u, err := s.id.User(ctx, userID)

@@ -1,0 +1,121 @@
+// Package opsusers is the adapter that gives the operators (package ops)
+// the user side they need — identity's accounts and sessions, the
+// wallet's balances and notices, funding's held withdrawals — without ops
+// importing those packages (they import ops). internal/app wires it; the
+// httpapi tests wire the same adapter.
+package opsusers
+
+import (
+	"context"
+
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/wallet"
+)
+
+// Users implements ops.Users. Its fields are set while the app is built
+// (the operators are built before the wallet and funding) and never
+// after it serves; Funding is nil when funding is off.
+type Users struct {
+	Identity *identity.Service
+	Wallet   *wallet.Service
+	Funding  *funding.Service
+}
+
+var _ ops.Users = (*Users)(nil)
+
+// FindByEmail finds a user by address, normalised as identity does.
+func (u *Users) FindByEmail(ctx context.Context, email string) (string, error) {
+	usr, err := u.Identity.UserByEmail(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	return usr.ID, nil
+}
+
+// Exists answers apperr.NotFound for an unknown user.
+func (u *Users) Exists(ctx context.Context, userID string) error {
+	_, err := u.Identity.User(ctx, userID)
+	return err
+}
+
+// Page gathers what an operator sees of a user.
+func (u *Users) Page(ctx context.Context, userID string) (ops.UserPage, error) {
+	v, err := u.Identity.OperatorView(ctx, userID)
+	if err != nil {
+		return ops.UserPage{}, err
+	}
+	p := ops.UserPage{
+		ID: v.ID, Email: v.Email, Lang: v.Lang, CreatedAt: v.CreatedAt,
+		KYC:               ops.UserKYC{Status: v.KYCStatus, Name: v.KYCName},
+		Factors:           []ops.UserFactor{{Kind: identity.FactorPassword, EnrolledAt: v.PasswordSetAt}},
+		RecoveryCodesLeft: v.RecoveryCodesLeft,
+		AccountHold:       v.Hold,
+		CoolingOffUntil:   v.CoolingOffUntil,
+	}
+	if !v.TOTPEnrolledAt.IsZero() {
+		p.Factors = append(p.Factors, ops.UserFactor{Kind: identity.FactorTOTP, EnrolledAt: v.TOTPEnrolledAt})
+	}
+	for _, at := range v.Passkeys {
+		p.Factors = append(p.Factors, ops.UserFactor{Kind: identity.FactorPasskey, EnrolledAt: at})
+	}
+	for _, s := range v.Sessions {
+		p.Sessions = append(p.Sessions, ops.UserSession{ID: s.ID, Factors: s.Factors, IP: s.IP, UserAgent: s.UserAgent,
+			CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, ExpiresAt: s.ExpiresAt})
+	}
+	for _, d := range v.Devices {
+		p.Devices = append(p.Devices, ops.UserDevice{UserAgent: d.UserAgent, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen, RecognisedAt: d.RecognisedAt})
+	}
+	for _, l := range v.Logins {
+		p.RecentLogins = append(p.RecentLogins, ops.UserLogin{At: l.At, IP: l.IP, OK: l.OK})
+	}
+	for _, e := range v.Events {
+		p.CredentialChanges = append(p.CredentialChanges, ops.UserEvent{At: e.At, Actor: e.Actor, Action: e.Action, IP: e.IP, Detail: e.Detail})
+	}
+	if u.Wallet != nil {
+		b, err := u.Wallet.Balance(ctx, userID)
+		if err != nil {
+			return ops.UserPage{}, err
+		}
+		p.Balances = ops.UserBalances{Currency: b.Currency, Money: b.Money, MoneyLite: b.MoneyLite}
+	}
+	if u.Funding != nil {
+		held, err := u.Funding.HeldWithdrawals(ctx, userID)
+		if err != nil {
+			return ops.UserPage{}, err
+		}
+		for _, w := range held {
+			p.Holds = append(p.Holds, ops.UserHold{WithdrawalID: w.ID, Amount: w.Amount, Reason: w.HoldReason,
+				ReleaseAt: w.ReleaseAt, CreatedAt: w.CreatedAt})
+		}
+	}
+	return p, nil
+}
+
+// EndSessions ends every session of the user in tx (identity).
+func (u *Users) EndSessions(ctx context.Context, tx *store.Tx, userID, actor, reason string) error {
+	return u.Identity.EndAllSessions(ctx, tx, userID, actor, reason)
+}
+
+// Tell records the notice in the user's notifications and mails it, in
+// tx (the wallet's notices); without a wallet, nobody is told.
+func (u *Users) Tell(ctx context.Context, tx *store.Tx, userID, notice string) error {
+	if u.Wallet == nil {
+		return nil
+	}
+	return u.Wallet.NotifyTx(ctx, tx, userID, notice, nil)
+}
+
+// Kick wakes the mail outbox.
+func (u *Users) Kick() {
+	if u.Wallet != nil {
+		u.Wallet.Kick()
+	}
+}
+
+// ResolveHold lifts identity's account hold.
+func (u *Users) ResolveHold(ctx context.Context, userID, keepEmail, actor, note string) error {
+	return u.Identity.ResolveHold(ctx, userID, keepEmail, actor, note)
+}
