@@ -2,7 +2,6 @@ package funding
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -16,13 +15,7 @@ const (
 	lockBankLinkActivate = 0x5a1f_0002
 )
 
-// serialise takes the advisory lock key until tx ends (PostgreSQL only).
+// serialise takes the advisory lock key until tx ends (store.Tx.Serialise).
 func (s *Service) serialise(ctx context.Context, tx *store.Tx, key int64) error {
-	if s.db.Dialect != store.Postgres {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, key); err != nil {
-		return fmt.Errorf("funding: lock: %w", err)
-	}
-	return nil
+	return tx.Serialise(ctx, key)
 }

@@ -109,6 +109,12 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			reason: "inviting operators is the admin's alone",
 		},
 		{
+			name: "PUT /ops/api/operators/{id}/roles", path: "/ops/api/operators/{operator}/roles",
+			body:   map[string]any{"roles": []string{"support"}, "reason": "matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 202, "requester": 403},
+			reason: "role changes are requested by an admin and approved by another",
+		},
+		{
 			name: "POST /ops/api/invites/accept", path: "/ops/api/invites/accept",
 			body:   map[string]string{"token": "opsi_" + strings.Repeat("A", 43), "password": opsTestPassword},
 			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 401, "support": 401, "risk": 401, "admin": 401, "requester": 401},
@@ -184,6 +190,9 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 		fill := func(path string) string {
 			r := strings.NewReplacer("{email}", url.QueryEscape(readAddr), "{user}", readID)
 			path = r.Replace(path)
+			if strings.Contains(path, "{operator}") {
+				path = strings.ReplaceAll(path, "{operator}", e.operatorWith(t, admin, "viewer").id)
+			}
 			if strings.Contains(path, "{fresh}") {
 				_, id, _ := e.user(false)
 				path = strings.ReplaceAll(path, "{fresh}", id)

@@ -124,3 +124,34 @@ func handleOpsAcceptInvite(o *ops.Operators) http.Handler {
 		return nil
 	})
 }
+
+type opsRolesRequest struct {
+	Roles  []string `json:"roles"`
+	Reason string   `json:"reason"`
+}
+
+// handleOpsRoles: PUT /ops/api/operators/{id}/roles {roles, reason} → 202
+// {approval_id, status: "pending_approval", expires_at}: a four-eyes
+// request that another admin approves (POST /ops/api/approvals/{id}/approve).
+// 400 for the roles, 403 below admin, 404 unknown operator, 409 when the
+// roles are theirs already, the change would leave no active admin, or a
+// change is pending.
+func handleOpsRoles(o *ops.Operators) http.Handler {
+	type response struct {
+		ApprovalID string `json:"approval_id"`
+		Status     string `json:"status"`
+		ExpiresAt  string `json:"expires_at"`
+	}
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		q, err := decode[opsRolesRequest](r)
+		if err != nil {
+			return err
+		}
+		a, err := o.RequestRoleChange(r.Context(), opSessionFrom(r), r.PathValue("id"), q.Roles, q.Reason)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
+		return nil
+	})
+}

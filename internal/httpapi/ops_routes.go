@@ -17,6 +17,7 @@ func addOpsRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ops/api/logout", withOp(o, handleOpsLogout(o)))
 	mux.Handle("GET /ops/api/operators", withOp(o, handleOpsOperators(o)))
 	mux.Handle("POST /ops/api/operators", withOp(o, handleOpsInvite(o)))
+	mux.Handle("PUT /ops/api/operators/{id}/roles", withOp(o, handleOpsRoles(o)))
 	mux.Handle("POST /ops/api/invites/accept", handleOpsAcceptInvite(o))
 	mux.Handle("GET /ops/api/switches", withOp(o, handleOpsSwitches(o)))
 	mux.Handle("PUT /ops/api/switches/{capability}", withOp(o, handleOpsSwitchSet(o)))

@@ -148,6 +148,9 @@ var errNotFrozen = apperr.E(apperr.Conflict, "the user is not frozen").JA("„Åì„Å
 // registerBuiltinApprovals registers the kinds of four-eyes actions ops
 // itself carries out.
 func (o *Operators) registerBuiltinApprovals() error {
+	if err := o.RegisterApproval(o.roleChangeKind()); err != nil {
+		return err
+	}
 	return o.RegisterApproval(ApprovalKind{
 		Name: KindUnfreeze, RequestRole: RoleSupport, ApproveRole: RoleSupport,
 		Check: func(ctx context.Context, tx *store.Tx, userID string, payload json.RawMessage) (json.RawMessage, error) {

@@ -50,12 +50,13 @@ func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 	return nil
 }
 
+// lockMigrations keeps concurrent nodes from migrating at once.
+const lockMigrations = 7311
+
 func (db *DB) apply(ctx context.Context, set string, m migration) error {
 	return db.Write(ctx, func(tx *Tx) error {
-		if db.Dialect == Postgres {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7311)`); err != nil {
-				return fmt.Errorf("store: migration lock: %w", err)
-			}
+		if err := tx.Serialise(ctx, lockMigrations); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE set_name = ? AND version = ?`, set, m.version).Scan(&n); err != nil {

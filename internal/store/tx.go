@@ -26,6 +26,23 @@ type Tx struct {
 // Dialect reports the engine this transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
+// Serialise makes the transactions that call it with the same key run one
+// after the other from this call until they end: on PostgreSQL, where a
+// write transaction is READ COMMITTED and two of them would both see the
+// old count before an insert the count allows, a transaction-scoped
+// advisory lock; on SQLite nothing, since write transactions begin
+// IMMEDIATE on one writer and are serialised already. Keys are the
+// callers' constants, one per mechanism (name them where they are used).
+func (tx *Tx) Serialise(ctx context.Context, key int64) error {
+	if tx.db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, key); err != nil {
+		return fmt.Errorf("store: lock %#x: %w", key, err)
+	}
+	return nil
+}
+
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
