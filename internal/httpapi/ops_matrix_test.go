@@ -109,6 +109,12 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			reason: "inviting operators is the admin's alone",
 		},
 		{
+			name: "PUT /ops/api/users/{id}/limits", path: "/ops/api/users/{fresh}/limits",
+			body:   map[string]any{"flow": "payment", "per_transaction": 1000, "per_day": 2000, "per_month": 3000, "reason": "matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 202, "admin": 202, "requester": 403},
+			reason: "limit changes are requested by risk and approved by another risk operator",
+		},
+		{
 			name: "PUT /ops/api/operators/{id}/roles", path: "/ops/api/operators/{operator}/roles",
 			body:   map[string]any{"roles": []string{"support"}, "reason": "matrix"},
 			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 403, "admin": 202, "requester": 403},

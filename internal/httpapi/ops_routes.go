@@ -27,6 +27,7 @@ func addOpsRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ops/api/users/{id}/freeze", withOp(o, handleOpsFreeze(o)))
 	mux.Handle("POST /ops/api/users/{id}/unfreeze", withOp(o, handleOpsUnfreeze(o)))
 	mux.Handle("POST /ops/api/users/{id}/hold/resolve", withOp(o, handleOpsHoldResolve(o)))
+	mux.Handle("PUT /ops/api/users/{id}/limits", withOp(o, handleOpsUserLimits(o)))
 	mux.Handle("GET /ops/api/approvals", withOp(o, handleOpsApprovals(o)))
 	mux.Handle("POST /ops/api/approvals/{id}/approve", withOp(o, handleOpsApprovalDecide(o, true)))
 	mux.Handle("POST /ops/api/approvals/{id}/reject", withOp(o, handleOpsApprovalDecide(o, false)))

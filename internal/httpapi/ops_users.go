@@ -46,6 +46,18 @@ type opsUserView struct {
 	Balances          opsBalancesView  `json:"balances"`
 	Holds             []opsHoldView    `json:"holds"`
 	Freeze            freezeView       `json:"freeze"`
+	// Limits are those operators set in place of the KYC level's.
+	Limits []opsLimitView `json:"limits"`
+}
+
+type opsLimitView struct {
+	Flow           string `json:"flow"`
+	PerTransaction int64  `json:"per_transaction"`
+	PerDay         int64  `json:"per_day"`
+	PerMonth       int64  `json:"per_month"`
+	UpdatedBy      string `json:"updated_by"`
+	Reason         string `json:"reason"`
+	UpdatedAt      string `json:"updated_at"`
 }
 
 type opsKYCView struct {
@@ -110,7 +122,10 @@ func viewOpsUser(p ops.UserPage) opsUserView {
 		Balances: opsBalancesView{Currency: p.Balances.Currency, Money: p.Balances.Money, MoneyLite: p.Balances.MoneyLite},
 		// Lists are [] rather than null when empty.
 		Factors: []opsFactorView{}, Sessions: []opsSessionView{}, Devices: []opsDeviceView{},
-		RecentLogins: []opsLoginView{}, CredentialChanges: []opsEventView{}, Holds: []opsHoldView{},
+		RecentLogins: []opsLoginView{}, CredentialChanges: []opsEventView{}, Holds: []opsHoldView{}, Limits: []opsLimitView{},
+	}
+	for _, l := range p.Limits {
+		v.Limits = append(v.Limits, opsLimitView{l.Flow, l.PerTransaction, l.PerDay, l.PerMonth, l.UpdatedBy, l.Reason, rfc(l.UpdatedAt)})
 	}
 	for _, f := range p.Factors {
 		v.Factors = append(v.Factors, opsFactorView{f.Kind, optTime(f.EnrolledAt)})
@@ -231,6 +246,41 @@ func handleOpsHoldResolve(o *ops.Operators) http.Handler {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+type opsLimitRequest struct {
+	Flow           string `json:"flow"`
+	PerTransaction int64  `json:"per_transaction"`
+	PerDay         int64  `json:"per_day"`
+	PerMonth       int64  `json:"per_month"`
+	Reset          bool   `json:"reset"`
+	Reason         string `json:"reason"`
+}
+
+// handleOpsUserLimits: PUT /ops/api/users/{id}/limits {flow,
+// per_transaction, per_day, per_month, reason} (or {flow, reset: true,
+// reason}) → 202 {approval_id, status: "pending_approval", expires_at}: a
+// four-eyes request another risk operator approves. 400 for the limit or
+// reason, 403 below risk, 404 unknown user, 409 when a change is pending.
+func handleOpsUserLimits(o *ops.Operators) http.Handler {
+	type response struct {
+		ApprovalID string `json:"approval_id"`
+		Status     string `json:"status"`
+		ExpiresAt  string `json:"expires_at"`
+	}
+	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		q, err := decode[opsLimitRequest](r)
+		if err != nil {
+			return err
+		}
+		l := ops.UserLimit{Flow: q.Flow, PerTransaction: q.PerTransaction, PerDay: q.PerDay, PerMonth: q.PerMonth, Reset: q.Reset}
+		a, err := o.RequestLimitChange(r.Context(), opSessionFrom(r), r.PathValue("id"), l, q.Reason)
+		if err != nil {
+			return err
+		}
+		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
 		return nil
 	})
 }

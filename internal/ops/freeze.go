@@ -148,8 +148,10 @@ var errNotFrozen = apperr.E(apperr.Conflict, "the user is not frozen").JA("„Åì„Å
 // registerBuiltinApprovals registers the kinds of four-eyes actions ops
 // itself carries out.
 func (o *Operators) registerBuiltinApprovals() error {
-	if err := o.RegisterApproval(o.roleChangeKind()); err != nil {
-		return err
+	for _, k := range []ApprovalKind{o.roleChangeKind(), o.limitChangeKind()} {
+		if err := o.RegisterApproval(k); err != nil {
+			return err
+		}
 	}
 	return o.RegisterApproval(ApprovalKind{
 		Name: KindUnfreeze, RequestRole: RoleSupport, ApproveRole: RoleSupport,

@@ -32,6 +32,27 @@ type Users interface {
 	// ResolveHold lifts an account hold (identity.ResolveHold), keeping
 	// keepEmail, audited with actor and note.
 	ResolveHold(ctx context.Context, userID, keepEmail, actor, note string) error
+	// CheckLimit validates a limit an operator asks for (apperr.Invalid).
+	CheckLimit(l UserLimit) error
+	// SetLimit sets the user's limit of l.Flow inside tx, or removes it
+	// when l.Reset (the KYC level's limit applies again).
+	SetLimit(ctx context.Context, tx *store.Tx, userID string, l UserLimit, actor, reason string) error
+}
+
+// UserLimit is a limit of one of the user's flows (payment, p2p, topup,
+// withdrawal) set by operators in place of the KYC level's, in minor
+// units; Reset asks for the level's limit again.
+type UserLimit struct {
+	Flow           string `json:"flow"`
+	PerTransaction int64  `json:"per_transaction"`
+	PerDay         int64  `json:"per_day"`
+	PerMonth       int64  `json:"per_month"`
+	Reset          bool   `json:"reset,omitempty"`
+	// UpdatedBy, Reason and UpdatedAt say who set it, why and when (on a
+	// user's page).
+	UpdatedBy string    `json:"-"`
+	Reason    string    `json:"-"`
+	UpdatedAt time.Time `json:"-"`
 }
 
 // Notices Users.Tell sends.
@@ -65,6 +86,9 @@ type UserPage struct {
 	AccountHold     string
 	CoolingOffUntil time.Time
 	Frozen          FreezeState
+	// Limits are the limits operators set for the user, in place of
+	// their KYC level's.
+	Limits []UserLimit
 }
 
 // UserKYC is the user's identity verification.

@@ -3,8 +3,10 @@ package wallet
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
 )
 
 // Balance is what GET /api/v1/wallet shows.
@@ -36,9 +38,20 @@ func (s *Service) Balance(ctx context.Context, userID string) (Balance, error) {
 	if err != nil {
 		return Balance{}, err
 	}
+	limits := maps.Clone(s.LimitsFor(u.KYCStatus))
+	own, err := s.UserLimits(ctx, userID)
+	if err != nil {
+		return Balance{}, err
+	}
+	for _, l := range own {
+		// As reserve applies them: never on a flow the level keeps shut.
+		if lvl, ok := limits[l.Flow]; ok && (lvl.PerTransaction > 0 || u.KYCStatus == identity.KYCVerified) {
+			limits[l.Flow] = l.FlowLimit
+		}
+	}
 	b := Balance{
 		Currency: s.currency, Money: money.Available(), MoneyLite: lite.Available(),
-		KYCStatus: u.KYCStatus, Limits: s.LimitsFor(u.KYCStatus), Used: map[string]Usage{},
+		KYCStatus: u.KYCStatus, Limits: limits, Used: map[string]Usage{},
 	}
 	b.Total = b.Money + b.MoneyLite
 	for flow := range b.Limits {

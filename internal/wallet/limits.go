@@ -209,9 +209,6 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 	if fl.PerTransaction == 0 && u.KYCStatus != identity.KYCVerified {
 		return "", apperr.E(apperr.KYCRequired, "identity verification required").JA("本人確認が必要です")
 	}
-	if amount > fl.PerTransaction {
-		return "", limitExceeded("per-transaction")
-	}
 	id := newID("lim_")
 	now := s.now()
 	var capSince time.Time
@@ -227,6 +224,18 @@ func (s *Service) reserve(ctx context.Context, userID, flow string, amount int64
 		}
 		if _, err := tx.Exec(ctx, `UPDATE wallet_limit_users SET version = version + 1 WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("wallet: limit lock: %w", err)
+		}
+		// An operator's limit for this user replaces the level's (read
+		// under the user's lock, so a change applies to the next
+		// reservation); the level still decides whether the flow is open.
+		fl := fl
+		if ul, ok, err := userLimit(ctx, tx, userID, flow); err != nil {
+			return err
+		} else if ok {
+			fl = ul
+		}
+		if amount > fl.PerTransaction {
+			return limitExceeded("per-transaction")
 		}
 		var day, month int64
 		err := tx.QueryRow(ctx, `SELECT

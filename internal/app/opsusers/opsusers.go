@@ -7,6 +7,7 @@ package opsusers
 
 import (
 	"context"
+	"errors"
 
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -80,6 +81,14 @@ func (u *Users) Page(ctx context.Context, userID string) (ops.UserPage, error) {
 			return ops.UserPage{}, err
 		}
 		p.Balances = ops.UserBalances{Currency: b.Currency, Money: b.Money, MoneyLite: b.MoneyLite}
+		own, err := u.Wallet.UserLimits(ctx, userID)
+		if err != nil {
+			return ops.UserPage{}, err
+		}
+		for _, l := range own {
+			p.Limits = append(p.Limits, ops.UserLimit{Flow: l.Flow, PerTransaction: l.PerTransaction, PerDay: l.PerDay,
+				PerMonth: l.PerMonth, UpdatedBy: l.UpdatedBy, Reason: l.Reason, UpdatedAt: l.UpdatedAt})
+		}
 	}
 	if u.Funding != nil {
 		held, err := u.Funding.HeldWithdrawals(ctx, userID)
@@ -118,4 +127,24 @@ func (u *Users) Kick() {
 // ResolveHold lifts identity's account hold.
 func (u *Users) ResolveHold(ctx context.Context, userID, keepEmail, actor, note string) error {
 	return u.Identity.ResolveHold(ctx, userID, keepEmail, actor, note)
+}
+
+// CheckLimit validates a limit as the wallet will apply it.
+func (u *Users) CheckLimit(l ops.UserLimit) error {
+	if l.Reset {
+		return wallet.CheckUserLimit(l.Flow, wallet.FlowLimit{})
+	}
+	return wallet.CheckUserLimit(l.Flow, wallet.FlowLimit{PerTransaction: l.PerTransaction, PerDay: l.PerDay, PerMonth: l.PerMonth})
+}
+
+// SetLimit sets or removes the user's limit in the wallet, inside tx.
+func (u *Users) SetLimit(ctx context.Context, tx *store.Tx, userID string, l ops.UserLimit, actor, reason string) error {
+	if u.Wallet == nil {
+		return errors.New("opsusers: no wallet to set limits in")
+	}
+	var fl *wallet.FlowLimit
+	if !l.Reset {
+		fl = &wallet.FlowLimit{PerTransaction: l.PerTransaction, PerDay: l.PerDay, PerMonth: l.PerMonth}
+	}
+	return u.Wallet.SetUserLimitTx(ctx, tx, userID, l.Flow, fl, actor, reason)
 }
