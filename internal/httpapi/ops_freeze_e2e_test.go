@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,25 @@ func TestOpsFreezeEndToEnd(t *testing.T) {
 			if n != c.want {
 				t.Errorf("audit %s on %s: %d entries, want %d", c.action, c.target, n, c.want)
 			}
+		}
+
+		// Someone with the database's keys rewrites why the user was
+		// unfrozen: the triggers must go first, and the chain still tells.
+		drop := `DROP TRIGGER audit_log_link_once`
+		if db.Dialect == store.Postgres {
+			drop = `DROP TRIGGER audit_log_append_only ON audit_log`
+		}
+		var seq int64
+		if err := db.QueryRow(ctx, `SELECT seq FROM audit_log WHERE action = 'user.unfrozen' AND target = ?`, uid).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{drop, `UPDATE audit_log SET details = 'routine' WHERE seq = ` + fmt.Sprint(seq)} {
+			if _, err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rep, err := audit.Verify(ctx, db, fe.clock.Now()); err != nil || rep.OK() || rep.Broken != seq {
+			t.Fatalf("audit verify of a rewritten entry %d: %v %+v, want it broken there", seq, err, rep)
 		}
 	})
 }
