@@ -215,7 +215,17 @@ var flowRE = regexp.MustCompile(`name="flow" value="([^"]*)"`)
 // login, SMS code and consent pages, and returns the link id.
 func (c *crashClient) linkBank(tok string) string {
 	c.t.Helper()
-	r := c.must("POST", "/api/v1/bank-links", tok, "setup-link", map[string]string{"bank_code": "0001"}, 201)
+	return c.linkBankAs(tok, "suzuki")
+}
+
+// bankFixtures are the sandbox's online-banking logins at bank 0001 and
+// their holders' phones (API.md "Sandbox fixtures").
+var bankFixtures = map[string]string{"yamada": "+819000000001", "suzuki": "+819000000002"}
+
+// linkBankAs links the sandbox account of login at bank 0001.
+func (c *crashClient) linkBankAs(tok, login string) string {
+	c.t.Helper()
+	r := c.must("POST", "/api/v1/bank-links", tok, "setup-link-"+login, map[string]string{"bank_code": "0001"}, 201)
 	browser := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	page := func(method, u string, form url.Values) (string, string) {
 		var res *http.Response
@@ -240,9 +250,9 @@ func (c *crashClient) linkBank(tok string) string {
 		return m[1]
 	}
 	body, _ := page("GET", r.str("authorize_url"), nil)
-	body, _ = page("POST", c.base+"/sandbox/bank/0001/login", url.Values{"flow": {flow(body)}, "login_id": {"suzuki"}, "password": {"suzuki-pass-0001"}})
+	body, _ = page("POST", c.base+"/sandbox/bank/0001/login", url.Values{"flow": {flow(body)}, "login_id": {login}, "password": {login + "-pass-0001"}})
 	f := flow(body)
-	body, _ = page("POST", c.base+"/sandbox/bank/0001/otp", url.Values{"flow": {f}, "otp": {c.code("+819000000002")}})
+	body, _ = page("POST", c.base+"/sandbox/bank/0001/otp", url.Values{"flow": {f}, "otp": {c.code(bankFixtures[login])}})
 	_, back := page("POST", c.base+"/sandbox/bank/0001/consent", url.Values{"flow": {flow(body)}, "decision": {"approve"}})
 	if body, _ = page("GET", back, nil); !strings.Contains(body, `"status":"active"`) {
 		c.t.Fatalf("bank link callback: %s", body)

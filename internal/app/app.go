@@ -32,6 +32,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -118,6 +119,8 @@ type App struct {
 	Controls *ops.Controls
 	// Operators are the operator accounts and sessions of /ops/api.
 	Operators *ops.Operators
+	// Risk decides before money moves (package risk).
+	Risk      *risk.Engine
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service
 	Wallet    *wallet.Service
@@ -195,6 +198,7 @@ func (a *App) build(ctx context.Context) error {
 		{"sandbox", a.buildSandbox},
 		{"ledger", a.buildLedger},
 		{"merchants", a.buildMerchants},
+		{"risk", a.buildRisk},
 		{"wallet", a.buildWallet},
 		{"funding", a.buildFunding},
 		{"operators' users", a.wireOpsUsers},

@@ -80,6 +80,10 @@ func (a *App) jobList() []Job {
 			_, err := idem.Prune(ctx, a.DB, a.now())
 			return err
 		}},
+		{"risk: prune old events and decisions", sweepEvery, func(ctx context.Context) error {
+			_, err := a.Risk.Prune(ctx)
+			return err
+		}},
 		{"audit: link new entries", audit.ChainEvery, func(ctx context.Context) error {
 			_, err := auditLog.Chain(ctx)
 			return err

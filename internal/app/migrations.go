@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -25,6 +26,7 @@ func Migrations() []store.Migrations {
 		throttle.Migrations,
 		notify.Migrations,
 		audit.Migrations, // before identity, whose migration 010 moves its old audit rows into the log
+		risk.Migrations,
 		identity.Migrations,
 		ledger.Migrations,
 		ops.Migrations,  // before wallet, whose migration 010 moves its old switches and freezes here

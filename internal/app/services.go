@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/wallet"
 	"github.com/saifu-pay/saifu/internal/wallet/namematch"
@@ -69,7 +70,8 @@ func (a *App) buildMerchants(context.Context) error {
 // outside demo mode no provider is configured yet and POST /api/v1/kyc
 // answers 503 unavailable.
 func (a *App) buildWallet(context.Context) error {
-	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault, Controls: a.Controls}
+	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault,
+		Controls: a.Controls, Risk: a.Risk}
 	if a.cfg.Demo && a.cfg.PublicURL != "" {
 		kyc, err := connector.NewKYCClient(a.cfg.PublicURL+"/sandbox/kyc", "", nil)
 		if err != nil {
@@ -108,7 +110,14 @@ func (a *App) buildFunding(context.Context) error {
 		DB: a.DB, Ledger: a.Ledger, Wallet: a.Wallet, Users: a.Identity, Bank: bank, Acquirer: card,
 		Limiter: a.Limiter, Outbox: a.Outbox, SealKey: a.keys.fundingSeal,
 		PublicURL: public, MatchName: namematch.Match, Limits: a.cfg.FundingLimits, Now: a.cfg.Now,
-		Log: a.Log, Fault: a.cfg.Fault,
+		Log: a.Log, Fault: a.cfg.Fault, Risk: a.Risk,
 	})
 	return err
+}
+
+// buildRisk builds the risk engine and, on a new database, publishes the
+// default rules (once, whichever node starts first).
+func (a *App) buildRisk(ctx context.Context) error {
+	a.Risk = risk.New(a.DB, a.cfg.Now)
+	return a.Risk.SeedDefaults(ctx)
 }

@@ -24,7 +24,10 @@ const (
 	Forbidden          Code = "forbidden"
 	// FourEyesRequired: an operator tried to approve or reject their own
 	// four-eyes request; another operator must decide it (403).
-	FourEyesRequired       Code = "four_eyes_required"
+	FourEyesRequired Code = "four_eyes_required"
+	// RiskDeclined: the risk rules declined the operation (403); the
+	// message says why in safe words.
+	RiskDeclined           Code = "risk_declined"
 	NotFound               Code = "not_found"
 	Conflict               Code = "conflict"
 	RateLimited            Code = "rate_limited"

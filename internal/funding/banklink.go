@@ -12,6 +12,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -92,6 +93,16 @@ func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, bank
 		return BankLink{}, apperr.E(apperr.KYCRequired, "verify your identity before linking a bank account").JA("銀行口座の連携には本人確認が必要です")
 	}
 	if err := s.hit(ctx, "bank_link:user:"+userID, s.lim.LinkAttemptsUser, s.lim.LinkAttemptsWindow); err != nil {
+		return BankLink{}, err
+	}
+	// docomo-koza: one device or network linking accounts for several
+	// names is held for a person; a link has nothing to hold, so it is
+	// refused.
+	d, cur, err := s.decide(ctx, sess, risk.KindBankLink, risk.Subject{KYCName: u.KYCName}, risk.Features{"kyc_verified": true})
+	if err != nil {
+		return BankLink{}, err
+	}
+	if err := refuseOrStepUp(d, cur, s.now()); err != nil {
 		return BankLink{}, err
 	}
 	var active int

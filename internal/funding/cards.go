@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -102,6 +103,15 @@ func (s *Service) AddCard(ctx context.Context, sess identity.Session, c Client, 
 		return Card{}, counterpartErr("card lookup", err)
 	}
 	if err := s.hit(ctx, "card:reg:fp:"+info.Fingerprint, s.lim.CardAttemptsUser, w); err != nil {
+		return Card{}, err
+	}
+	// The risk rules see every attempt (PayPay 2018: bursts of
+	// registrations, one card on many accounts).
+	d, cur, err := s.decide(ctx, sess, risk.KindCardRegistration, risk.Subject{DeviceID: c.DeviceID, IP: ipOf(c.IP), Card: info.Fingerprint}, nil)
+	if err != nil {
+		return Card{}, err
+	}
+	if err := refuseOrStepUp(d, cur, s.now()); err != nil {
 		return Card{}, err
 	}
 	card := Card{ID: newID("card_"), UserID: userID, Brand: info.Brand, Last4: info.Last4,

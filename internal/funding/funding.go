@@ -52,6 +52,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -97,6 +98,9 @@ type Users interface {
 	// ended): the cooling-off and new-device rules read it, never the
 	// caller's copy.
 	Current(ctx context.Context, sess identity.Session) (identity.Session, error)
+	// RiskFeatures is what identity knows of sess's user for a risk
+	// decision (identity.Service.RiskFeatures).
+	RiskFeatures(ctx context.Context, sess identity.Session) (risk.Features, error)
 }
 
 // Config configures a Service. Zero values take the defaults of Limits.
@@ -121,6 +125,10 @@ type Config struct {
 	Limits    Limits
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Risk decides before every card registration, card and bank top-up,
+	// bank link and withdrawal (package risk); nil decides nothing (tests
+	// of other things). internal/app always sets it.
+	Risk risk.Decider
 	// Fault, when set, is called at each fault point (FaultTopup…,
 	// FaultWithdrawal…) with the movement's id; an error stops the flow
 	// there as a crash would. For crash tests only: nil in production.
@@ -216,6 +224,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	faultFn  func(point, id string) error
+	risk     risk.Decider
 }
 
 // New returns the Service.
@@ -241,7 +250,7 @@ func New(c Config) (*Service, error) {
 	return &Service{
 		db: c.DB, ledger: c.Ledger, wallet: c.Wallet, users: c.Users, bank: c.Bank, acquirer: c.Acquirer,
 		limiter: c.Limiter, outbox: c.Outbox, box: box, public: strings.TrimRight(c.PublicURL, "/"),
-		match: c.MatchName, lim: c.Limits.withDefaults(), now: c.Now, log: c.Log, faultFn: c.Fault,
+		match: c.MatchName, lim: c.Limits.withDefaults(), now: c.Now, log: c.Log, faultFn: c.Fault, risk: c.Risk,
 	}, nil
 }
 

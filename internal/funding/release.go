@@ -83,6 +83,15 @@ func (s *Service) releaseOne(ctx context.Context, w Withdrawal, now time.Time) (
 			}
 			return s.keepFrozen(ctx, w)
 		}
+		// Held by the risk rules: only a review releases it
+		// (ReviewWithdrawal); looked at again after reviewRecheck.
+		if w.HoldReason == HoldRiskReview {
+			if _, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET release_at = ?, updated_at = ? WHERE id = ? AND status = ? AND hold_reason = ?`,
+				ms(now.Add(reviewRecheck)), ms(now), w.ID, WithdrawalHeld, HoldRiskReview); err != nil {
+				return w, fmt.Errorf("funding: keep withdrawal for review: %w", err)
+			}
+			return s.withdrawal(ctx, w.ID)
+		}
 		until, reason, err := s.holdUntil(ctx, w.UserID, l)
 		if err != nil {
 			return w, err

@@ -8,6 +8,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 )
 
 // systemBank names the ledger account mirroring a bank.
@@ -54,6 +55,14 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 		return Topup{}, err
 	}
 	if err := checkBankTopup(u, sess, s.now()); err != nil {
+		return Topup{}, err
+	}
+	d, _, err := s.decide(ctx, sess, risk.KindBankTopup, risk.Subject{Amount: amount, BankAccount: l.accountKey()},
+		risk.Features{"hours_since_bank_link": hoursSince(s.now(), l.CreatedAt)})
+	if err != nil {
+		return Topup{}, err
+	}
+	if err := refuseOrStepUp(d, sess, s.now()); err != nil {
 		return Topup{}, err
 	}
 	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)

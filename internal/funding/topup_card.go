@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/connector"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -62,6 +63,17 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM funding_topups WHERE source_id = ? AND status = ?`, card.ID, StatusSucceeded).Scan(&done); err != nil {
 		return Topup{}, fmt.Errorf("funding: count top-ups: %w", err)
 	}
+	// The rules may ask for 3-D Secure (step_up: only the cardholder
+	// passes it) or refuse; a fixed rule forces it on the first top-up
+	// and on large ones.
+	d, _, err := s.decide(ctx, sess, risk.KindCardTopup, risk.Subject{Amount: amount, Card: card.fingerprint}, risk.Features{"card_topups": int64(done)})
+	if err != nil {
+		return Topup{}, err
+	}
+	if err := d.Refusal(); err != nil {
+		return Topup{}, err
+	}
+	forced = forced || d.SteppedUp()
 	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err

@@ -13,6 +13,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -143,6 +144,23 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	}
 	if dev := deviceHold(sess, s.now()); dev.After(until) {
 		until, reason = dev, HoldNewDevice
+	}
+	// SBI Securities: a large withdrawal to a new destination, or right
+	// after a credential change, is held for a person to review; it is
+	// released only by a review (never by time).
+	d, _, err := s.decide(ctx, sess, risk.KindWithdrawal, risk.Subject{Amount: amount, BankAccount: l.accountKey()}, risk.Features{
+		"destination_age_hours": hoursSince(s.now(), l.CreatedAt), "hours_since_bank_link": hoursSince(s.now(), l.CreatedAt)})
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	if d.Action == risk.Decline {
+		return Withdrawal{}, d.Refusal()
+	}
+	if err := stepUp(d, sess, s.now()); err != nil {
+		return Withdrawal{}, err
+	}
+	if d.Held() {
+		until, reason = s.now().Add(reviewRecheck), HoldRiskReview
 	}
 	// The reservation's id is kept on the row (which confirms it in the
 	// transaction that writes it): a held withdrawal may be cancelled, or
@@ -392,11 +410,20 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (With
 	if err != nil {
 		return Withdrawal{}, err
 	}
+	return s.cancelHeld(ctx, w, "")
+}
+
+// cancelHeld cancels held withdrawal w (only while held, and with
+// holdReason when it is not ""), gives its limit back, voids its ledger
+// hold (RetryVoids retries a failed void) and tells the user.
+func (s *Service) cancelHeld(ctx context.Context, w Withdrawal, holdReason string) (Withdrawal, error) {
+	userID, id := w.UserID, w.ID
 	cancelled := false
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		cancelled = false
-		res, err := tx.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND user_id = ? AND status = ?`,
-			WithdrawalCancelled, voidPending, ms(s.now()), id, userID, WithdrawalHeld)
+		res, err := tx.Exec(ctx, `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND user_id = ? AND status = ?
+			AND (? = '' OR hold_reason = ?)`,
+			WithdrawalCancelled, voidPending, ms(s.now()), id, userID, WithdrawalHeld, holdReason, holdReason)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ func statusOf(c apperr.Code) int {
 		return http.StatusBadRequest
 	case apperr.Unauthenticated, apperr.InvalidCredentials:
 		return http.StatusUnauthorized
-	case apperr.Forbidden, apperr.FourEyesRequired, apperr.ReauthRequired, apperr.StepUpRequired, apperr.KYCRequired, apperr.AccountFrozen:
+	case apperr.Forbidden, apperr.FourEyesRequired, apperr.RiskDeclined, apperr.ReauthRequired, apperr.StepUpRequired, apperr.KYCRequired, apperr.AccountFrozen:
 		return http.StatusForbidden
 	case apperr.NotFound:
 		return http.StatusNotFound

@@ -39,10 +39,9 @@ func DefaultRules() []Rule {
 		{ID: "sbi-withdrawal-to-new-destination", Version: 1, Name: "large withdrawal to a new destination",
 			Expression: `kind == "withdrawal" && destination_age_hours < 168 && amount >= 50000`,
 			Action:     Hold, Reason: "a large withdrawal to a bank account linked in the last 7 days"},
-		// SBI Securities: money out right after a credential change waits.
-		{ID: "sbi-withdrawal-after-reset", Version: 1, Name: "withdrawal after a password or email change",
-			Expression: `kind == "withdrawal" && (hours_since_password_reset < 72 || hours_since_email_change < 72)`,
-			Action:     Hold, Reason: "a withdrawal shortly after a password or email change"},
+		// (SBI Securities: money out right after a credential change waits
+		// — the fixed cooling-off hold of funding does that today, with
+		// its own reason; it moves here with the other fixed controls.)
 		// PayPay (2018): security codes brute-forced by registering the
 		// same leaked cards again and again from a few devices.
 		{ID: "paypay-card-registration-burst", Version: 1, Name: "many card registrations from one device or address",

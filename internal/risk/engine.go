@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -194,6 +195,12 @@ func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
 		return held, err
 	}
 	now := e.now()
+	// A loopback or unspecified address says nothing of who is calling
+	// (a local demo, a test, a proxy that passed no client address): no
+	// address or network signal, rather than one "network" for everyone.
+	if ip := ev.Subject.IP; ip.IsLoopback() || ip.IsUnspecified() {
+		ev.Subject.IP = netip.Addr{}
+	}
 	var vel Features
 	err = e.db.Read(ctx, func(tx *store.Tx) (err error) {
 		vel, err = velocity(ctx, tx, ev.Kind, ev.Subject, now)

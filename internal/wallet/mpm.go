@@ -6,6 +6,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
@@ -45,6 +46,9 @@ func (s *Service) PayQR(ctx context.Context, sess identity.Session, payload stri
 		return Payment{}, apperr.E(apperr.Invalid, "unknown merchant").JA("加盟店が見つかりません")
 	}
 	if err != nil {
+		return Payment{}, err
+	}
+	if err := s.decide(ctx, sess, risk.KindPayment, risk.Subject{Amount: amount, Payee: "merchant:" + m.ID}); err != nil {
 		return Payment{}, err
 	}
 	return s.pay(ctx, MethodMPM, payerOf(sess), m, amount, p.Reference, nil)

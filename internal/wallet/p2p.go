@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -84,6 +85,9 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	}
 	to, err := s.recipient(ctx, fromUserID, toEmail)
 	if err != nil {
+		return Transfer{}, err
+	}
+	if err := s.decide(ctx, sess, risk.KindP2P, risk.Subject{Amount: amount, Payee: to.ID}); err != nil {
 		return Transfer{}, err
 	}
 	fromMoney, _, err := s.Accounts(ctx, fromUserID)

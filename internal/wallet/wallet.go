@@ -42,6 +42,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -68,6 +69,9 @@ type Config struct {
 	// Controls are the operator's kill switches and freezes (default: those
 	// of db).
 	Controls *ops.Controls
+	// Risk decides before every P2P transfer and QR payment (package
+	// risk); nil decides nothing. internal/app always sets it.
+	Risk risk.Decider
 	// KYC is the eKYC provider (POST /api/v1/kyc needs it).
 	KYC connector.EKYC
 	// PaymentCodeTTL is how long a payment code is valid (default and
@@ -98,6 +102,7 @@ type Service struct {
 	webhooks  *notify.Webhooks
 	kyc       connector.EKYC
 	ops       *ops.Controls
+	risk      risk.Decider
 	now       func() time.Time
 	limits    Limits
 	currency  string
@@ -136,7 +141,7 @@ func New(db *store.DB, l *ledger.Ledger, id *identity.Service, outbox *notify.Ou
 	}
 	return &Service{
 		db: db, ledger: l, id: id, outbox: outbox,
-		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC, ops: cfg.Controls,
+		merchants: cfg.Merchants, webhooks: cfg.Webhooks, kyc: cfg.KYC, ops: cfg.Controls, risk: cfg.Risk,
 		now: cfg.Now, limits: cfg.Limits.withDefaults(), currency: cfg.Currency,
 		codeTTL: cfg.PaymentCodeTTL, coolCap: cfg.CoolingOffPaymentCap, log: cfg.Log, faultFn: cfg.Fault,
 		commits: store.NewGroupCommit(db),

@@ -1,0 +1,137 @@
+package funding
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/risk"
+)
+
+// HoldRiskReview holds a withdrawal that the risk rules held: it waits for
+// an operator's review (never released by time alone).
+const HoldRiskReview = "risk_review"
+
+// reviewRecheck is how long ReleaseDue leaves a withdrawal held for review
+// before it looks at it again (so that they do not crowd its batch).
+const reviewRecheck = time.Hour
+
+// decide asks the risk engine about an event of sess's user (no engine:
+// allow). The features are identity's of the session and extra; the
+// subject's user and, unless given, address are the session's. When the
+// engine fails, its decision is the fail-safe hold, and the failure is
+// logged, not returned: a flow goes on with the hold, never with allow.
+// It also returns the session as stored, which a step-up is judged on.
+func (s *Service) decide(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, extra risk.Features) (risk.Decision, identity.Session, error) {
+	sess, err := s.users.Current(ctx, sess)
+	if err != nil {
+		return risk.Decision{}, sess, err
+	}
+	if s.risk == nil {
+		return risk.Decision{Action: risk.Allow}, sess, nil
+	}
+	f, err := s.users.RiskFeatures(ctx, sess)
+	if err != nil {
+		return risk.Decision{}, sess, err
+	}
+	for k, v := range extra {
+		f[k] = v
+	}
+	sub.UserID = sess.UserID
+	if !sub.IP.IsValid() {
+		sub.IP, _ = netip.ParseAddr(sess.IP)
+	}
+	d, err := s.risk.Decide(ctx, risk.Event{Kind: kind, Subject: sub, Features: f})
+	if err != nil {
+		s.log.Error("funding: risk decision failed; the event is held", "kind", kind, "err", err)
+	}
+	return d, sess, nil
+}
+
+// ipOf parses a client address ("" or garbage: none).
+func ipOf(s string) netip.Addr {
+	a, _ := netip.ParseAddr(s)
+	return a
+}
+
+// stepUp answers a step-up decision: met by a session authenticated with a
+// second factor trusted before now, apperr.StepUpRequired otherwise.
+func stepUp(d risk.Decision, sess identity.Session, now time.Time) error {
+	if !d.SteppedUp() || (!sess.FactorTrustedAt.IsZero() && !sess.FactorTrustedAt.After(now)) {
+		return nil
+	}
+	return apperr.E(apperr.StepUpRequired, "confirm it is you with your authenticator app or passkey first (POST /api/v1/reauth)").
+		JA("認証アプリまたはパスキーで本人確認してからお試しください")
+}
+
+// refuseOrStepUp is the answer of a flow that has nothing to hold (a
+// registration, a link, a top-up): a decline or hold refuses it, a step-up
+// asks for one.
+func refuseOrStepUp(d risk.Decision, sess identity.Session, now time.Time) error {
+	if err := d.Refusal(); err != nil {
+		return err
+	}
+	return stepUp(d, sess, now)
+}
+
+// accountKey names a linked bank account for the risk counts (one account
+// linked by many users), without its number.
+func (l BankLink) accountKey() string {
+	if l.accountID == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(l.BankCode + ":" + l.accountID))
+	return hex.EncodeToString(sum[:16])
+}
+
+func hoursSince(now, t time.Time) int64 {
+	if t.IsZero() {
+		return risk.Never
+	}
+	return max(0, int64(now.Sub(t)/time.Hour))
+}
+
+// ReviewWithdrawal decides a withdrawal the risk rules held
+// (HoldRiskReview), once: approve releases it (it is paid out now, unless
+// another hold — a cooling-off, a new destination — still applies, and
+// then when that ends); reject cancels it, the money back in the user's
+// balance and the user told. A withdrawal no longer held for review is
+// apperr.Conflict; an unknown one apperr.NotFound.
+func (s *Service) ReviewWithdrawal(ctx context.Context, id string, approve bool) (Withdrawal, error) {
+	w, err := s.withdrawal(ctx, id)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	notHeld := apperr.E(apperr.Conflict, "the withdrawal is not held for review").JA("この出金は審査待ちではありません")
+	if !approve {
+		out, err := s.cancelHeld(ctx, w, HoldRiskReview)
+		if apperr.CodeOf(err) == apperr.Conflict {
+			return Withdrawal{}, notHeld
+		}
+		return out, err
+	}
+	now := s.now()
+	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET hold_reason = '', release_at = ?, updated_at = ? WHERE id = ? AND status = ? AND hold_reason = ?`,
+		ms(now), ms(now), id, WithdrawalHeld, HoldRiskReview)
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("funding: release reviewed withdrawal: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Withdrawal{}, notHeld
+	}
+	if w, err = s.withdrawal(ctx, id); err != nil {
+		return Withdrawal{}, err
+	}
+	// Paid out now if nothing else holds it; ReleaseDue would otherwise.
+	if out, err := s.releaseOne(context.WithoutCancel(ctx), w, now); err != nil {
+		s.log.Warn("funding: pay out a reviewed withdrawal (ReleaseDue retries)", "withdrawal", id, "err", err)
+	} else {
+		w = out
+	}
+	return s.withdrawal(ctx, w.ID)
+}

@@ -1,0 +1,37 @@
+package risk
+
+import (
+	"context"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
+)
+
+// A Decider decides on events: the Engine, as the domain services see it.
+type Decider interface {
+	Decide(ctx context.Context, ev Event) (Decision, error)
+}
+
+// Refusal is the error a service answers for a decision it cannot carry
+// out as asked — a decline, or a hold where the flow has nothing to hold
+// (a card registration, a bank link, a top-up): apperr.RiskDeclined with
+// the most severe reason in the operator's words (rules are written for
+// users to read) and a Japanese sentence to match. nil for allow and
+// step_up (the service asks for the step-up itself).
+func (d Decision) Refusal() error {
+	if d.Action != Decline && d.Action != Hold {
+		return nil
+	}
+	why := reasonRuleError
+	if len(d.Reasons) > 0 {
+		why = d.Reasons[0].Reason
+	}
+	return apperr.E(apperr.RiskDeclined, "declined by saifu's fraud checks: "+why+"; contact support if this was you").
+		JA("不正利用対策により、この操作はお受けできませんでした。お心当たりがある場合はサポートにお問い合わせください")
+}
+
+// Held reports whether the decision holds the money for a person to
+// review.
+func (d Decision) Held() bool { return d.Action == Hold }
+
+// SteppedUp reports whether the decision asks for a step-up.
+func (d Decision) SteppedUp() bool { return d.Action == StepUp }
