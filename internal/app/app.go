@@ -270,14 +270,14 @@ func (a *App) buildControls(context.Context) error {
 func (a *App) buildOperators(context.Context) error {
 	var err error
 	a.opsUsers = &opsusers.Users{Identity: a.Identity}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers})
 	return err
 }
 
 // wireOpsUsers gives the operators' user view the wallet and funding,
 // built after the operators.
 func (a *App) wireOpsUsers(context.Context) error {
-	a.opsUsers.Wallet, a.opsUsers.Funding = a.Wallet, a.Funding
+	a.opsUsers.Wallet, a.opsUsers.Funding, a.opsUsers.Risk = a.Wallet, a.Funding, a.Risk
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/risk"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // HoldRiskReview holds a withdrawal that the risk rules held: it waits for
@@ -100,28 +101,45 @@ func hoursSince(now, t time.Time) int64 {
 // (HoldRiskReview), once: approve releases it (it is paid out now, unless
 // another hold — a cooling-off, a new destination — still applies, and
 // then when that ends); reject cancels it, the money back in the user's
-// balance and the user told. A withdrawal no longer held for review is
-// apperr.Conflict; an unknown one apperr.NotFound.
-func (s *Service) ReviewWithdrawal(ctx context.Context, id string, approve bool) (Withdrawal, error) {
+// balance and the user told. also, when set, runs in the transaction that
+// records the decision (the operator's audit entry). A withdrawal no
+// longer held for review is apperr.Conflict; an unknown one
+// apperr.NotFound.
+func (s *Service) ReviewWithdrawal(ctx context.Context, id string, approve bool, also func(context.Context, *store.Tx) error) (Withdrawal, error) {
 	w, err := s.withdrawal(ctx, id)
 	if err != nil {
 		return Withdrawal{}, err
 	}
 	notHeld := apperr.E(apperr.Conflict, "the withdrawal is not held for review").JA("この出金は審査待ちではありません")
 	if !approve {
-		out, err := s.cancelHeld(ctx, w, HoldRiskReview)
+		out, err := s.cancelHeld(ctx, w, HoldRiskReview, also)
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return Withdrawal{}, notHeld
 		}
 		return out, err
 	}
 	now := s.now()
-	res, err := s.db.Exec(ctx, `UPDATE funding_withdrawals SET hold_reason = '', release_at = ?, updated_at = ? WHERE id = ? AND status = ? AND hold_reason = ?`,
-		ms(now), ms(now), id, WithdrawalHeld, HoldRiskReview)
+	released := false
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE funding_withdrawals SET hold_reason = '', release_at = ?, updated_at = ? WHERE id = ? AND status = ? AND hold_reason = ?`,
+			ms(now), ms(now), id, WithdrawalHeld, HoldRiskReview)
+		if err != nil {
+			return fmt.Errorf("funding: release reviewed withdrawal: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			released = false
+			return nil
+		}
+		released = true
+		if also != nil {
+			return also(ctx, tx)
+		}
+		return nil
+	})
 	if err != nil {
-		return Withdrawal{}, fmt.Errorf("funding: release reviewed withdrawal: %w", err)
+		return Withdrawal{}, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !released {
 		return Withdrawal{}, notHeld
 	}
 	if w, err = s.withdrawal(ctx, id); err != nil {
@@ -135,3 +153,45 @@ func (s *Service) ReviewWithdrawal(ctx context.Context, id string, approve bool)
 	}
 	return s.withdrawal(ctx, w.ID)
 }
+
+// reviewListMax bounds one page of WithdrawalsForReview.
+const reviewListMax = 100
+
+// ForReview is a withdrawal held for review, with the risk decision that
+// held it.
+type ForReview struct {
+	Withdrawal
+	DecisionID string
+}
+
+// WithdrawalsForReview lists the withdrawals held for review, oldest
+// first (the queue an operator works through), at most limit (1 to
+// reviewListMax).
+func (s *Service) WithdrawalsForReview(ctx context.Context, limit int) ([]ForReview, error) {
+	limit = min(max(limit, 1), reviewListMax)
+	rows, err := s.db.Query(ctx, `SELECT `+wdCols+`, risk_decision FROM funding_withdrawals WHERE status = ? AND hold_reason = ?
+		ORDER BY created_at, id LIMIT ?`, WithdrawalHeld, HoldRiskReview, limit)
+	if err != nil {
+		return nil, fmt.Errorf("funding: list withdrawals for review: %w", err)
+	}
+	defer rows.Close()
+	var out []ForReview
+	for rows.Next() {
+		var r ForReview
+		w, err := scanWithdrawal(withMore{rows, []any{&r.DecisionID}})
+		if err != nil {
+			return nil, fmt.Errorf("funding: list withdrawals for review: %w", err)
+		}
+		r.Withdrawal = w
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// withMore scans a row's columns after scanWithdrawal's into more.
+type withMore struct {
+	r    interface{ Scan(...any) error }
+	more []any
+}
+
+func (w withMore) Scan(dest ...any) error { return w.r.Scan(append(dest, w.more...)...) }

@@ -184,8 +184,8 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 		if err := s.wallet.ConfirmLimit(ctx, tx, limitID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, ?, ?)`,
-			w.ID, userID, l.ID, amount, WithdrawalProcessing, reason, ms(until), ms(now), ms(now), limitID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO funding_withdrawals (`+wdCols+`, updated_at, limit_id, risk_decision) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, 0, ?, ?, ?)`,
+			w.ID, userID, l.ID, amount, WithdrawalProcessing, reason, ms(until), ms(now), ms(now), limitID, d.ID); err != nil {
 			return fmt.Errorf("funding: insert withdrawal: %w", err)
 		}
 		return claim.Bind(ctx, tx, idem.KindWithdrawal, w.ID)
@@ -410,13 +410,13 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userID, id string) (With
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	return s.cancelHeld(ctx, w, "")
+	return s.cancelHeld(ctx, w, "", nil)
 }
 
 // cancelHeld cancels held withdrawal w (only while held, and with
 // holdReason when it is not ""), gives its limit back, voids its ledger
 // hold (RetryVoids retries a failed void) and tells the user.
-func (s *Service) cancelHeld(ctx context.Context, w Withdrawal, holdReason string) (Withdrawal, error) {
+func (s *Service) cancelHeld(ctx context.Context, w Withdrawal, holdReason string, also func(context.Context, *store.Tx) error) (Withdrawal, error) {
 	userID, id := w.UserID, w.ID
 	cancelled := false
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
@@ -431,6 +431,11 @@ func (s *Service) cancelHeld(ctx context.Context, w Withdrawal, holdReason strin
 			return err
 		}
 		cancelled = true
+		if also != nil {
+			if err := also(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return s.releaseWithdrawalLimit(ctx, tx, id)
 	})
 	if err != nil {

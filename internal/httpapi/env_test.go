@@ -20,6 +20,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -50,6 +51,9 @@ type envOpts struct {
 	// mail sends the wallet's and funding's notices to the mail sink;
 	// without it they are queued in an outbox that never sends.
 	mail bool
+	// risk gives the wallet and funding the risk engine with the default
+	// rules, as internal/app does (needs risk.Migrations in the sets).
+	risk bool
 }
 
 // cheapParams keep argon2id fast in tests; production uses DefaultParams.
@@ -145,6 +149,7 @@ type node struct {
 	wallet    *wallet.Service
 	funding   *funding.Service // nil unless envOpts.funding
 	webhooks  *notify.Webhooks // nil unless envOpts.webhooks
+	risk      *risk.Engine     // nil unless envOpts.risk
 }
 
 // startSandbox serves the sandbox bank, card acquirer and eKYC on the
@@ -189,8 +194,16 @@ func (e *testEnv) newNode(t testing.TB, o envOpts) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var decider risk.Decider
+	if o.risk {
+		n.risk = risk.New(e.db, e.clock.Now)
+		if err := n.risk.SeedDefaults(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		decider = n.risk
+	}
 	n.wallet = wallet.New(e.db, n.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Limits: o.walletLimits,
-		Merchants: n.merchants, Webhooks: n.webhooks, KYC: kyc, Log: testLog, Fault: o.fault})
+		Merchants: n.merchants, Webhooks: n.webhooks, KYC: kyc, Log: testLog, Fault: o.fault, Risk: decider})
 	if !o.funding {
 		return n
 	}
@@ -207,7 +220,7 @@ func (e *testEnv) newNode(t testing.TB, o envOpts) *node {
 		DB: e.db, Ledger: n.ledger, Wallet: n.wallet, Users: e.id, Bank: bank, Acquirer: card,
 		Limiter: e.limiter, Outbox: outbox, SealKey: []byte(strings.Repeat("k", 32)),
 		PublicURL: e.srv.URL, MatchName: namematch.Match, Limits: o.fundingLimits, Now: e.clock.Now,
-		Log: testLog, Fault: o.fault,
+		Log: testLog, Fault: o.fault, Risk: decider,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,15 @@ type fundEnv struct {
 
 func newFundEnv(t *testing.T, db *store.DB, lim funding.Limits) *fundEnv {
 	t.Helper()
-	te := newEnv(t, db, envOpts{funding: true, fundingLimits: lim})
+	return newFundEnvOpts(t, db, envOpts{funding: true, fundingLimits: lim})
+}
+
+// newFundEnvOpts is newFundEnv with more of the env's options (o.funding
+// is set).
+func newFundEnvOpts(t *testing.T, db *store.DB, o envOpts) *fundEnv {
+	t.Helper()
+	o.funding = true
+	te := newEnv(t, db, o)
 	return &fundEnv{idEnv: te.idEnv, env: te, fs: te.node.funding, wallet: te.node.wallet, ledger: te.node.ledger,
 		sandbox: te.sandbox, phone: te.phone,
 		browser: &http.Client{Timeout: 10 * time.Second,

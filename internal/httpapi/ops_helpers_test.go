@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/app/opsusers"
-	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -51,10 +50,17 @@ func newOpsEnv(t *testing.T, db *store.DB) *opsEnv {
 // on fundingSets: the operators' user view holds the withdrawals.
 func newOpsFundEnv(t *testing.T, db *store.DB) (*opsEnv, *fundEnv) {
 	t.Helper()
-	fe := newFundEnv(t, db, funding.Limits{})
+	return newOpsFundEnvOpts(t, db, envOpts{})
+}
+
+// newOpsFundEnvOpts is newOpsFundEnv with more of the env's options (the
+// risk engine, say).
+func newOpsFundEnvOpts(t *testing.T, db *store.DB, opts envOpts) (*opsEnv, *fundEnv) {
+	t.Helper()
+	fe := newFundEnvOpts(t, db, opts)
 	n := fe.env.node
 	we := &walletEnv{idEnv: fe.idEnv, ledger: n.ledger, wallet: n.wallet, merchants: n.merchants}
-	o := newTestOperators(t, db, fe.clock, fe.env.outbox, &opsusers.Users{Identity: fe.id, Wallet: n.wallet, Funding: n.funding})
+	o := newTestOperators(t, db, fe.clock, fe.env.outbox, &opsusers.Users{Identity: fe.id, Wallet: n.wallet, Funding: n.funding, Risk: n.risk})
 	d := fe.env.deps(n)
 	d.Ops = o
 	fe.env.handler.set(New(d))
@@ -67,7 +73,7 @@ func newTestOperators(t *testing.T, db *store.DB, clock *testClock, outbox *noti
 	t.Helper()
 	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
 	o, err := ops.NewOperators(db, hasher, throttle.New(db, clock.Now), ops.OperatorsConfig{
-		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users,
+		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users, Reviews: users,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -109,6 +109,19 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			reason: "inviting operators is the admin's alone",
 		},
 		{
+			name: "GET /ops/api/reviews", path: "/ops/api/reviews",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
+		},
+		{
+			name: "POST /ops/api/reviews/{id}/approve", path: "/ops/api/reviews/wd_matrix/approve", body: map[string]string{"reason": "matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+			reason: "reviews are risk's; an unknown item is 404 (TestOpsReviews decides real ones)",
+		},
+		{
+			name: "POST /ops/api/reviews/{id}/reject", path: "/ops/api/reviews/wd_matrix/reject", body: map[string]string{"reason": "matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+		},
+		{
 			name: "PUT /ops/api/users/{id}/limits", path: "/ops/api/users/{fresh}/limits",
 			body:   map[string]any{"flow": "payment", "per_transaction": 1000, "per_day": 2000, "per_month": 3000, "reason": "matrix"},
 			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 202, "admin": 202, "requester": 403},

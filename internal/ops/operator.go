@@ -72,6 +72,8 @@ type OperatorsConfig struct {
 	// and the user pages need; internal/app implements it. Nil: those
 	// calls answer apperr.Unavailable.
 	Users Users
+	// Reviews is the queue of money the risk rules held (nil: none).
+	Reviews Reviews
 }
 
 // Operators runs operator accounts, their logins and sessions, and the

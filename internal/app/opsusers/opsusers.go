@@ -10,8 +10,10 @@ import (
 	"errors"
 
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -23,6 +25,8 @@ type Users struct {
 	Identity *identity.Service
 	Wallet   *wallet.Service
 	Funding  *funding.Service
+	// Risk gives the reasons of the decisions that held a review's item.
+	Risk *risk.Engine
 }
 
 var _ ops.Users = (*Users)(nil)
@@ -147,4 +151,43 @@ func (u *Users) SetLimit(ctx context.Context, tx *store.Tx, userID string, l ops
 		fl = &wallet.FlowLimit{PerTransaction: l.PerTransaction, PerDay: l.PerDay, PerMonth: l.PerMonth}
 	}
 	return u.Wallet.SetUserLimitTx(ctx, tx, userID, l.Flow, fl, actor, reason)
+}
+
+var _ ops.Reviews = (*Users)(nil)
+
+// Pending lists the withdrawals held for review, with the reasons of the
+// risk decisions that held them (none without funding).
+func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
+	if u.Funding == nil {
+		return nil, nil
+	}
+	held, err := u.Funding.WithdrawalsForReview(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ops.Review, 0, len(held))
+	for _, w := range held {
+		r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
+		if u.Risk != nil && w.DecisionID != "" {
+			d, err := u.Risk.StoredDecision(ctx, w.DecisionID)
+			if err != nil && apperr.CodeOf(err) != apperr.NotFound { // pruned after 180 days
+				return nil, err
+			}
+			for _, re := range d.Reasons {
+				r.Reasons = append(r.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action),
+					Reason: re.Reason, Signals: re.Signals})
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Decide approves or rejects a withdrawal held for review.
+func (u *Users) Decide(ctx context.Context, id string, approve bool, also func(context.Context, *store.Tx) error) error {
+	if u.Funding == nil {
+		return apperr.E(apperr.NotFound, "no such review").JA("その審査はありません")
+	}
+	_, err := u.Funding.ReviewWithdrawal(ctx, id, approve, also)
+	return err
 }

@@ -1,0 +1,44 @@
+package risk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
+)
+
+// Stored is a recorded decision as operators see it: what was decided,
+// about whom, when, and why.
+type Stored struct {
+	ID             string
+	At             time.Time
+	Kind           string
+	UserID         string
+	Action         Action
+	RulesetVersion int64
+	Reasons        []Reason
+}
+
+// StoredDecision reads recorded decision id; apperr.NotFound.
+func (e *Engine) StoredDecision(ctx context.Context, id string) (Stored, error) {
+	var d Stored
+	var at int64
+	var action, reasons string
+	err := e.db.QueryRow(ctx, `SELECT id, at, kind, user_id, action, ruleset_version, reasons FROM risk_decisions WHERE id = ?`, id).
+		Scan(&d.ID, &at, &d.Kind, &d.UserID, &action, &d.RulesetVersion, &reasons)
+	if errors.Is(err, store.ErrNoRows) {
+		return Stored{}, apperr.E(apperr.NotFound, "no such decision").JA("その判定はありません")
+	}
+	if err != nil {
+		return Stored{}, fmt.Errorf("risk: read decision: %w", err)
+	}
+	d.At, d.Action = time.UnixMilli(at).UTC(), Action(action)
+	if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
+		return Stored{}, fmt.Errorf("risk: decision %s: reasons: %w", id, err)
+	}
+	return d, nil
+}
