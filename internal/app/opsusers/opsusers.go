@@ -9,8 +9,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
