@@ -193,12 +193,12 @@ func (a *App) build(ctx context.Context) error {
 		{"keys", a.loadKeys},
 		{"notify", a.buildNotify},
 		{"controls", a.buildControls},
+		{"risk", a.buildRisk},
 		{"identity", a.buildIdentity},
 		{"operators", a.buildOperators},
 		{"sandbox", a.buildSandbox},
 		{"ledger", a.buildLedger},
 		{"merchants", a.buildMerchants},
-		{"risk", a.buildRisk},
 		{"wallet", a.buildWallet},
 		{"funding", a.buildFunding},
 		{"operators' users", a.wireOpsUsers},
@@ -270,7 +270,7 @@ func (a *App) buildControls(context.Context) error {
 func (a *App) buildOperators(context.Context) error {
 	var err error
 	a.opsUsers = &opsusers.Users{Identity: a.Identity}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Risk: a.Risk})
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity/totp"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -34,7 +35,11 @@ const opsTestPassword = "operators keep the long passphrase 7"
 func newOpsEnv(t *testing.T, db *store.DB) *opsEnv {
 	t.Helper()
 	we := newWalletEnv(t, db, wallet.Limits{})
-	o := newTestOperators(t, db, we.clock, we.outbox, &opsusers.Users{Identity: we.id, Wallet: we.wallet})
+	rk := risk.New(db, we.clock.Now) // the rules operators edit
+	if err := rk.SeedDefaults(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o := newTestOperators(t, db, we.clock, we.outbox, &opsusers.Users{Identity: we.id, Wallet: we.wallet, Risk: rk})
 	we.srv.Close()
 	srv := httptest.NewServer(New(Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db,
@@ -73,7 +78,7 @@ func newTestOperators(t *testing.T, db *store.DB, clock *testClock, outbox *noti
 	t.Helper()
 	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
 	o, err := ops.NewOperators(db, hasher, throttle.New(db, clock.Now), ops.OperatorsConfig{
-		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users, Reviews: users,
+		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users, Reviews: users, Risk: users.Risk,
 	})
 	if err != nil {
 		t.Fatal(err)

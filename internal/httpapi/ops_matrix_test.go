@@ -109,6 +109,24 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			reason: "inviting operators is the admin's alone",
 		},
 		{
+			name: "GET /ops/api/rules", path: "/ops/api/rules",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "POST /ops/api/rules", path: "/ops/api/rules",
+			body: map[string]any{"name": "matrix", "expression": `kind == "p2p" && amount > 900000`, "action": "hold", "reason": "matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 201, "admin": 201, "requester": 403},
+		},
+		{
+			name: "POST /ops/api/rules/{id}/backtest", path: "/ops/api/rules/sbi-withdrawal-to-new-destination/backtest", body: map[string]any{"version": 1},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+			reason: "a live version is no draft: 404 (TestOpsRules backtests real drafts)",
+		},
+		{
+			name: "POST /ops/api/rules/{id}/publish", path: "/ops/api/rules/sbi-withdrawal-to-new-destination/publish", body: map[string]any{"version": 1, "reason": "matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+		},
+		{
 			name: "GET /ops/api/reviews", path: "/ops/api/reviews",
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
 		},

@@ -9,13 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/saifu-pay/saifu/internal/audit"
-	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
 // opsRiskSets are the operator tests' migrations with funding and risk.
-var opsRiskSets = append(append([]store.Migrations{}, opsFundSets...), risk.Migrations)
+var opsRiskSets = opsFundSets // walletSets carry risk's migrations
 
 // TestOpsReviews: SBI Securities' pattern — a large withdrawal to a bank
 // account linked minutes ago — is held by the default rules for review,

@@ -16,6 +16,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -24,7 +25,7 @@ import (
 
 // walletSets are the migrations of the wallet end-to-end tests.
 var walletSets = append(append([]store.Migrations{}, identitySets...),
-	ledger.Migrations, merchant.Migrations, sandbox.Migrations, idem.Migrations, wallet.Migrations)
+	ledger.Migrations, merchant.Migrations, sandbox.Migrations, idem.Migrations, wallet.Migrations, risk.Migrations)
 
 // walletEnv is a running API with the real identity, ledger, merchant and
 // wallet services, and the sandbox eKYC provider on its own HTTP server

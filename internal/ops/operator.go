@@ -12,6 +12,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -74,6 +75,9 @@ type OperatorsConfig struct {
 	Users Users
 	// Reviews is the queue of money the risk rules held (nil: none).
 	Reviews Reviews
+	// Risk is the risk engine whose rules operators draft, backtest and
+	// publish (nil: no rules routes).
+	Risk *risk.Engine
 }
 
 // Operators runs operator accounts, their logins and sessions, and the

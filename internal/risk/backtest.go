@@ -38,7 +38,7 @@ type BacktestExample struct {
 	From, To   Action
 }
 
-// Backtest replays the stored decisions made in [since, until) with the
+// Backtest replays the stored decisions made in [since, until] with the
 // live rules, draft version of rule id in place of its live version (or
 // added, for a new rule), on exactly the features each decision saw, and
 // reports how many would change outcome.
@@ -60,7 +60,7 @@ func (e *Engine) Backtest(ctx context.Context, id string, version int, since, un
 		return BacktestResult{}, err
 	}
 	out := BacktestResult{RuleID: id, Version: version, ByChange: map[string]int{}, Examples: map[string][]BacktestExample{}}
-	rows, err := e.db.Query(ctx, `SELECT id, at, user_id, action, features FROM risk_decisions WHERE at >= ? AND at < ?
+	rows, err := e.db.Query(ctx, `SELECT id, at, user_id, action, features FROM risk_decisions WHERE at >= ? AND at <= ?
 		ORDER BY at DESC, id LIMIT ?`, since.UnixMilli(), until.UnixMilli(), backtestDecisionsMax+1)
 	if err != nil {
 		return BacktestResult{}, fmt.Errorf("risk: read decisions: %w", err)
