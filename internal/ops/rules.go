@@ -150,7 +150,7 @@ func (o *Operators) rulePublishKind() ApprovalKind {
 				return err
 			}
 			return audit.Append(ctx, tx, audit.Entry{At: a.DecidedAt, Actor: "operator:" + a.DecidedBy, Action: "risk.rule_publish_approved",
-				Target: fmt.Sprintf("rule:%s:v%d", a.Target, p.Version),
+				Target:  fmt.Sprintf("rule:%s:v%d", a.Target, p.Version),
 				Details: fmt.Sprintf("approval=%s requested_by=operator:%s: %s", a.ID, a.RequestedBy, a.Reason)})
 		},
 	}
