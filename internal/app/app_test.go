@@ -45,6 +45,7 @@ func TestJobs(t *testing.T) {
 		"idempotency: prune old keys",
 		"identity: sweep expired rows",
 		"ledger: expire holds",
+		"ops: pay approved compensations",
 		"risk: prune old events and decisions",
 		"throttle: sweep ended windows",
 		"wallet: give back limit reservations no movement confirmed",

@@ -80,6 +80,13 @@ func (a *App) jobList() []Job {
 			_, err := idem.Prune(ctx, a.DB, a.now())
 			return err
 		}},
+		{"ops: pay approved compensations", walletJobsEvery, func(ctx context.Context) error {
+			n, err := a.Operators.PayCompensations(ctx)
+			if n > 0 {
+				a.Log.Info("ops: paid compensation items", "count", n)
+			}
+			return err
+		}},
 		{"risk: prune old events and decisions", sweepEvery, func(ctx context.Context) error {
 			_, err := a.Risk.Prune(ctx)
 			return err

@@ -127,6 +127,20 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
 		},
 		{
+			name: "POST /ops/api/compensations", path: "/ops/api/compensations",
+			body:   map[string]any{"reason": "matrix", "items": []any{map[string]any{"user_id": "usr_matrix", "amount": 100}}},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+			reason: "compensation requests are risk's; an unknown user is 404 (TestOpsCompensation pays real ones)",
+		},
+		{
+			name: "GET /ops/api/compensations/{id}", path: "/ops/api/compensations/cmp_matrix",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 404, "support": 404, "risk": 404, "admin": 404, "requester": 404},
+		},
+		{
+			name: "POST /ops/api/compensations/{id}/approve", path: "/ops/api/compensations/cmp_matrix/approve", body: map[string]string{"reason": "matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
+		},
+		{
 			name: "GET /ops/api/reviews", path: "/ops/api/reviews",
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
 		},

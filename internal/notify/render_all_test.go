@@ -55,6 +55,7 @@ var sampleData = map[string]map[string]any{
 	"wallet_p2p_sent":                 {"Amount": int64(500), "To": "hanako@example.jp", "TransferID": "tr_1"},
 	"wallet_payment":                  {"Amount": int64(500), "Merchant": "NASTY", "PaymentID": "pay_1", "Lite": int64(0), "Money": int64(500)},
 	"wallet_refund":                   {"Amount": int64(500), "Merchant": "NASTY", "PaymentID": "pay_1", "RefundID": "rfd_1"},
+	"wallet_compensation":             {"Amount": int64(3000), "CompensationID": "cmp_1"},
 }
 
 // rawWords are code words that a Japanese mail must name in Japanese, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -69,6 +70,8 @@ type OperatorsConfig struct {
 	Controls *Controls
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Log is where failures of background steps go (default slog.Default()).
+	Log *slog.Logger
 	// Users is the user side (identity, wallet, funding) that freezes
 	// and the user pages need; internal/app implements it. Nil: those
 	// calls answer apperr.Unavailable.
@@ -113,6 +116,9 @@ func NewOperators(db *store.DB, hasher *password.Hasher, limiter *throttle.Limit
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
 	}
 	if cfg.SessionIdle <= 0 {
 		cfg.SessionIdle = sessionIdleDefault

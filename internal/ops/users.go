@@ -37,6 +37,11 @@ type Users interface {
 	// SetLimit sets the user's limit of l.Flow inside tx, or removes it
 	// when l.Reset (the KYC level's limit applies again).
 	SetLimit(ctx context.Context, tx *store.Tx, userID string, l UserLimit, actor, reason string) error
+	// Compensate pays amount into the user's money from the
+	// compensation account, as item userID of compensation
+	// compensationID: once, however often it is called (the ledger's
+	// idempotency key is the pair), and tells the user the first time.
+	Compensate(ctx context.Context, compensationID, userID string, amount int64) error
 }
 
 // UserLimit is a limit of one of the user's flows (payment, p2p, topup,

@@ -191,3 +191,11 @@ func (u *Users) Decide(ctx context.Context, id string, approve bool, also func(c
 	_, err := u.Funding.ReviewWithdrawal(ctx, id, approve, also)
 	return err
 }
+
+// Compensate pays a compensation item (wallet.Compensate).
+func (u *Users) Compensate(ctx context.Context, compensationID, userID string, amount int64) error {
+	if u.Wallet == nil {
+		return errors.New("opsusers: no wallet to pay compensations from")
+	}
+	return u.Wallet.Compensate(ctx, compensationID, userID, amount)
+}
