@@ -39,7 +39,7 @@ const (
 	Defended Outcome = "defended" // the attack failed: the control held
 	Breached Outcome = "BREACHED" // the attack succeeded
 	Failed   Outcome = "error"    // the scenario could not run to the attack
-	Skipped  Outcome = "skipped"  // it needs something the run lacks (a merchant key)
+	Skipped  Outcome = "skipped"  // it needs something the run lacks (a merchant key, an operator)
 )
 
 // Bounds of a run, with why.
@@ -68,6 +68,9 @@ type Scenario struct {
 	Requests int
 	// Merchant marks a scenario that needs the demo merchant's secret key.
 	Merchant bool
+	// Operator marks a scenario that needs the run's operators (Crew):
+	// it skips without Config.OpsBootstrapToken.
+	Operator bool
 	// Last runs the scenario after all others: it leaves the target's
 	// throttles tight for the attacker's address (a flood).
 	Last bool
