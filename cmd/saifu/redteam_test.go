@@ -160,6 +160,9 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 			c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
 		}},
 		{"cooling-off of a nanosecond", "sbi/withdrawal-after-password-reset", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
+		{"cooling-off of a nanosecond after an email change", "sbi/withdrawal-after-email-change", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
+		{"new-link waiting period of a nanosecond", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
+		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) { c.FundingLimits.UsersPerCardMax = huge }},
 	}
 	onBase := startDemo(t, "", nil).base
 	for _, tc := range tests {
