@@ -27,6 +27,7 @@ func runRedteam(ctx context.Context, args []string, getenv func(string) string, 
 	fs.BoolVar(&ownIt, "i-own-this-target", false, "attack a target that exposes no demo sandbox (only a deployment you own)")
 	fs.BoolVar(&listScenarios, "list", false, "list the scenarios and exit")
 	envFlag(fs, getenv, &cfg.MerchantKey, "merchant-key", "SAIFU_MERCHANT_KEY", "", "the demo merchant's secret key (serve --demo prints it at its first start); without it the merchant-side scenarios are skipped")
+	envFlag(fs, getenv, &cfg.OpsBootstrapToken, "ops-bootstrap-token", "SAIFU_OPS_BOOTSTRAP_TOKEN", "", "a token of `saifu ops bootstrap` on the target's database (single use): the run makes its own admin and viewer operators with it; without it the operator scenarios are skipped")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,15 +29,22 @@ func cheapHashes(c *app.Config) {
 // laptop without -race).
 const redteamRunMax = 4 * time.Minute
 
+// demo is a running `saifu serve --demo`: its URL, the demo merchant's
+// key, and the flags that name its database (for `saifu ops`).
+type demo struct {
+	base, key string
+	dbArgs    []string
+}
+
 // startDemo starts `saifu serve --demo` on SQLite (or on dsn) with
-// adjust applied after cheapHashes, and returns its URL and the demo
-// merchant's key.
-func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) (string, string) {
+// adjust applied after cheapHashes.
+func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) demo {
 	t.Helper()
-	args := []string{"--demo", "--data-dir", filepath.Join(t.TempDir(), "data")}
+	dbArgs := []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
 	if dsn != "" {
-		args = append(args, "--db", dsn)
+		dbArgs = append(dbArgs, "--db", dsn)
 	}
+	args := append([]string{"--demo"}, dbArgs...)
 	base, out := startServerAdjusted(t, func(c *app.Config) {
 		cheapHashes(c)
 		if adjust != nil {
@@ -47,7 +55,22 @@ func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) (string, stri
 	if m == nil {
 		t.Fatalf("serve --demo printed no merchant key:\n%s", out.String())
 	}
-	return base, m[1]
+	return demo{base: base, key: m[1], dbArgs: dbArgs}
+}
+
+var bootstrapTokenRE = regexp.MustCompile(`bootstrap_token:\s+(opsb_\S+)`)
+
+// opsToken runs `saifu ops bootstrap` on the demo's database, as its
+// operator would on the server, and returns the one-time token.
+func (d demo) opsToken(t *testing.T) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), append([]string{"ops", "bootstrap"}, d.dbArgs...), func(string) string { return "" }, &stdout, &stderr)
+	m := bootstrapTokenRE.FindStringSubmatch(stdout.String())
+	if err != nil || m == nil {
+		t.Fatalf("saifu ops bootstrap: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	return m[1]
 }
 
 // redteamRun runs `saifu redteam` through run and returns its error
@@ -71,9 +94,9 @@ func TestRedteamSuite(t *testing.T) {
 			if d == store.Postgres {
 				dsn = storetest.PostgresURL(t)
 			}
-			base, key := startDemo(t, dsn, nil)
+			d := startDemo(t, dsn, nil)
 			junit := filepath.Join(t.TempDir(), "redteam.xml")
-			out, err := redteamRun(t, "--target", base, "--merchant-key", key, "--junit", junit)
+			out, err := redteamRun(t, "--target", d.base, "--merchant-key", d.key, "--ops-bootstrap-token", d.opsToken(t), "--junit", junit)
 			if err != nil {
 				t.Fatalf("saifu redteam: %v\n%s", err, out)
 			}
@@ -137,11 +160,14 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 			c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
 		}},
 		{"cooling-off of a nanosecond", "sbi/withdrawal-after-password-reset", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
+		{"cooling-off of a nanosecond after an email change", "sbi/withdrawal-after-email-change", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
+		{"new-link waiting period of a nanosecond", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
+		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) { c.FundingLimits.UsersPerCardMax = huge }},
 	}
-	onBase, _ := startDemo(t, "", nil)
+	onBase := startDemo(t, "", nil).base
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			offBase, _ := startDemo(t, "", tc.off)
+			offBase := startDemo(t, "", tc.off).base
 			out, err := redteamRun(t, "--target", offBase, "--only", tc.scenario)
 			if exitCode(err) != 1 || !strings.Contains(out, "BREACHED "+tc.scenario) {
 				t.Errorf("control off: want BREACHED %s, got err %v:\n%s", tc.scenario, err, out)

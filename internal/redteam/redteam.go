@@ -1,7 +1,8 @@
 // Package redteam is saifu's own attacker: every incident of the product
 // brief's table (7pay, docomo-koza, SBI Securities, PayPay 2018, list
-// attacks, Emotet, OneDrive phishing, money invariants) as an executable
-// scenario that `saifu redteam --target URL` runs against a live server.
+// attacks, Emotet, OneDrive phishing, NICT NOTICE, Netlogon/telework,
+// incident response, money invariants) as an executable scenario that
+// `saifu redteam --target URL` runs against a live server.
 //
 // What it promises:
 //   - It attacks through the front door only: HTTP to the JSON API and to
@@ -13,6 +14,10 @@
 //     mailbox, and every scenario runs within a bound on requests
 //     (Scenario.Requests, default requestsPerScenarioMax) and on time
 //     (scenarioTimeout); the Target counts every request it sends.
+//   - It has no operator of its own: given a bootstrap token of the
+//     target (Config.OpsBootstrapToken), it makes its admin and a viewer
+//     through the operator API once per run (operators.go); without one
+//     the operator scenarios skip.
 //   - A scenario reports Defended only after checking what an attacker
 //     would have gained; BREACHED names what got through; Error means the
 //     scenario could not reach the point of the attack (the evidence says
@@ -39,7 +44,7 @@ const (
 	Defended Outcome = "defended" // the attack failed: the control held
 	Breached Outcome = "BREACHED" // the attack succeeded
 	Failed   Outcome = "error"    // the scenario could not run to the attack
-	Skipped  Outcome = "skipped"  // it needs something the run lacks (a merchant key)
+	Skipped  Outcome = "skipped"  // it needs something the run lacks (a merchant key, an operator)
 )
 
 // Bounds of a run, with why.
@@ -68,6 +73,9 @@ type Scenario struct {
 	Requests int
 	// Merchant marks a scenario that needs the demo merchant's secret key.
 	Merchant bool
+	// Operator marks a scenario that needs the run's operators (Crew):
+	// it skips without Config.OpsBootstrapToken.
+	Operator bool
 	// Last runs the scenario after all others: it leaves the target's
 	// throttles tight for the attacker's address (a flood).
 	Last bool

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -89,5 +90,34 @@ func TestJUnit(t *testing.T) {
 func TestLuhn(t *testing.T) {
 	if got := luhnComplete("424242424242424"); got != "4242424242424242" {
 		t.Errorf("luhnComplete = %s, want 4242424242424242", got)
+	}
+}
+
+// TestOperatorScenariosSkipWithoutToken: without --ops-bootstrap-token an
+// operator scenario sends nothing and says what it needs.
+func TestOperatorScenariosSkipWithoutToken(t *testing.T) {
+	ss, err := Select("netlogon/viewer-switches-or-freezes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := parseBase("http://127.0.0.1:1")
+	got := runOne(t.Context(), base, Config{BaseURL: base.String()}, "tag", new(atomic.Int64), &opsCrew{}, nil, ss[0])
+	if got.Outcome != Skipped || got.Requests != 0 || !strings.Contains(got.Detail, "--ops-bootstrap-token") {
+		t.Errorf("runOne = %+v, want skipped naming --ops-bootstrap-token, no requests", got)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true}, {"127.0.0.1", true}, {"127.1.2.3", true},
+		{"::1", false}, // one address only: nothing to spread over
+		{"10.0.0.1", false}, {"saifu.example", false},
+	} {
+		if got := isLoopback(tc.host); got != tc.want {
+			t.Errorf("isLoopback(%q) = %v, want %v", tc.host, got, tc.want)
+		}
 	}
 }

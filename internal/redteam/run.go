@@ -44,7 +44,7 @@ func Probe(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	t := newTarget(base, cfg, runTag(), new(atomic.Int64), 2)
+	t := newTarget(base, cfg, runTag(), new(atomic.Int64), nil, nil, 2)
 	r, err := t.NewAgent("probe").Get(ctx, "/sandbox/api/messages?to="+url.QueryEscape("probe@example.com"))
 	if err != nil {
 		return fmt.Errorf("redteam: probe %s: %w", cfg.BaseURL, err)
@@ -73,11 +73,14 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, each func(Result
 	}
 	rep := &Report{Target: base.String()}
 	run, seq := runTag(), new(atomic.Int64)
+	crew := &opsCrew{token: cfg.OpsBootstrapToken}
+	src := newSources(base, cfg)
+	defer src.close()
 	for _, s := range scenarios {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		r := runOne(ctx, base, cfg, run, seq, s)
+		r := runOne(ctx, base, cfg, run, seq, crew, src, s)
 		rep.Results = append(rep.Results, r)
 		rep.Requests += r.Requests
 		switch r.Outcome {
@@ -95,17 +98,21 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, each func(Result
 	return rep, nil
 }
 
-func runOne(ctx context.Context, base *url.URL, cfg Config, run string, seq *atomic.Int64, s Scenario) Result {
+func runOne(ctx context.Context, base *url.URL, cfg Config, run string, seq *atomic.Int64, crew *opsCrew, src *sources, s Scenario) Result {
 	res := Result{Name: s.Name, Incident: s.Incident, Attack: s.Attack}
 	if s.Merchant && cfg.MerchantKey == "" {
 		res.Outcome, res.Detail = Skipped, "needs the demo merchant's secret key (--merchant-key; serve --demo prints it at its first start)"
+		return res
+	}
+	if s.Operator && cfg.OpsBootstrapToken == "" {
+		res.Outcome, res.Detail = Skipped, "needs an operator (--ops-bootstrap-token: `saifu ops bootstrap` on the target's database prints one; the run makes its own admin and viewer with it)"
 		return res
 	}
 	budget := s.Requests
 	if budget <= 0 {
 		budget = requestsPerScenarioMax
 	}
-	t := newTarget(base, cfg, run, seq, budget)
+	t := newTarget(base, cfg, run, seq, crew, src, budget)
 	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
 	defer cancel()
 	start := time.Now()

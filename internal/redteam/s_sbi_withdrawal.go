@@ -22,12 +22,8 @@ func runWithdrawalAfterReset(ctx context.Context, t *Target) (Outcome, string, e
 		return failed(err)
 	}
 	defer cleanup()
-	r, err := victim.Post(ctx, "/api/v1/topups", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 5000})
-	if err != nil {
+	if err := victim.bankTopup(ctx, link, 5000); err != nil {
 		return failed(err)
-	}
-	if r.Str("status") != "succeeded" {
-		return failed(errorf("the victim's bank top-up: %s %.200s", r, r.Body))
 	}
 	// The takeover: a reset token read from the victim's mailbox.
 	before, err := t.Count(ctx, victim.Email)
@@ -35,7 +31,11 @@ func runWithdrawalAfterReset(ctx context.Context, t *Target) (Outcome, string, e
 		return failed(err)
 	}
 	attacker := t.NewAgent("attacker")
-	if r, err = attacker.Post(ctx, "/api/v1/password/forgot", map[string]string{"email": victim.Email}); err != nil {
+	r, err := attacker.Post(ctx, "/api/v1/password/forgot", map[string]string{"email": victim.Email})
+	if err != nil {
+		return failed(err)
+	}
+	if err := want(r, "the reset request", 202); err != nil {
 		return failed(err)
 	}
 	tok, err := t.WaitFind(ctx, victim.Email, before, resetTokenRE)
@@ -55,21 +55,5 @@ func runWithdrawalAfterReset(ctx context.Context, t *Target) (Outcome, string, e
 	if attacker.Token = r.Str("session_token"); attacker.Token == "" {
 		return failed(errorf("login after the reset: %s", r))
 	}
-	w, err := attacker.Post(ctx, "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 1000})
-	if err != nil {
-		return failed(err)
-	}
-	if id := w.Str("withdrawal_id"); id != "" {
-		defer attacker.Do(context.WithoutCancel(ctx), "DELETE", "/api/v1/withdrawals/"+id, nil)
-	}
-	status, reason := w.Str("status"), w.Str("hold_reason")
-	switch {
-	case w.Status >= 400:
-		return defended("the withdrawal was refused: %s", w)
-	case status != "held":
-		return breached("the withdrawal right after the reset is %q (%s), not held", status, w)
-	case reason != "cooling_off":
-		return breached("the withdrawal is held only for %q: the reset started no cooling-off, so once that wait ends the money leaves", reason)
-	}
-	return defended("held (%s) until %s", reason, w.Str("release_at"))
+	return withdrawHeld(ctx, attacker, link, 1000, "cooling_off", "right after the reset")
 }

@@ -42,6 +42,11 @@ type Config struct {
 	// MerchantKey is the demo merchant's secret key (serve --demo prints
 	// it at its first start); empty: the merchant-side scenarios skip.
 	MerchantKey string
+	// OpsBootstrapToken is a token of `saifu ops bootstrap` on the
+	// target's database; with it the run makes its own operators (an
+	// admin and a viewer) through the operator API; empty: the operator
+	// scenarios skip.
+	OpsBootstrapToken string
 	// Transport carries the requests (nil: http.DefaultTransport).
 	Transport http.RoundTripper
 }
@@ -54,6 +59,8 @@ type Target struct {
 	transport   http.RoundTripper
 	run         string        // this run's unique tag, in every address
 	seq         *atomic.Int64 // numbers the run's addresses and keys
+	crew        *opsCrew      // the run's operators, made on first use
+	sources     *sources      // the client addresses of the run's accounts
 
 	budget   int
 	sent     atomic.Int64
@@ -63,12 +70,12 @@ type Target struct {
 }
 
 // newTarget is the target of one scenario of a run.
-func newTarget(base *url.URL, cfg Config, run string, seq *atomic.Int64, budget int) *Target {
+func newTarget(base *url.URL, cfg Config, run string, seq *atomic.Int64, crew *opsCrew, src *sources, budget int) *Target {
 	tr := cfg.Transport
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
-	return &Target{base: base, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, budget: budget}
+	return &Target{base: base, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, crew: crew, sources: src, budget: budget}
 }
 
 // runTag is a fresh tag for a run's addresses: unique per run, so that a
@@ -139,10 +146,13 @@ type Agent struct {
 }
 
 // NewAgent is a new device named name (its user agent).
-func (t *Target) NewAgent(name string) *Agent {
+func (t *Target) NewAgent(name string) *Agent { return t.newAgent(name, t.transport) }
+
+// newAgent is a new device sending through tr.
+func (t *Target) newAgent(name string, tr http.RoundTripper) *Agent {
 	jar, _ := cookiejar.New(nil)
 	return &Agent{t: t, UA: "saifu-redteam/1 (" + name + ")", client: &http.Client{
-		Transport: t.transport, Jar: jar, Timeout: requestTimeout,
+		Transport: tr, Jar: jar, Timeout: requestTimeout,
 		// A person's browser follows redirects; the scenarios follow
 		// them explicitly, to see where each one goes.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

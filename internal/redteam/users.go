@@ -10,9 +10,14 @@ import (
 
 // NewUser signs up a fresh account on its own device, reading the
 // verification code from the sandbox mailbox, and returns that device
-// with the account's session.
+// with the account's session. The device keeps the client address
+// sources gave the account (see sources).
 func (t *Target) NewUser(ctx context.Context, who string) (*Agent, error) {
-	a := t.NewAgent(who)
+	tr := t.sources.next()
+	if tr == nil {
+		tr = t.transport
+	}
+	a := t.newAgent(who, tr)
 	a.Email, a.Password = t.Address(who), "redteam "+t.Unique("pass")+" horse staple"
 	before, err := t.Count(ctx, a.Email)
 	if err != nil {
