@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,10 @@ func TestOpsReviews(t *testing.T) {
 		re := reasons[0].(map[string]any)
 		if re["rule_id"] != "sbi-withdrawal-to-new-destination" || re["signals"].(map[string]any)["amount"] != float64(150000) {
 			t.Errorf("the reason shown: %v", re)
+		}
+		page := support.do("GET", "/ops/api/users/"+uid, nil).want(t, 200)
+		if !strings.Contains(page.raw, `"action":"hold","reasons":[{"rule_id":"sbi-withdrawal-to-new-destination"`) {
+			t.Errorf("the user's page does not show the hold decision: %.600s", page.raw)
 		}
 		support.do("GET", "/ops/api/reviews", nil).want(t, 403, "forbidden")
 		support.do("POST", "/ops/api/reviews/"+first.str("withdrawal_id")+"/approve", map[string]string{"reason": "looks fine"}).want(t, 403, "forbidden")

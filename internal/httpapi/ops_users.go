@@ -48,6 +48,16 @@ type opsUserView struct {
 	Freeze            freezeView       `json:"freeze"`
 	// Limits are those operators set in place of the KYC level's.
 	Limits []opsLimitView `json:"limits"`
+	// RiskDecisions are the risk engine's latest decisions on the user.
+	RiskDecisions []opsDecisionView `json:"risk_decisions"`
+}
+
+type opsDecisionView struct {
+	DecisionID string                `json:"decision_id"`
+	At         string                `json:"at"`
+	Kind       string                `json:"kind"`
+	Action     string                `json:"action"`
+	Reasons    []opsReviewReasonView `json:"reasons"`
 }
 
 type opsLimitView struct {
@@ -123,6 +133,14 @@ func viewOpsUser(p ops.UserPage) opsUserView {
 		// Lists are [] rather than null when empty.
 		Factors: []opsFactorView{}, Sessions: []opsSessionView{}, Devices: []opsDeviceView{},
 		RecentLogins: []opsLoginView{}, CredentialChanges: []opsEventView{}, Holds: []opsHoldView{}, Limits: []opsLimitView{},
+	}
+	v.RiskDecisions = []opsDecisionView{}
+	for _, d := range p.Decisions {
+		dv := opsDecisionView{DecisionID: d.ID, At: rfc(d.At), Kind: d.Kind, Action: d.Action, Reasons: []opsReviewReasonView{}}
+		for _, re := range d.Reasons {
+			dv.Reasons = append(dv.Reasons, opsReviewReasonView{re.RuleID, re.Version, re.Action, re.Reason, re.Signals})
+		}
+		v.RiskDecisions = append(v.RiskDecisions, dv)
 	}
 	for _, l := range p.Limits {
 		v.Limits = append(v.Limits, opsLimitView{l.Flow, l.PerTransaction, l.PerDay, l.PerMonth, l.UpdatedBy, l.Reason, rfc(l.UpdatedAt)})

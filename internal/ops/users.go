@@ -94,6 +94,18 @@ type UserPage struct {
 	// Limits are the limits operators set for the user, in place of
 	// their KYC level's.
 	Limits []UserLimit
+	// Decisions are the risk engine's latest decisions on the user.
+	Decisions []UserDecision
+}
+
+// UserDecision is one risk decision on the user: what it was about, what
+// it said, and the rules that said it.
+type UserDecision struct {
+	ID      string
+	At      time.Time
+	Kind    string
+	Action  string
+	Reasons []ReviewReason
 }
 
 // UserKYC is the user's identity verification.

@@ -42,3 +42,33 @@ func (e *Engine) StoredDecision(ctx context.Context, id string) (Stored, error) 
 	}
 	return d, nil
 }
+
+// decisionsForMax bounds DecisionsFor.
+const decisionsForMax = 100
+
+// DecisionsFor returns the user's latest recorded decisions, newest
+// first, at most limit (1 to 100).
+func (e *Engine) DecisionsFor(ctx context.Context, userID string, limit int) ([]Stored, error) {
+	limit = min(max(limit, 1), decisionsForMax)
+	rows, err := e.db.Query(ctx, `SELECT id, at, kind, user_id, action, ruleset_version, reasons FROM risk_decisions
+		WHERE user_id = ? ORDER BY at DESC, id LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("risk: read decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []Stored
+	for rows.Next() {
+		var d Stored
+		var at int64
+		var action, reasons string
+		if err := rows.Scan(&d.ID, &at, &d.Kind, &d.UserID, &action, &d.RulesetVersion, &reasons); err != nil {
+			return nil, fmt.Errorf("risk: read decisions: %w", err)
+		}
+		d.At, d.Action = time.UnixMilli(at).UTC(), Action(action)
+		if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
+			return nil, fmt.Errorf("risk: decision %s: reasons: %w", d.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

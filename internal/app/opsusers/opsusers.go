@@ -31,6 +31,9 @@ type Users struct {
 
 var _ ops.Users = (*Users)(nil)
 
+// userDecisionsMax bounds the risk decisions on a user's page.
+const userDecisionsMax = 20
+
 // FindByEmail finds a user by address, normalised as identity does.
 func (u *Users) FindByEmail(ctx context.Context, email string) (string, error) {
 	usr, err := u.Identity.UserByEmail(ctx, email)
@@ -92,6 +95,19 @@ func (u *Users) Page(ctx context.Context, userID string) (ops.UserPage, error) {
 		for _, l := range own {
 			p.Limits = append(p.Limits, ops.UserLimit{Flow: l.Flow, PerTransaction: l.PerTransaction, PerDay: l.PerDay,
 				PerMonth: l.PerMonth, UpdatedBy: l.UpdatedBy, Reason: l.Reason, UpdatedAt: l.UpdatedAt})
+		}
+	}
+	if u.Risk != nil {
+		ds, err := u.Risk.DecisionsFor(ctx, userID, userDecisionsMax)
+		if err != nil {
+			return ops.UserPage{}, err
+		}
+		for _, d := range ds {
+			ud := ops.UserDecision{ID: d.ID, At: d.At, Kind: d.Kind, Action: string(d.Action)}
+			for _, re := range d.Reasons {
+				ud.Reasons = append(ud.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action), Reason: re.Reason, Signals: re.Signals})
+			}
+			p.Decisions = append(p.Decisions, ud)
 		}
 	}
 	if u.Funding != nil {
