@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/redteam"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -158,11 +160,16 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 		{"login throttles off", "sbi/credential-stuffing-flood", unthrottled},
 		{"card attempt limits off", "paypay-2018/security-code-brute-force", func(c *app.Config) {
 			c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
+			c.RiskRules = withoutRule(risk.DefaultRules(), "paypay-card-registration-burst") // the rule's layer too
 		}},
 		{"cooling-off of a nanosecond", "sbi/withdrawal-after-password-reset", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
 		{"cooling-off of a nanosecond after an email change", "sbi/withdrawal-after-email-change", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
 		{"new-link waiting period of a nanosecond", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
-		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) { c.FundingLimits.UsersPerCardMax = huge }},
+		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) {
+			// Both layers off: funding's fixed limit and the risk rule.
+			c.FundingLimits.UsersPerCardMax = huge
+			c.RiskRules = withoutRule(risk.DefaultRules(), "paypay-one-card-many-accounts")
+		}},
 	}
 	onBase := startDemo(t, "", nil).base
 	for _, tc := range tests {
@@ -178,4 +185,9 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutRule is rules without the rule id.
+func withoutRule(rules []risk.Rule, id string) []risk.Rule {
+	return slices.DeleteFunc(rules, func(r risk.Rule) bool { return r.ID == id })
 }

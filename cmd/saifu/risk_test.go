@@ -24,7 +24,7 @@ func TestRiskRulesDecideOverHTTP(t *testing.T) {
 			if db == "postgres" {
 				dsn = storetest.PostgresURL(t)
 			}
-			base, _ := startDemo(t, dsn, nil)
+			base := startDemo(t, dsn, nil).base
 			c := &crashClient{t: t, base: base, hc: &http.Client{Timeout: 20 * time.Second}}
 			run := time.Now().UnixNano()
 			addr := func(who string) string { return fmt.Sprintf("%s-%d@example.com", who, run) }

@@ -103,6 +103,9 @@ type Config struct {
 	IdentityLimits *identity.Limits
 	WalletLimits   wallet.Limits
 	FundingLimits  funding.Limits
+	// RiskRules is the rule set a new database starts with (nil:
+	// risk.DefaultRules); a database with rules keeps its own.
+	RiskRules []risk.Rule
 }
 
 // App is the running services. Its fields are for tests and the bench;

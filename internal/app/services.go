@@ -119,5 +119,9 @@ func (a *App) buildFunding(context.Context) error {
 // default rules (once, whichever node starts first).
 func (a *App) buildRisk(ctx context.Context) error {
 	a.Risk = risk.New(a.DB, a.cfg.Now)
-	return a.Risk.SeedDefaults(ctx)
+	rules := a.cfg.RiskRules
+	if rules == nil {
+		rules = risk.DefaultRules()
+	}
+	return a.Risk.Seed(ctx, rules)
 }

@@ -32,7 +32,9 @@ func runCVCBruteForce(ctx context.Context, t *Target) (Outcome, string, error) {
 		if err != nil {
 			return failed(err)
 		}
-		if r.Status == 429 {
+		// An attempt limit (429) or the risk rules (403 risk_declined)
+		// stop the guessing before the issuer sees it.
+		if r.Status == 429 || r.Code() == "risk_declined" {
 			return defended("guess %d refused with %s before reaching the issuer", i+1, r)
 		}
 		if r.Str("status") == "active" {

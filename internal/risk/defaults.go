@@ -47,9 +47,11 @@ func DefaultRules() []Rule {
 		{ID: "paypay-card-registration-burst", Version: 1, Name: "many card registrations from one device or address",
 			Expression: `kind == "card_registration" && (device_count_1h >= 5 || ip_count_1h >= 10 || network_count_1h >= 30 || failures_1h >= 5)`,
 			Action:     Decline, Reason: "too many card registrations from this device or network"},
-		// PayPay (2018): one card on many accounts.
+		// PayPay (2018): one card on many accounts. Two accounts may share
+		// a card (a couple, a parent and child: funding's fixed limit of
+		// users per card); a third is declined here first.
 		{ID: "paypay-one-card-many-accounts", Version: 1, Name: "a card already on other accounts",
-			Expression: `kind == "card_registration" && card_users >= 2`,
+			Expression: `kind == "card_registration" && card_users >= 3`,
 			Action:     Decline, Reason: "this card is registered to other accounts"},
 		// Mule accounts: money fanned out to many people in an hour.
 		{ID: "p2p-many-recipients", Version: 1, Name: "transfers to many people in an hour",

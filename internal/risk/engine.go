@@ -68,8 +68,12 @@ func New(db *store.DB, now func() time.Time) *Engine {
 
 // SeedDefaults publishes DefaultRules as the live set of a database that
 // has no rules yet (a new deployment); otherwise it does nothing. Nodes
-// starting at once seed once: the rows' primary key decides.
-func (e *Engine) SeedDefaults(ctx context.Context) error {
+// starting at once seed once: the state row's lock decides.
+func (e *Engine) SeedDefaults(ctx context.Context) error { return e.Seed(ctx, DefaultRules()) }
+
+// Seed is SeedDefaults with another first rule set (a test that turns a
+// rule off; a deployment that starts from its own set).
+func (e *Engine) Seed(ctx context.Context, rules []Rule) error {
 	now := e.now()
 	return e.db.Write(ctx, func(tx *store.Tx) error {
 		// The state row is the lock: a second node seeding at once waits
@@ -85,9 +89,9 @@ func (e *Engine) SeedDefaults(ctx context.Context) error {
 		if n > 0 {
 			return nil
 		}
-		for _, r := range DefaultRules() {
+		for _, r := range rules {
 			if _, err := Compile(r); err != nil {
-				return fmt.Errorf("risk: default rule %s: %w", r.ID, err)
+				return fmt.Errorf("risk: first rule %s: %w", r.ID, err)
 			}
 			if err := insertRule(ctx, tx, r, StatusLive, "system", now); err != nil {
 				return err
@@ -97,7 +101,7 @@ func (e *Engine) SeedDefaults(ctx context.Context) error {
 			return err
 		}
 		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: "system", Action: "risk.rules_seeded", Target: "risk:rules",
-			Details: fmt.Sprintf("%d default rules", len(DefaultRules()))})
+			Details: fmt.Sprintf("%d first rules", len(rules))})
 	})
 }
 

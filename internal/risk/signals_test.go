@@ -64,13 +64,16 @@ func TestVelocity(t *testing.T) {
 		if d := decide(risk.KindCardRegistration, risk.Subject{UserID: "ordinary", DeviceID: "dev-home", IP: netip.MustParseAddr("198.51.100.5"), Card: "fp-own"}, nil); d.Action != risk.Allow {
 			t.Errorf("an ordinary registration: %+v", d)
 		}
-		// The card's owner registering it again is fine; the same card on
-		// another account is not.
+		// The card's owner registering it again is fine, so is a second
+		// account (a family); a third is not.
 		if d := decide(risk.KindCardRegistration, risk.Subject{UserID: "ordinary", DeviceID: "dev-home", Card: "fp-own"}, nil); fires(d, "paypay-one-card-many-accounts") {
 			t.Errorf("the owner's own card again: %+v", d.Reasons)
 		}
+		if d := decide(risk.KindCardRegistration, risk.Subject{UserID: "family", DeviceID: "dev-f", Card: "fp-own"}, nil); fires(d, "paypay-one-card-many-accounts") {
+			t.Errorf("a card on a second account: %+v", d.Reasons)
+		}
 		if d := decide(risk.KindCardRegistration, risk.Subject{UserID: "mule", DeviceID: "dev-m", Card: "fp-own"}, nil); !fires(d, "paypay-one-card-many-accounts") {
-			t.Errorf("a card on a second account: %+v", d)
+			t.Errorf("a card on a third account: %+v", d)
 		}
 
 		// docomo-koza: one device links accounts for two names.
