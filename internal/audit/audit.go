@@ -74,6 +74,7 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
+	countAppend(ctx)
 	return nil
 }
 

@@ -415,6 +415,14 @@ func TestMerchantWebhookChange(t *testing.T) {
 			{"unknown field", "bad-6", map[string]any{"url": "https://shop.example/hooks", "secret": "whsec_mine"}, "invalid_request", false},
 			{"url not a string", "bad-7", `{"url": 5}`, "invalid_request", false},
 			{"not JSON", "bad-8", `url=https://shop.example`, "invalid_request", false},
+			// Found in review: saifu's own network was a valid endpoint
+			// (server-side request forgery with a merchant's key).
+			{"private address", "bad-9", map[string]any{"url": "https://10.0.0.1/hooks"}, "invalid_request", false},
+			{"cloud metadata address", "bad-10", map[string]any{"url": "https://169.254.169.254/latest/meta-data"}, "invalid_request", false},
+			{"unspecified address", "bad-11", map[string]any{"url": "https://0.0.0.0/hooks"}, "invalid_request", false},
+			{"IPv6 unique local", "bad-12", map[string]any{"url": "https://[fd00::1]/hooks"}, "invalid_request", false},
+			{"IPv4-mapped private", "bad-13", map[string]any{"url": "https://[::ffff:192.168.1.1]/hooks"}, "invalid_request", false},
+			{"shared address space", "bad-14", map[string]any{"url": "https://100.64.0.1/hooks"}, "invalid_request", false},
 		}
 		for _, tt := range bad {
 			t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 
+	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/ops"
 )
 
@@ -24,11 +26,52 @@ func requireOperator(o *ops.Operators) func(http.Handler) http.Handler {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="saifu-ops"`)
 				return err
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), opSessionKey{}, sess)))
+			ctx, trace := audit.WithTrace(context.WithValue(r.Context(), opSessionKey{}, sess))
+			sw := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(sw, r.WithContext(ctx))
+			// Every operator call is an entry: one the service did not
+			// record (refused before it, by the API) or that failed inside
+			// (its entry may have rolled back) is recorded here.
+			if trace.Appended() == 0 || sw.status() >= http.StatusInternalServerError {
+				outcome := "answered " + strconv.Itoa(sw.status())
+				if err := o.AuditCall(context.WithoutCancel(r.Context()), sess, r.Pattern, r.URL.Path, outcome); err != nil {
+					loggerFrom(r).Error("ops: audit an operator call", "err", err, "call", r.Pattern)
+				}
+			}
 			return nil
 		})
 	}
 }
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // opSessionFrom returns the session requireOperator authenticated.
 func opSessionFrom(r *http.Request) ops.Session {

@@ -82,7 +82,7 @@ func (s *Service) ChangeEmail(ctx context.Context, sess Session, newEmail string
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "email.change_requested", IP: c.ip(), UserAgent: c.userAgent(), Detail: "to " + norm, At: now}); err != nil {
 			return err
 		}
-		if err := s.mail(ctx, tx, norm, a.Lang, a.AntiPhishing, tmplEmailChangeCode, map[string]any{
+		if err := s.mailTo(ctx, tx, a, norm, tmplEmailChangeCode, map[string]any{
 			"Code": code, "Minutes": int(s.lim.CodeTTL / time.Minute)}); err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code stri
 		}
 		cooling := now.Add(s.cfg.CoolingOff)
 		args := append([]any{newEmail, newKey, now.UnixMilli()}, coolingOffArgs(cooling, now)...)
-		if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_at = ?, `+coolingOffSet+` WHERE id = ?`,
+		if _, err := tx.Exec(ctx, `UPDATE users SET email = ?, email_key = ?, email_verified = 1, anti_phishing = '', updated_at = ?, `+coolingOffSet+` WHERE id = ?`,
 			append(args, a.ID)...); err != nil {
 			if store.IsUniqueViolation(err) {
 				outcome = apperr.E(apperr.Conflict, "that address is no longer available").JA("そのメールアドレスは使用できません")
@@ -149,19 +149,26 @@ func (s *Service) VerifyEmailChange(ctx context.Context, sess Session, code stri
 		if _, err := tx.Exec(ctx, `DELETE FROM reset_tokens WHERE user_id = ?`, a.ID); err != nil {
 			return fmt.Errorf("identity: void reset tokens: %w", err)
 		}
+		// The anti-phishing phrase was set for the old address: it ends
+		// with it (mailTo never shows it to the new one), and the owner
+		// sets one for the new address.
+		detail := "from " + a.Email + " to " + newEmail
+		if a.AntiPhishing != "" {
+			detail += "; anti-phishing phrase cleared"
+		}
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Action: "email.changed", IP: c.ip(), UserAgent: c.userAgent(),
-			Detail: "from " + a.Email + " to " + newEmail, At: now}); err != nil {
+			Detail: detail, At: now}); err != nil {
 			return err
 		}
 		data := map[string]any{"OldEmail": a.Email, "NewEmail": newEmail, "Hours": int(s.cfg.CoolingOff / time.Hour), "IP": c.ip()}
-		if err := s.mail(ctx, tx, a.Email, a.Lang, a.AntiPhishing, tmplEmailChanged, data); err != nil {
+		if err := s.mailTo(ctx, tx, a, a.Email, tmplEmailChanged, data); err != nil {
 			return err
 		}
-		if err := s.mail(ctx, tx, newEmail, a.Lang, a.AntiPhishing, tmplEmailChanged, data); err != nil {
+		if err := s.mailTo(ctx, tx, a, newEmail, tmplEmailChanged, data); err != nil {
 			return err
 		}
 		u = a.User
-		u.Email, u.CoolingOffUntil = newEmail, cooling
+		u.Email, u.CoolingOffUntil, u.AntiPhishing = newEmail, cooling, ""
 		return nil
 	})
 	if err != nil {
@@ -263,13 +270,13 @@ func (s *Service) CancelEmailChange(ctx context.Context, cancelCode, code string
 			IP: c.ip(), UserAgent: c.userAgent(), Detail: "state was " + ch.state, At: now}); err != nil {
 			return err
 		}
-		if err := s.mail(ctx, tx, ch.oldEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()}); err != nil {
+		if err := s.mailTo(ctx, tx, a, ch.oldEmail, tmplEmailCancelled, map[string]any{"IP": c.ip()}); err != nil {
 			return err
 		}
 		if ch.state != changeDone {
 			return nil
 		}
-		return s.mail(ctx, tx, ch.newEmail, a.Lang, a.AntiPhishing, tmplEmailCancelled, map[string]any{"IP": c.ip()})
+		return s.mailTo(ctx, tx, a, ch.newEmail, tmplEmailCancelled, map[string]any{"IP": c.ip()})
 	})
 	if err != nil {
 		return "", err

@@ -67,7 +67,7 @@ func (s *Service) holdAccount(ctx context.Context, tx *store.Tx, a account, ch e
 		return err
 	}
 	for _, to := range []string{ch.oldEmail, ch.newEmail} {
-		if err := s.mail(ctx, tx, to, a.Lang, a.AntiPhishing, tmplAccountHeld, map[string]any{
+		if err := s.mailTo(ctx, tx, a, to, tmplAccountHeld, map[string]any{
 			"OldEmail": ch.oldEmail, "NewEmail": ch.newEmail, "IP": c.ip()}); err != nil {
 			return err
 		}
@@ -136,7 +136,7 @@ func (s *Service) ResolveHold(ctx context.Context, userID, keepEmail, operator, 
 			return err
 		}
 		for _, to := range []string{ch.oldEmail, ch.newEmail} {
-			if err := s.mail(ctx, tx, to, a.Lang, a.AntiPhishing, tmplHoldResolved, map[string]any{"KeptEmail": keepEmail}); err != nil {
+			if err := s.mailTo(ctx, tx, a, to, tmplHoldResolved, map[string]any{"KeptEmail": keepEmail}); err != nil {
 				return err
 			}
 		}

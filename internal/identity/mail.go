@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -29,14 +30,15 @@ const (
 	tmplAntiPhishingSet = "identity_anti_phishing_set"
 )
 
-// mail renders a template in lang and enqueues it to addr inside tx: it
-// is sent iff tx commits. Call s.outbox.Kick() after the commit.
-func (s *Service) mail(ctx context.Context, tx *store.Tx, to, lang, antiPhishing, tmpl string, data map[string]any) error {
+// send renders a template in lang and enqueues it to addr inside tx: it
+// is sent iff tx commits. Call s.outbox.Kick() after the commit. It never
+// carries an anti-phishing phrase: only mailTo adds one, and only for the
+// phrase's own address.
+func (s *Service) send(ctx context.Context, tx *store.Tx, to, lang, tmpl string, data map[string]any) error {
 	if data == nil {
 		data = map[string]any{}
 	}
 	data["Email"] = to
-	data["AntiPhishing"] = antiPhishing
 	subject, body, err := notify.Render(tmpl, lang, data)
 	if err != nil {
 		return fmt.Errorf("identity: render %s: %w", tmpl, err)
@@ -47,7 +49,23 @@ func (s *Service) mail(ctx context.Context, tx *store.Tx, to, lang, antiPhishing
 	return nil
 }
 
+// mailTo mails a notice about account a to address to, in a's language.
+// The anti-phishing phrase opens it only when to is a's own address: a
+// mail to the other side of an email change (the code to a new address,
+// a notice to it, a hold) never shows it, since whoever reads that
+// mailbox may be the thief the phrase is meant to tell apart.
+func (s *Service) mailTo(ctx context.Context, tx *store.Tx, a account, to, tmpl string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["AntiPhishing"] = ""
+	if emailaddr.Key(to) == a.emailKey {
+		data["AntiPhishing"] = a.AntiPhishing
+	}
+	return s.send(ctx, tx, to, a.Lang, tmpl, data)
+}
+
 // mailUser mails a notice to the user's current address.
 func (s *Service) mailUser(ctx context.Context, tx *store.Tx, a account, tmpl string, data map[string]any) error {
-	return s.mail(ctx, tx, a.Email, a.Lang, a.AntiPhishing, tmpl, data)
+	return s.mailTo(ctx, tx, a, a.Email, tmpl, data)
 }

@@ -68,7 +68,7 @@ func (s *Service) Signup(ctx context.Context, email, pw string, c Client) error 
 		if exists {
 			return s.mailUser(ctx, tx, a, tmplSignupExisting, map[string]any{"IP": c.ip()})
 		}
-		return s.mail(ctx, tx, norm, c.lang(), "", tmplSignupCode, map[string]any{
+		return s.send(ctx, tx, norm, c.lang(), tmplSignupCode, map[string]any{
 			"Code": code, "Minutes": int(s.lim.CodeTTL / time.Minute)})
 	})
 	if err != nil {

@@ -3,12 +3,14 @@ package merchant
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/wallet/namematch"
 )
 
@@ -67,6 +69,12 @@ func validWebhookURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return bad
+	}
+	// An endpoint written as an address must be one a delivery may reach
+	// (notify.WebhookAddrAllowed: public, or loopback); a host name is
+	// checked again at every delivery, on the address it resolves to.
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !notify.WebhookAddrAllowed(ip) {
+		return apperr.E(apperr.Invalid, "webhook URL must not point into a private network").JA("Webhook の URL にプライベートネットワークのアドレスは使えません")
 	}
 	switch u.Scheme {
 	case "https":

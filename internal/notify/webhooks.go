@@ -76,13 +76,14 @@ func (w *Webhooks) SetEndpoints(e Endpoints) {
 	w.mu.Unlock()
 }
 
-// NewWebhooks returns the webhook queue on db. client may be nil; redirects
-// are never followed (a redirect is a failed attempt).
+// NewWebhooks returns the webhook queue on db. client may be nil: the
+// default one connects only to addresses WebhookAddrAllowed allows.
+// Redirects are never followed (a redirect is a failed attempt).
 func NewWebhooks(db *store.DB, client *http.Client, log *slog.Logger) *Webhooks {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &http.Client{Timeout: webhookTimeout}
+	c := &http.Client{Timeout: webhookTimeout, Transport: webhookTransport()}
 	if client != nil {
 		cp := *client
 		c = &cp

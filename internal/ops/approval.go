@@ -206,8 +206,9 @@ func (o *Operators) RequestApproval(ctx context.Context, s Session, kind, target
 // an optional reason; it returns the request as decided. Errors:
 // apperr.NotFound (unknown id), apperr.Forbidden (role),
 // apperr.FourEyesRequired (the requester's own), apperr.Conflict (the
-// request was already approved, rejected, or expired; or the action no
-// longer applies), apperr.Invalid (reason). Each refusal is audited and
+// request was already approved, rejected, or expired; its requester no
+// longer holds the kind's RequestRole; or the action no longer applies),
+// apperr.Invalid (reason). Each refusal is audited and
 // changes nothing else.
 func (o *Operators) Approve(ctx context.Context, s Session, id, reason string) (Approval, error) {
 	if err := checkReason(reason); err != nil {
@@ -273,6 +274,9 @@ func (o *Operators) decide(ctx context.Context, s Session, id, status, reason st
 			return errEnded
 		}
 		if status == ApprovalApproved {
+			if err := requesterEntitled(ctx, tx, a.RequestedBy, k.RequestRole); err != nil {
+				return err
+			}
 			if err := k.Apply(ctx, tx, decided); err != nil {
 				return err
 			}
@@ -293,6 +297,31 @@ func (o *Operators) decide(ctx context.Context, s Session, id, status, reason st
 		k.Applied(ctx, decided)
 	}
 	return decided, nil
+}
+
+var errRequesterNotEntitled = apperr.E(apperr.Conflict, "the requester no longer holds the role to ask for this: reject the request, and have it asked again").
+	JA("申請者にこの申請を行う権限がなくなっています。却下して、改めて申請してください")
+
+// requesterEntitled refuses, in tx, to carry out a request whose requester
+// is no longer an active operator with role: four eyes are two operators
+// entitled when the action applies, not one now and one who was once. It
+// first takes the lock of role changes (lockAdmins), so that a demotion
+// of the requester committing meanwhile is seen, not raced.
+func requesterEntitled(ctx context.Context, tx *store.Tx, requester, role string) error {
+	if err := lockAdmins(ctx, tx); err != nil {
+		return err
+	}
+	op, err := operatorByID(ctx, tx, requester)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return errRequesterNotEntitled
+	}
+	if err != nil {
+		return err
+	}
+	if op.Status != StatusActive || !has(op.Roles, role) {
+		return errRequesterNotEntitled
+	}
+	return nil
 }
 
 // ended explains why request id could not be decided: it was decided

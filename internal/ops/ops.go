@@ -52,9 +52,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -148,9 +150,20 @@ func errCapabilityDisabled() error {
 	return apperr.E(apperr.CapabilityDisabled, "this service is temporarily unavailable").JA("このサービスは一時的に停止しています")
 }
 
+// checkReason refuses a reason that is not UTF-8, is longer than
+// reasonRunesMax, or holds a character that is not text a person reads:
+// a control character other than a line break or a tab (NUL, which
+// PostgreSQL keeps in no text, escapes, carriage returns) or a format
+// character (bidi controls, zero-width characters) that would make the
+// audit log or the user's page show something else than was written.
 func checkReason(reason string) error {
 	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > reasonRunesMax {
 		return apperr.E(apperr.Invalid, fmt.Sprintf("reason over %d characters", reasonRunesMax)).JA("理由が長すぎます")
+	}
+	if strings.ContainsFunc(reason, func(r rune) bool {
+		return (unicode.IsControl(r) && r != '\n' && r != '\t') || unicode.Is(unicode.Cf, r)
+	}) {
+		return apperr.E(apperr.Invalid, "the reason may not hold control or invisible characters").JA("理由に制御文字や見えない文字は使えません")
 	}
 	return nil
 }

@@ -126,9 +126,11 @@ func (o *Operators) roleChangeKind() ApprovalKind {
 	}
 }
 
-// lockAdmins serialises changes that may remove an admin: on PostgreSQL
-// (READ COMMITTED) two approvals demoting the last two admins at once
-// would each count the other.
+// lockAdmins serialises changes that may remove an admin, and every
+// approval with the role changes it depends on (requesterEntitled): on
+// PostgreSQL (READ COMMITTED) two approvals demoting the last two admins
+// at once would each count the other. An approval takes it before the
+// rows its action locks, so that all take their locks in one order.
 func lockAdmins(ctx context.Context, tx *store.Tx) error { return tx.Serialise(ctx, lockAdminKey) }
 
 // lockAdminKey is the advisory lock of changes to who is an admin.
