@@ -40,6 +40,11 @@ func handleOpsInvite(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
+		if inv.ApprovalID != "" { // four-eyes: another admin approves it
+			encode(w, r, http.StatusAccepted, map[string]string{"approval_id": inv.ApprovalID, "status": "pending_approval",
+				"expires_at": inv.ExpiresAt.Format(time.RFC3339)})
+			return nil
+		}
 		encode(w, r, http.StatusCreated, response{OperatorID: inv.OperatorID, Status: ops.StatusInvited, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)})
 		return nil
 	})

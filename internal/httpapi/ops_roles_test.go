@@ -59,3 +59,38 @@ func TestOpsRoleChange(t *testing.T) {
 		viewer.do("PUT", "/ops/api/switches/payment", map[string]any{"enabled": false, "reason": "drill"}).want(t, 200)
 	})
 }
+
+// TestOpsInviteFourEyes: once a second admin exists, one admin alone
+// cannot mint an operator beyond viewer (a second identity to approve its
+// own requests): the invitation waits for another admin, nothing is
+// mailed meanwhile, the requester cannot approve it, and the other
+// admin's approval mails the token, which then works. A viewer is still
+// invited at once.
+func TestOpsInviteFourEyes(t *testing.T) {
+	storetest.Each(t, walletSets, func(t *testing.T, db *store.DB) {
+		e := newOpsEnv(t, db)
+		admin := e.bootstrap(t)
+		second := e.operatorWith(t, admin, "admin")
+
+		const addr = "new-support@saifu.example"
+		r := admin.do("POST", "/ops/api/operators", map[string]any{"email": addr, "roles": []string{"support"}, "lang": "en"}).want(t, 202)
+		if r.str("status") != "pending_approval" || r.str("approval_id") == "" {
+			t.Fatalf("a support invitation with two admins: %s", r.raw)
+		}
+		if got := e.mail.all(addr); len(got) != 0 {
+			t.Fatalf("an invitation awaiting approval was mailed: %+v", got)
+		}
+		admin.do("POST", "/ops/api/approvals/"+r.str("approval_id")+"/approve", map[string]string{"reason": "mine"}).want(t, 403, "four_eyes_required")
+		second.do("POST", "/ops/api/approvals/"+r.str("approval_id")+"/approve", map[string]string{"reason": "agreed"}).want(t, 200)
+		m := e.mail.wait(t, addr, inviteSubject, 1)
+		token := inviteTokenRE.FindString(m.Body)
+		if token == "" {
+			t.Fatalf("no token in the approved invitation's mail:\n%s", m.Body)
+		}
+		op := e.accept(t, addr, token)
+		e.opLogin(t, op).want(t, 200)
+		op.do("GET", "/ops/api/users?email=nobody%40example.com", nil).want(t, 404) // support reads users
+
+		e.invite(t, admin, "new-viewer@saifu.example", "viewer") // 201 at once
+	})
+}

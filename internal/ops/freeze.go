@@ -148,7 +148,7 @@ var errNotFrozen = apperr.E(apperr.Conflict, "the user is not frozen").JA("„Åì„Å
 // registerBuiltinApprovals registers the kinds of four-eyes actions ops
 // itself carries out.
 func (o *Operators) registerBuiltinApprovals() error {
-	for _, k := range []ApprovalKind{o.roleChangeKind(), o.limitChangeKind(), o.rulePublishKind(), o.compensationKind()} {
+	for _, k := range []ApprovalKind{o.roleChangeKind(), o.limitChangeKind(), o.rulePublishKind(), o.compensationKind(), o.inviteKind()} {
 		if err := o.RegisterApproval(k); err != nil {
 			return err
 		}

@@ -2,8 +2,10 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,9 @@ var errBadInvite = apperr.E(apperr.InvalidCredentials, "the invitation token is 
 type Invitation struct {
 	OperatorID string
 	ExpiresAt  time.Time
+	// ApprovalID is set instead of OperatorID when the invitation waits
+	// for a second admin (KindInvite); ExpiresAt is then the request's.
+	ApprovalID string
 }
 
 // Invite has an admin invite an operator with roles (given explicitly:
@@ -32,7 +37,10 @@ type Invitation struct {
 // lang ("ja", "en", or "" for Japanese). The token works
 // InviteTTL, once, and is stored only as its hash. Inviting an address
 // with an outstanding invitation replaces it (the earlier token stops
-// working). Errors, each audited and changing nothing else:
+// working). An invitation that grants more than the viewer role waits
+// for a second admin's approval (KindInvite) whenever another active admin
+// exists: then Invitation.ApprovalID is set and nothing is mailed yet.
+// Errors, each audited and changing nothing else:
 // apperr.Forbidden unless by is an admin; apperr.Invalid for the address,
 // the roles or the language; apperr.Conflict when an operator has the address.
 func (o *Operators) Invite(ctx context.Context, by Session, email string, roles []string, lang string) (Invitation, error) {
@@ -51,38 +59,33 @@ func (o *Operators) Invite(ctx context.Context, by Session, email string, roles 
 		return Invitation{}, o.refuseInvite(ctx, by, norm, "lang",
 			apperr.E(apperr.Invalid, "the language of the mails is ja or en").JA("メールの言語は ja または en です"))
 	}
-	now := o.now()
-	inv := Invitation{OperatorID: newID("op"), ExpiresAt: now.Add(o.cfg.InviteTTL)}
-	token := randomToken(inviteTokenPrefix)
-	key := emailaddr.Key(norm)
-	lang = langOrDefault(lang)
-	err = o.db.Write(ctx, func(tx *store.Tx) error {
-		// The invitation row first: it locks the address against a
-		// parallel invitation; an acceptance racing with it is stopped by
-		// the operators' unique address.
-		if _, err := tx.Exec(ctx, `INSERT INTO ops_invites (operator_id, token_hash, email, email_key, roles, lang, invited_by, created_at, expires_at, used_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-			ON CONFLICT (email_key) DO UPDATE SET operator_id = excluded.operator_id, token_hash = excluded.token_hash,
-				email = excluded.email, roles = excluded.roles, lang = excluded.lang, invited_by = excluded.invited_by,
-				created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = 0`,
-			inv.OperatorID, hashToken(token), norm, key, strings.Join(roles, " "), lang, by.actor(), now.UnixMilli(), inv.ExpiresAt.UnixMilli()); err != nil {
-			return fmt.Errorf("ops: store invitation: %w", err)
+	// More than reading is four-eyes once a second admin can decide it:
+	// one admin alone must not mint a second identity that approves its
+	// own requests. (With a single active admin — just after the
+	// bootstrap — there is nobody else to ask.)
+	if slices.ContainsFunc(roles, func(r string) bool { return r != RoleViewer }) {
+		var others int64
+		err := o.db.QueryRow(ctx, `SELECT COUNT(*) FROM ops_operator_roles r JOIN ops_operators op ON op.id = r.operator_id
+			WHERE r.role = ? AND op.status = ? AND op.id <> ?`, RoleAdmin, StatusActive, by.Operator.ID).Scan(&others)
+		if err != nil {
+			return Invitation{}, fmt.Errorf("ops: count admins: %w", err)
 		}
-		var n int64
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ops_operators WHERE email_key = ?`, key).Scan(&n); err != nil {
-			return fmt.Errorf("ops: read operator: %w", err)
+		if others > 0 {
+			payload, err := json.Marshal(invitePayload{Email: norm, Roles: roles, Lang: lang})
+			if err != nil {
+				return Invitation{}, fmt.Errorf("ops: encode invitation: %w", err)
+			}
+			a, err := o.RequestApproval(ctx, by, KindInvite, emailaddr.Key(norm), payload, "invite "+norm+" as "+strings.Join(roles, ", "))
+			if err != nil {
+				return Invitation{}, err
+			}
+			return Invitation{ApprovalID: a.ID, ExpiresAt: a.ExpiresAt}, nil
 		}
-		if n > 0 {
-			return errOperatorExists
-		}
-		if err := o.mail(ctx, tx, norm, lang, tmplInvite, map[string]any{
-			"Token": token, "Hours": int(o.cfg.InviteTTL / time.Hour), "Expires": inv.ExpiresAt,
-			"Roles": strings.Join(roles, ", "), "InvitedBy": by.Operator.Email,
-		}); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: by.actor(), Action: "operator.invited", Target: "operator:" + inv.OperatorID,
-			Details: fmt.Sprintf("email=%s roles=%v expires=%s", norm, roles, inv.ExpiresAt.UTC().Format(time.RFC3339))})
+	}
+	var inv Invitation
+	err = o.db.Write(ctx, func(tx *store.Tx) (err error) {
+		inv, err = o.invite(ctx, tx, by.actor(), by.Operator.Email, norm, roles, lang)
+		return err
 	})
 	if errors.Is(err, errOperatorExists) {
 		return Invitation{}, o.refuseInvite(ctx, by, norm, "exists", err)
@@ -92,6 +95,97 @@ func (o *Operators) Invite(ctx context.Context, by Session, email string, roles 
 	}
 	o.outbox.Kick()
 	return inv, nil
+}
+
+// invite stores an invitation of norm with roles in tx and queues its
+// mail; actor and inviter (an address) name who invited.
+func (o *Operators) invite(ctx context.Context, tx *store.Tx, actor, inviter, norm string, roles []string, lang string) (Invitation, error) {
+	now := o.now()
+	inv := Invitation{OperatorID: newID("op"), ExpiresAt: now.Add(o.cfg.InviteTTL)}
+	token := randomToken(inviteTokenPrefix)
+	key := emailaddr.Key(norm)
+	lang = langOrDefault(lang)
+	// The invitation row first: it locks the address against a parallel
+	// invitation; an acceptance racing with it is stopped by the
+	// operators' unique address.
+	if _, err := tx.Exec(ctx, `INSERT INTO ops_invites (operator_id, token_hash, email, email_key, roles, lang, invited_by, created_at, expires_at, used_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+		ON CONFLICT (email_key) DO UPDATE SET operator_id = excluded.operator_id, token_hash = excluded.token_hash,
+			email = excluded.email, roles = excluded.roles, lang = excluded.lang, invited_by = excluded.invited_by,
+			created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = 0`,
+		inv.OperatorID, hashToken(token), norm, key, strings.Join(roles, " "), lang, actor, now.UnixMilli(), inv.ExpiresAt.UnixMilli()); err != nil {
+		return Invitation{}, fmt.Errorf("ops: store invitation: %w", err)
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ops_operators WHERE email_key = ?`, key).Scan(&n); err != nil {
+		return Invitation{}, fmt.Errorf("ops: read operator: %w", err)
+	}
+	if n > 0 {
+		return Invitation{}, errOperatorExists
+	}
+	if err := o.mail(ctx, tx, norm, lang, tmplInvite, map[string]any{
+		"Token": token, "Hours": int(o.cfg.InviteTTL / time.Hour), "Expires": inv.ExpiresAt,
+		"Roles": strings.Join(roles, ", "), "InvitedBy": inviter,
+	}); err != nil {
+		return Invitation{}, err
+	}
+	return inv, audit.Append(ctx, tx, audit.Entry{At: now, Actor: actor, Action: "operator.invited", Target: "operator:" + inv.OperatorID,
+		Details: fmt.Sprintf("email=%s roles=%v expires=%s", norm, roles, inv.ExpiresAt.UTC().Format(time.RFC3339))})
+}
+
+// KindInvite is the four-eyes kind of an invitation that grants more than
+// the viewer role while another admin exists: the invitation is made (and
+// mailed) when a second admin approves. The target is the address's key.
+const KindInvite = "operator.invite"
+
+type invitePayload struct {
+	Email string   `json:"email"`
+	Roles []string `json:"roles"`
+	Lang  string   `json:"lang"`
+}
+
+func (o *Operators) inviteKind() ApprovalKind {
+	parse := func(payload json.RawMessage) (invitePayload, error) {
+		var p invitePayload
+		dec := json.NewDecoder(strings.NewReader(string(payload)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			return p, apperr.E(apperr.Invalid, "the payload must be an invitation").JA("招待の内容が正しくありません")
+		}
+		roles, err := checkRoles(p.Roles)
+		p.Roles = roles
+		return p, err
+	}
+	return ApprovalKind{
+		Name: KindInvite, RequestRole: RoleAdmin, ApproveRole: RoleAdmin,
+		Check: func(ctx context.Context, tx *store.Tx, key string, payload json.RawMessage) (json.RawMessage, error) {
+			p, err := parse(payload)
+			if err != nil {
+				return nil, err
+			}
+			var n int64
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM ops_operators WHERE email_key = ?`, key).Scan(&n); err != nil {
+				return nil, fmt.Errorf("ops: read operator: %w", err)
+			}
+			if n > 0 {
+				return nil, errOperatorExists
+			}
+			return json.Marshal(p)
+		},
+		Apply: func(ctx context.Context, tx *store.Tx, a Approval) error {
+			p, err := parse(a.Payload)
+			if err != nil {
+				return err
+			}
+			requester, err := operatorByID(ctx, tx, a.RequestedBy)
+			if err != nil {
+				return err
+			}
+			_, err = o.invite(ctx, tx, "operator:"+a.RequestedBy, requester.Email, p.Email, p.Roles, p.Lang)
+			return err
+		},
+		Applied: func(context.Context, Approval) { o.outbox.Kick() },
+	}
 }
 
 // refuseInvite audits an admin's refused invitation (why: a reason class)
