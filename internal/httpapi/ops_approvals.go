@@ -103,3 +103,16 @@ func handleOpsApprovalDecide(o *ops.Operators, approve bool) http.Handler {
 		return nil
 	})
 }
+
+// pendingResponse is the answer of a request that waits for a second
+// operator (202): the approval to decide and when it expires.
+type pendingResponse struct {
+	ApprovalID string `json:"approval_id"`
+	Status     string `json:"status"` // "pending_approval"
+	ExpiresAt  string `json:"expires_at"`
+}
+
+// encodePending answers 202 with the pending approval id.
+func encodePending(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
+	encode(w, r, http.StatusAccepted, pendingResponse{ApprovalID: id, Status: "pending_approval", ExpiresAt: rfc(expires)})
+}

@@ -41,8 +41,7 @@ func handleOpsInvite(o *ops.Operators) http.Handler {
 			return err
 		}
 		if inv.ApprovalID != "" { // four-eyes: another admin approves it
-			encode(w, r, http.StatusAccepted, map[string]string{"approval_id": inv.ApprovalID, "status": "pending_approval",
-				"expires_at": inv.ExpiresAt.Format(time.RFC3339)})
+			encodePending(w, r, inv.ApprovalID, inv.ExpiresAt)
 			return nil
 		}
 		encode(w, r, http.StatusCreated, response{OperatorID: inv.OperatorID, Status: ops.StatusInvited, ExpiresAt: inv.ExpiresAt.Format(time.RFC3339)})
@@ -142,11 +141,6 @@ type opsRolesRequest struct {
 // roles are theirs already, the change would leave no active admin, or a
 // change is pending.
 func handleOpsRoles(o *ops.Operators) http.Handler {
-	type response struct {
-		ApprovalID string `json:"approval_id"`
-		Status     string `json:"status"`
-		ExpiresAt  string `json:"expires_at"`
-	}
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[opsRolesRequest](r)
 		if err != nil {
@@ -156,7 +150,7 @@ func handleOpsRoles(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
+		encodePending(w, r, a.ID, a.ExpiresAt)
 		return nil
 	})
 }

@@ -122,11 +122,6 @@ type opsPublishRequest struct {
 // reason} → 202 {approval_id, status: "pending_approval", expires_at}: the
 // draft goes live when another risk operator approves.
 func handleOpsRulePublish(o *ops.Operators) http.Handler {
-	type response struct {
-		ApprovalID string `json:"approval_id"`
-		Status     string `json:"status"`
-		ExpiresAt  string `json:"expires_at"`
-	}
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[opsPublishRequest](r)
 		if err != nil {
@@ -136,7 +131,7 @@ func handleOpsRulePublish(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
+		encodePending(w, r, a.ID, a.ExpiresAt)
 		return nil
 	})
 }

@@ -220,11 +220,6 @@ func handleOpsFreeze(o *ops.Operators) http.Handler {
 // {approval_id, status: "pending_approval"}: another support operator
 // approves it (POST /ops/api/approvals/{id}/approve).
 func handleOpsUnfreeze(o *ops.Operators) http.Handler {
-	type response struct {
-		ApprovalID string `json:"approval_id"`
-		Status     string `json:"status"`
-		ExpiresAt  string `json:"expires_at"`
-	}
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[reasonRequest](r)
 		if err != nil {
@@ -234,7 +229,7 @@ func handleOpsUnfreeze(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
+		encodePending(w, r, a.ID, a.ExpiresAt)
 		return nil
 	})
 }
@@ -283,11 +278,6 @@ type opsLimitRequest struct {
 // four-eyes request another risk operator approves. 400 for the limit or
 // reason, 403 below risk, 404 unknown user, 409 when a change is pending.
 func handleOpsUserLimits(o *ops.Operators) http.Handler {
-	type response struct {
-		ApprovalID string `json:"approval_id"`
-		Status     string `json:"status"`
-		ExpiresAt  string `json:"expires_at"`
-	}
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q, err := decode[opsLimitRequest](r)
 		if err != nil {
@@ -298,7 +288,7 @@ func handleOpsUserLimits(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusAccepted, response{ApprovalID: a.ID, Status: "pending_approval", ExpiresAt: rfc(a.ExpiresAt)})
+		encodePending(w, r, a.ID, a.ExpiresAt)
 		return nil
 	})
 }
