@@ -80,6 +80,9 @@ func (t *Target) Count(ctx context.Context, to string) (int, error) {
 
 var sixDigitsRE = regexp.MustCompile(`(?:^|[^0-9])([0-9]{6})(?:[^0-9]|$)`)
 
+// addressRE matches a mail address in a message.
+var addressRE = regexp.MustCompile(`[^\s()<>]+@[^\s()<>]+`)
+
 // WaitCode waits for a new message to to carrying a six-digit code and
 // returns the code.
 func (t *Target) WaitCode(ctx context.Context, to string, after int) (string, error) {
@@ -89,8 +92,10 @@ func (t *Target) WaitCode(ctx context.Context, to string, after int) (string, er
 		if err != nil {
 			return "", err
 		}
-		if c := sixDigitsRE.FindStringSubmatch(m.Body); c != nil {
-			return c[1], nil
+		// Addresses (the run's tag may hold six digits in a row) are no
+		// codes; of what is left, the code is the last six digits.
+		if c := sixDigitsRE.FindAllStringSubmatch(addressRE.ReplaceAllString(m.Body, " "), -1); c != nil {
+			return c[len(c)-1][1], nil
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("no code in the new message to %s: %.200q", to, m.Body)
