@@ -92,10 +92,8 @@ func (t *Target) WaitCode(ctx context.Context, to string, after int) (string, er
 		if err != nil {
 			return "", err
 		}
-		// Addresses (the run's tag may hold six digits in a row) are no
-		// codes; of what is left, the code is the last six digits.
-		if c := sixDigitsRE.FindAllStringSubmatch(addressRE.ReplaceAllString(m.Body, " "), -1); c != nil {
-			return c[len(c)-1][1], nil
+		if c, ok := codeIn(m.Body); ok {
+			return c, nil
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("no code in the new message to %s: %.200q", to, m.Body)
@@ -127,4 +125,15 @@ func (t *Target) WaitFind(ctx context.Context, to string, after int, re *regexp.
 		case <-time.After(mailPollEvery):
 		}
 	}
+}
+
+// codeIn finds the mailed code in body: addresses are no codes (the run's
+// tag may hold six digits in a row); of what is left, the code is the
+// first six digits (an amount may follow it).
+func codeIn(body string) (string, bool) {
+	c := sixDigitsRE.FindStringSubmatch(addressRE.ReplaceAllString(body, " "))
+	if c == nil {
+		return "", false
+	}
+	return c[1], true
 }
