@@ -63,11 +63,7 @@ func ipOf(s string) netip.Addr {
 // stepUp answers a step-up decision: met by a session authenticated with a
 // second factor trusted before now, apperr.StepUpRequired otherwise.
 func stepUp(d risk.Decision, sess identity.Session, now time.Time) error {
-	if !d.SteppedUp() || (!sess.FactorTrustedAt.IsZero() && !sess.FactorTrustedAt.After(now)) {
-		return nil
-	}
-	return apperr.E(apperr.StepUpRequired, "confirm it is you with your authenticator app or passkey first (POST /api/v1/reauth)").
-		JA("認証アプリまたはパスキーで本人確認してからお試しください")
+	return d.StepUpError(sess.FactorTrustedAt, now)
 }
 
 // refuseOrStepUp is the answer of a flow that has nothing to hold (a
@@ -88,13 +84,6 @@ func (l BankLink) accountKey() string {
 	}
 	sum := sha256.Sum256([]byte(l.BankCode + ":" + l.accountID))
 	return hex.EncodeToString(sum[:16])
-}
-
-func hoursSince(now, t time.Time) int64 {
-	if t.IsZero() {
-		return risk.Never
-	}
-	return max(0, int64(now.Sub(t)/time.Hour))
 }
 
 // ReviewWithdrawal decides a withdrawal the risk rules held

@@ -58,7 +58,7 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 		return Topup{}, err
 	}
 	d, _, err := s.decide(ctx, sess, risk.KindBankTopup, risk.Subject{Amount: amount, BankAccount: l.accountKey()},
-		risk.Features{"hours_since_bank_link": hoursSince(s.now(), l.CreatedAt)})
+		risk.Features{"hours_since_bank_link": risk.HoursSince(s.now(), l.CreatedAt)})
 	if err != nil {
 		return Topup{}, err
 	}

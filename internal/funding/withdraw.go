@@ -149,7 +149,7 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	// after a credential change, is held for a person to review; it is
 	// released only by a review (never by time).
 	d, _, err := s.decide(ctx, sess, risk.KindWithdrawal, risk.Subject{Amount: amount, BankAccount: l.accountKey()}, risk.Features{
-		"destination_age_hours": hoursSince(s.now(), l.CreatedAt), "hours_since_bank_link": hoursSince(s.now(), l.CreatedAt)})
+		"destination_age_hours": risk.HoursSince(s.now(), l.CreatedAt), "hours_since_bank_link": risk.HoursSince(s.now(), l.CreatedAt)})
 	if err != nil {
 		return Withdrawal{}, err
 	}

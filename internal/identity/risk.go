@@ -30,15 +30,15 @@ func (s *Service) RiskFeatures(ctx context.Context, sess Session) (risk.Features
 		if err != nil {
 			return err
 		}
-		f["account_age_hours"] = hoursSince(now, a.CreatedAt)
+		f["account_age_hours"] = risk.HoursSince(now, a.CreatedAt)
 		f["kyc_verified"] = a.KYCStatus == KYCVerified
 		last, err := lastChanges(ctx, tx, sess.UserID)
 		if err != nil {
 			return err
 		}
-		f["hours_since_password_reset"] = hoursSince(now, last["password.reset"])
-		f["hours_since_email_change"] = hoursSince(now, last["email.changed"])
-		f["hours_since_new_factor"] = hoursSince(now, latest(last["totp.added"], last["passkey.added"]))
+		f["hours_since_password_reset"] = risk.HoursSince(now, last["password.reset"])
+		f["hours_since_email_change"] = risk.HoursSince(now, last["email.changed"])
+		f["hours_since_new_factor"] = risk.HoursSince(now, latest(last["totp.added"], last["passkey.added"]))
 		var failures int64
 		err = tx.QueryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM login_guard WHERE email_key = ? AND last_failed_at >= ?`,
 			a.emailKey, now.Add(-time.Hour).UnixMilli()).Scan(&failures)
@@ -83,12 +83,4 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// hoursSince is whole hours from t to now, risk.Never for a zero t.
-func hoursSince(now, t time.Time) int64 {
-	if t.IsZero() {
-		return risk.Never
-	}
-	return min(int64(now.Sub(t)/time.Hour), risk.Never)
 }

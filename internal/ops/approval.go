@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,6 +90,14 @@ type ApprovalKind struct {
 	// Applied, optional, runs after the approving transaction committed
 	// (e.g. to wake the mail outbox).
 	Applied func(ctx context.Context, a Approval)
+}
+
+// decodePayload reads a kind's stored or requested payload into v
+// strictly (unknown names refused); false when it does not fit.
+func decodePayload(payload json.RawMessage, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v) == nil
 }
 
 // RegisterApproval adds a kind of four-eyes action. It is meant for

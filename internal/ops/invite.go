@@ -147,9 +147,7 @@ type invitePayload struct {
 func (o *Operators) inviteKind() ApprovalKind {
 	parse := func(payload json.RawMessage) (invitePayload, error) {
 		var p invitePayload
-		dec := json.NewDecoder(strings.NewReader(string(payload)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
+		if !decodePayload(payload, &p) {
 			return p, apperr.E(apperr.Invalid, "the payload must be an invitation").JA("招待の内容が正しくありません")
 		}
 		roles, err := checkRoles(p.Roles)

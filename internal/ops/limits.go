@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/audit"
@@ -35,9 +34,7 @@ func (o *Operators) RequestLimitChange(ctx context.Context, s Session, userID st
 
 func parseLimit(payload json.RawMessage) (UserLimit, error) {
 	var l UserLimit
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
+	if !decodePayload(payload, &l) {
 		return UserLimit{}, apperr.E(apperr.Invalid, "the payload must be a limit {flow, per_transaction, per_day, per_month} or {flow, reset: true}").
 			JA("上限額の指定が正しくありません")
 	}

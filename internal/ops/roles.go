@@ -42,9 +42,7 @@ func (o *Operators) RequestRoleChange(ctx context.Context, s Session, operatorID
 // invitation's are (checkRoles).
 func parseRoles(payload json.RawMessage) ([]string, error) {
 	var p rolesPayload
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if !decodePayload(payload, &p) {
 		return nil, apperr.E(apperr.Invalid, `the payload must be {"roles": [...]}`).JA("ロールの指定が正しくありません")
 	}
 	return checkRoles(p.Roles)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -117,9 +116,7 @@ func (o *Operators) RequestRulePublish(ctx context.Context, s Session, id string
 
 func parsePublish(payload json.RawMessage) (publishPayload, error) {
 	var p publishPayload
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil || p.Version < 1 {
+	if !decodePayload(payload, &p) || p.Version < 1 {
 		return publishPayload{}, apperr.E(apperr.Invalid, `the payload must be {"version": n}`).JA("公開するバージョンを指定してください")
 	}
 	return p, nil

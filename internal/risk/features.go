@@ -3,6 +3,7 @@ package risk
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"cel.dev/cel-go/cel"
 )
@@ -31,6 +32,15 @@ var Kinds = []string{KindLogin, KindCardRegistration, KindCardTopup, KindBankLin
 // any window a rule asks about (114 years), so that `hours_since_reset <
 // 72` is simply false for a user who never reset a password.
 const Never int64 = 1_000_000
+
+// HoursSince is a "hours since" feature's value: whole hours from t to
+// now, Never when t is zero (it never happened), 0 for a t after now.
+func HoursSince(now, t time.Time) int64 {
+	if t.IsZero() {
+		return Never
+	}
+	return min(max(0, int64(now.Sub(t)/time.Hour)), Never)
+}
 
 // A feature is one signal a rule may read: its name in expressions, its
 // CEL type, and what it means. The list is the schema rules are

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"context"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 )
@@ -27,6 +28,19 @@ func (d Decision) Refusal() error {
 	}
 	return apperr.E(apperr.RiskDeclined, "declined by saifu's fraud checks: "+why+"; contact support if this was you").
 		JA("不正利用対策により、この操作はお受けできませんでした。お心当たりがある場合はサポートにお問い合わせください")
+}
+
+// StepUpError answers a step-up decision for a session whose second
+// factor was trusted from trustedAt (zero: none): nil when the decision
+// asks for no step-up or the session has one trusted before now,
+// apperr.StepUpRequired otherwise. (A card top-up answers a step-up with
+// 3-D Secure instead.)
+func (d Decision) StepUpError(trustedAt, now time.Time) error {
+	if d.Action != StepUp || (!trustedAt.IsZero() && !trustedAt.After(now)) {
+		return nil
+	}
+	return apperr.E(apperr.StepUpRequired, "confirm it is you with your authenticator app or passkey first (POST /api/v1/reauth)").
+		JA("認証アプリまたはパスキーで本人確認してからお試しください")
 }
 
 // Held reports whether the decision holds the money for a person to

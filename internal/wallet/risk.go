@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 
-	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/risk"
 )
@@ -31,9 +30,5 @@ func (s *Service) decide(ctx context.Context, sess identity.Session, kind string
 	if err := d.Refusal(); err != nil {
 		return err
 	}
-	if d.SteppedUp() && (sess.FactorTrustedAt.IsZero() || sess.FactorTrustedAt.After(s.now())) {
-		return apperr.E(apperr.StepUpRequired, "confirm it is you with your authenticator app or passkey first (POST /api/v1/reauth)").
-			JA("認証アプリまたはパスキーで本人確認してからお試しください")
-	}
-	return nil
+	return d.StepUpError(sess.FactorTrustedAt, s.now())
 }
