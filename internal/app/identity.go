@@ -76,6 +76,7 @@ func (a *App) buildIdentity(context.Context) error {
 		Limits:     lim,
 		Now:        c.Now,
 		Switches:   a.Controls,
+		Risk:       a.Risk,
 	}, a.Log)
 	if err != nil {
 		return err

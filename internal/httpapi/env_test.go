@@ -103,7 +103,18 @@ func newEnv(t testing.TB, db *store.DB, o envOpts) *testEnv {
 	t.Cleanup(func() { cancel(); e.outbox.Close() })
 	e.limiter = throttle.New(db, e.clock.Now)
 	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
+	// One risk engine decides for identity and every node, as in
+	// internal/app.
+	var decider risk.Decider
+	if o.risk {
+		e.riskEngine = risk.New(db, e.clock.Now)
+		if err := e.riskEngine.SeedDefaults(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		decider = e.riskEngine
+	}
 	e.id, err = identity.New(db, hasher, e.limiter, e.outbox, identity.Config{
+		Risk:      decider,
 		Pepper:    bytes.Repeat([]byte{7}, 32),
 		SealKey:   bytes.Repeat([]byte{9}, 32),
 		RPID:      "localhost",
@@ -138,6 +149,9 @@ type testEnv struct {
 	node    *node // nil with identity only
 	// handler serves the API; set replaces it (with the operators, say).
 	handler *lateHandler
+	// riskEngine decides for identity and the nodes (nil unless
+	// envOpts.risk).
+	riskEngine *risk.Engine
 }
 
 // node is one saifu node above identity: its own ledger committer,
@@ -195,11 +209,8 @@ func (e *testEnv) newNode(t testing.TB, o envOpts) *node {
 		t.Fatal(err)
 	}
 	var decider risk.Decider
-	if o.risk {
-		n.risk = risk.New(e.db, e.clock.Now)
-		if err := n.risk.SeedDefaults(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+	if o.risk && e.riskEngine != nil {
+		n.risk = e.riskEngine
 		decider = n.risk
 	}
 	n.wallet = wallet.New(e.db, n.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Limits: o.walletLimits,

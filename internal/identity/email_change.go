@@ -8,6 +8,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -52,6 +53,9 @@ func (s *Service) ChangeEmail(ctx context.Context, sess Session, newEmail string
 	}
 	key := emailaddr.Key(norm)
 	if err := s.hit(ctx, "email-change:"+sess.UserID, s.lim.SignupEmail); err != nil {
+		return err
+	}
+	if err := s.decideChange(ctx, risk.KindEmailChange, sess, c); err != nil {
 		return err
 	}
 	now := s.now()

@@ -38,6 +38,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/seal"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -81,6 +82,9 @@ type Config struct {
 	// Freezes are the operators' freezes; Authenticate refuses a frozen
 	// user's session (default: those of db, package ops).
 	Freezes Freezes
+	// Risk decides before every login, password reset or change and email
+	// change (package risk; nil: no decisions).
+	Risk risk.Decider
 }
 
 // Freezes answers apperr.AccountFrozen when an operator froze the user.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -69,6 +70,24 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		}
 	}
 
+	// Risk decides before the password is checked, on what the address,
+	// device and network say (an address without an account too), so
+	// that a refusal tells nobody whether the password was right. A
+	// step-up asks for the second factor, as every login of a user with
+	// one does; a user without one gets a session on an unrecognised
+	// device (no money leaves before the device's wait or a factor).
+	d, err := s.decide(ctx, risk.KindLogin, a.ID, key, known, c)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if err := d.Refusal(); err != nil {
+		return LoginResult{}, err
+	}
+	devHash := deviceHash(c.DeviceID)
+	if d.SteppedUp() {
+		devHash = ""
+	}
+
 	var ok, rehash bool
 	if exists {
 		ok, rehash, err = s.hasher.Verify(ctx, pw, a.passwordHash)
@@ -97,7 +116,7 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 		}
 		return s.beginMFA(ctx, a, methods, known, c)
 	}
-	return s.completeLogin(ctx, a.ID, a.credVersion, deviceHash(c.DeviceID), ua, []string{FactorPassword}, time.Time{}, c, key)
+	return s.completeLogin(ctx, a.ID, a.credVersion, devHash, ua, []string{FactorPassword}, time.Time{}, c, key)
 }
 
 // recordSuccess records a proven password outside completeLogin.

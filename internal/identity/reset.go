@@ -11,6 +11,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/emailaddr"
 	"github.com/saifu-pay/saifu/internal/identity/password"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -179,6 +180,21 @@ func (s *Service) resetPassword(ctx context.Context, token, newPassword string, 
 			return err
 		}
 	}
+	// Risk decides on the reset as on a password change: a decline or a
+	// hold refuses it (support helps the owner); a step-up is met by the
+	// second factor just proven, and for an account without one the
+	// cooling-off period below is what protects the money.
+	known, err := s.knownDevice(ctx, a.ID, c.DeviceID, c.userAgent())
+	if err != nil {
+		return err
+	}
+	d, err := s.decide(ctx, risk.KindPasswordChange, a.ID, "", known, c)
+	if err != nil {
+		return err
+	}
+	if err := d.Refusal(); err != nil {
+		return err
+	}
 	phc, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return err
@@ -224,6 +240,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, current, new
 		return err
 	}
 	if err := s.hit(ctx, "reauth:"+sess.ID, s.lim.Reauth); err != nil {
+		return err
+	}
+	if err := s.decideChange(ctx, risk.KindPasswordChange, sess, c); err != nil {
 		return err
 	}
 	a, err := s.account(ctx, sess.UserID)

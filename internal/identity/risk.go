@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/risk"
@@ -24,24 +25,53 @@ func (s *Service) RiskFeatures(ctx context.Context, sess Session) (risk.Features
 		return nil, err
 	}
 	now := s.now()
-	f := risk.Features{"device_seen": sess.DeviceRecognised(now)}
-	err = s.db.Read(ctx, func(tx *store.Tx) error {
-		a, err := accountByID(ctx, tx, sess.UserID)
-		if err != nil {
-			return err
+	f, err := s.accountFeatures(ctx, sess.UserID, "", now)
+	if err != nil {
+		return nil, err
+	}
+	f["device_seen"] = sess.DeviceRecognised(now)
+	return f, nil
+}
+
+// UserRiskFeatures is RiskFeatures for an event of user userID with no
+// session of theirs at hand (a merchant charging their payment code):
+// device_seen is false; the caller knows better when it can.
+func (s *Service) UserRiskFeatures(ctx context.Context, userID string) (risk.Features, error) {
+	f, err := s.accountFeatures(ctx, userID, "", s.now())
+	if err != nil {
+		return nil, err
+	}
+	f["device_seen"] = false
+	return f, nil
+}
+
+// accountFeatures reads what identity knows of user userID for a risk
+// decision, at now: account age, KYC, hours since the last credential
+// changes, and the failed sign-ins of the last hour (the login guard's
+// count of the account's address; of emailKey when the address has no
+// account, userID "": every other feature then takes its zero value).
+func (s *Service) accountFeatures(ctx context.Context, userID, emailKey string, now time.Time) (risk.Features, error) {
+	f := risk.Features{}
+	err := s.db.Read(ctx, func(tx *store.Tx) error {
+		if userID != "" {
+			a, err := accountByID(ctx, tx, userID)
+			if err != nil {
+				return err
+			}
+			emailKey = a.emailKey
+			f["account_age_hours"] = risk.HoursSince(now, a.CreatedAt)
+			f["kyc_verified"] = a.KYCStatus == KYCVerified
+			last, err := lastChanges(ctx, tx, userID)
+			if err != nil {
+				return err
+			}
+			f["hours_since_password_reset"] = risk.HoursSince(now, last["password.reset"])
+			f["hours_since_email_change"] = risk.HoursSince(now, last["email.changed"])
+			f["hours_since_new_factor"] = risk.HoursSince(now, latest(last["totp.added"], last["passkey.added"]))
 		}
-		f["account_age_hours"] = risk.HoursSince(now, a.CreatedAt)
-		f["kyc_verified"] = a.KYCStatus == KYCVerified
-		last, err := lastChanges(ctx, tx, sess.UserID)
-		if err != nil {
-			return err
-		}
-		f["hours_since_password_reset"] = risk.HoursSince(now, last["password.reset"])
-		f["hours_since_email_change"] = risk.HoursSince(now, last["email.changed"])
-		f["hours_since_new_factor"] = risk.HoursSince(now, latest(last["totp.added"], last["passkey.added"]))
 		var failures int64
-		err = tx.QueryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM login_guard WHERE email_key = ? AND last_failed_at >= ?`,
-			a.emailKey, now.Add(-time.Hour).UnixMilli()).Scan(&failures)
+		err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM login_guard WHERE email_key = ? AND last_failed_at >= ?`,
+			emailKey, now.Add(-time.Hour).UnixMilli()).Scan(&failures)
 		if err != nil {
 			return fmt.Errorf("identity: read failures: %w", err)
 		}
@@ -52,6 +82,52 @@ func (s *Service) RiskFeatures(ctx context.Context, sess Session) (risk.Features
 		return nil, err
 	}
 	return f, nil
+}
+
+// decide asks the risk engine (none configured: allow) about a credential
+// event — a login, a password reset or change, an email change — of user
+// userID ("" for an address no account has, keyed emailKey) from client
+// c, whose device the user has (deviceSeen) or has not used before. When
+// the engine fails, its decision is the fail-safe hold, and the failure
+// is logged: the caller refuses the event, never lets it through.
+func (s *Service) decide(ctx context.Context, kind, userID, emailKey string, deviceSeen bool, c Client) (risk.Decision, error) {
+	if s.cfg.Risk == nil {
+		return risk.Decision{Action: risk.Allow}, nil
+	}
+	f, err := s.accountFeatures(ctx, userID, emailKey, s.now())
+	if err != nil {
+		return risk.Decision{}, err
+	}
+	f["device_seen"] = deviceSeen
+	ip, _ := netip.ParseAddr(c.ip())
+	d, err := s.cfg.Risk.Decide(ctx, risk.Event{Kind: kind, Features: f,
+		Subject: risk.Subject{UserID: userID, DeviceID: c.DeviceID, IP: ip}})
+	if err != nil {
+		s.log.Error("identity: risk decision failed; the event is refused", "kind", kind, "err", err)
+	}
+	return d, nil
+}
+
+// decideChange decides on a credential change by a session (stored as
+// sess): a decline or hold refuses it, a step-up needs the session to hold
+// a trusted second factor.
+func (s *Service) decideChange(ctx context.Context, kind string, sess Session, c Client) error {
+	if s.cfg.Risk == nil {
+		return nil
+	}
+	sess, err := s.Current(ctx, sess)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	d, err := s.decide(ctx, kind, sess.UserID, "", sess.DeviceRecognised(now), c)
+	if err != nil {
+		return err
+	}
+	if err := d.Refusal(); err != nil {
+		return err
+	}
+	return d.StepUpError(sess.FactorTrustedAt, now)
 }
 
 // lastChanges returns when each credential change last happened to the

@@ -17,11 +17,13 @@ type Result struct {
 // A Reason says why a decision is not allow: the rule (id and version),
 // its action and words, and the signals it read with their values.
 type Reason struct {
-	RuleID  string         `json:"rule_id"`
-	Version int            `json:"version"`
-	Action  Action         `json:"action"`
-	Reason  string         `json:"reason"`
-	Signals map[string]any `json:"signals,omitempty"`
+	RuleID  string `json:"rule_id"`
+	Version int    `json:"version"`
+	Action  Action `json:"action"`
+	Reason  string `json:"reason"`
+	// ReasonJA is the rule's words in Japanese (empty when it has none).
+	ReasonJA string         `json:"reason_ja,omitempty"`
+	Signals  map[string]any `json:"signals,omitempty"`
 }
 
 // A Decision is the outcome for one event: the most severe action of the
@@ -38,7 +40,10 @@ type Decision struct {
 }
 
 // reasonRuleError is the reason of a decision held because a rule failed.
-const reasonRuleError = "a rule could not be evaluated; held for review"
+const (
+	reasonRuleError   = "a rule could not be evaluated; held for review"
+	reasonRuleErrorJA = "確認が必要なため保留しました"
+)
 
 // A Ruleset is a compiled set of rules, evaluated together.
 type Ruleset struct {
@@ -77,7 +82,7 @@ func (rs *Ruleset) Evaluate(f Features) Decision {
 	nf, err := normalise(f)
 	if err != nil {
 		d.Action = Hold
-		d.Reasons = []Reason{{RuleID: "schema", Action: Hold, Reason: reasonRuleError}}
+		d.Reasons = []Reason{{RuleID: "schema", Action: Hold, Reason: reasonRuleError, ReasonJA: reasonRuleErrorJA}}
 		return d
 	}
 	for _, c := range rs.rules {
@@ -89,11 +94,11 @@ func (rs *Ruleset) Evaluate(f Features) Decision {
 			// Fail safe: a rule that errs holds, never allows.
 			res.Error = err.Error()
 			action = Hold
-			d.Reasons = append(d.Reasons, Reason{RuleID: c.ID, Version: c.Version, Action: Hold, Reason: reasonRuleError})
+			d.Reasons = append(d.Reasons, Reason{RuleID: c.ID, Version: c.Version, Action: Hold, Reason: reasonRuleError, ReasonJA: reasonRuleErrorJA})
 		case matched:
 			res.Matched = true
 			d.Reasons = append(d.Reasons, Reason{RuleID: c.ID, Version: c.Version, Action: c.Action, Reason: c.Reason,
-				Signals: c.signals(nf)})
+				ReasonJA: c.ReasonJA, Signals: c.signals(nf)})
 		default:
 			d.Results = append(d.Results, res)
 			continue

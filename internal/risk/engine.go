@@ -110,8 +110,8 @@ func insertRule(ctx context.Context, tx *store.Tx, r Rule, status, actor string,
 	if status == StatusLive {
 		published = now.UnixMilli()
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, version, name, expression, action, reason, status, created_by, created_at, published_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Version, r.Name, r.Expression, string(r.Action), r.Reason, status, actor, now.UnixMilli(), published)
+	_, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, version, name, expression, action, reason, reason_ja, status, created_by, created_at, published_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Version, r.Name, r.Expression, string(r.Action), r.Reason, r.ReasonJA, status, actor, now.UnixMilli(), published)
 	if err != nil {
 		return fmt.Errorf("risk: insert rule %s v%d: %w", r.ID, r.Version, err)
 	}
@@ -162,7 +162,7 @@ func (e *Engine) Live(ctx context.Context) (*Ruleset, error) {
 
 // rules reads rule versions matching where (a condition on risk_rules).
 func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, error) {
-	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason FROM risk_rules WHERE `+where+` ORDER BY id, version`, args...)
+	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason, reason_ja FROM risk_rules WHERE `+where+` ORDER BY id, version`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("risk: read rules: %w", err)
 	}
@@ -171,7 +171,7 @@ func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, 
 	for rows.Next() {
 		var r Rule
 		var action string
-		if err := rows.Scan(&r.ID, &r.Version, &r.Name, &r.Expression, &action, &r.Reason); err != nil {
+		if err := rows.Scan(&r.ID, &r.Version, &r.Name, &r.Expression, &action, &r.Reason, &r.ReasonJA); err != nil {
 			return nil, fmt.Errorf("risk: read rules: %w", err)
 		}
 		r.Action = Action(action)
@@ -193,7 +193,7 @@ func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, 
 // other. Velocity is a signal, not a hard limit; the hard limits stay in
 // the services.
 func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
-	held := Decision{Action: Hold, Reasons: []Reason{{RuleID: "engine", Action: Hold, Reason: reasonRuleError}}}
+	held := Decision{Action: Hold, Reasons: []Reason{{RuleID: "engine", Action: Hold, Reason: reasonRuleError, ReasonJA: reasonRuleErrorJA}}}
 	rs, err := e.Live(ctx)
 	if err != nil {
 		return held, err
@@ -205,6 +205,9 @@ func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
 	if ip := ev.Subject.IP; ip.IsLoopback() || ip.IsUnspecified() {
 		ev.Subject.IP = netip.Addr{}
 	}
+	// A device id is the device's cookie, a credential of sorts: only its
+	// hash is counted and stored.
+	ev.Subject.DeviceID = DeviceKey(ev.Subject.DeviceID)
 	var vel Features
 	err = e.db.Read(ctx, func(tx *store.Tx) (err error) {
 		vel, err = velocity(ctx, tx, ev.Kind, ev.Subject, now)

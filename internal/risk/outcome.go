@@ -15,19 +15,23 @@ type Decider interface {
 // Refusal is the error a service answers for a decision it cannot carry
 // out as asked — a decline, or a hold where the flow has nothing to hold
 // (a card registration, a bank link, a top-up): apperr.RiskDeclined with
-// the most severe reason in the operator's words (rules are written for
-// users to read) and a Japanese sentence to match. nil for allow and
+// the most severe reason in the rule's words (rules are written for users
+// to read), in English and, when the rule has them, in Japanese. nil for allow and
 // step_up (the service asks for the step-up itself).
 func (d Decision) Refusal() error {
 	if d.Action != Decline && d.Action != Hold {
 		return nil
 	}
-	why := reasonRuleError
+	why, whyJA := reasonRuleError, reasonRuleErrorJA
 	if len(d.Reasons) > 0 {
-		why = d.Reasons[0].Reason
+		why, whyJA = d.Reasons[0].Reason, d.Reasons[0].ReasonJA
+	}
+	ja := "不正利用対策により、この操作はお受けできませんでした"
+	if whyJA != "" {
+		ja += "（" + whyJA + "）"
 	}
 	return apperr.E(apperr.RiskDeclined, "declined by saifu's fraud checks: "+why+"; contact support if this was you").
-		JA("不正利用対策により、この操作はお受けできませんでした。お心当たりがある場合はサポートにお問い合わせください")
+		JA(ja + "。お心当たりがある場合はサポートにお問い合わせください")
 }
 
 // StepUpError answers a step-up decision for a session whose second

@@ -68,6 +68,9 @@ type Rule struct {
 	Expression string
 	Action     Action
 	Reason     string
+	// ReasonJA is Reason in Japanese, what a user reading Japanese is
+	// told (empty: a general sentence instead).
+	ReasonJA string
 }
 
 // A compiled rule, ready to evaluate.
@@ -108,6 +111,8 @@ func (r Rule) validate() error {
 		return invalid("name must be 1 to %d characters", nameRunesMax)
 	case strings.TrimSpace(r.Reason) == "" || utf8.RuneCountInString(r.Reason) > reasonRunesMax || !utf8.ValidString(r.Reason):
 		return invalid("reason must be 1 to %d characters", reasonRunesMax)
+	case utf8.RuneCountInString(r.ReasonJA) > reasonRunesMax || !utf8.ValidString(r.ReasonJA):
+		return invalid("reason_ja must be at most %d characters", reasonRunesMax)
 	case !slices.Contains(actions, r.Action):
 		return invalid("action must be one of allow, step_up, hold, decline")
 	case len(r.Expression) > expressionBytesMax:

@@ -146,6 +146,12 @@ func TestDefaultRules(t *testing.T) {
 		{"p2p-many-recipients",
 			with("kind", KindP2P, "amount", int64(1000), "payees_1h", int64(7), "first_to_payee", true),
 			with("kind", KindP2P, "amount", int64(1000), "payees_1h", int64(2), "first_to_payee", true)},
+		{"7pay-email-change-after-reset",
+			with("kind", KindEmailChange, "hours_since_password_reset", int64(3), "device_seen", false),
+			with("kind", KindEmailChange, "hours_since_password_reset", int64(3))},
+		{"sbi-password-change-after-failures",
+			with("kind", KindPasswordChange, "device_seen", false, "network_seen", false, "failures_1h", int64(5)),
+			with("kind", KindPasswordChange, "device_seen", false, "network_seen", true, "failures_1h", int64(5))},
 		{"login-new-device-after-failures",
 			with("kind", KindLogin, "device_seen", false, "network_seen", false, "failures_1h", int64(4)),
 			with("kind", KindLogin, "device_seen", false, "network_seen", true, "failures_1h", int64(1))},
@@ -169,6 +175,10 @@ func TestDefaultRules(t *testing.T) {
 	for _, r := range DefaultRules() {
 		if !seen[r.ID] {
 			t.Errorf("default rule %s has no incident case", r.ID)
+		}
+		// A user reading Japanese is told why in Japanese.
+		if r.ReasonJA == "" {
+			t.Errorf("default rule %s has no reason in Japanese", r.ID)
 		}
 	}
 }

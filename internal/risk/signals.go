@@ -2,6 +2,8 @@ package risk
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"time"
@@ -62,6 +64,16 @@ type Subject struct {
 	// number, hashed by the caller); KYCName is the verified name of the
 	// user linking it.
 	BankAccount, KYCName string
+}
+
+// DeviceKey is how a device id (the device's cookie, a credential of
+// sorts) is counted and stored: a hash, never the id ("" stays "").
+func DeviceKey(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("risk-device:" + id))
+	return hex.EncodeToString(sum[:16])
 }
 
 // velocity computes the velocity features of an event of kind by s at now

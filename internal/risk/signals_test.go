@@ -142,7 +142,7 @@ func TestVelocityBounded(t *testing.T) {
 		if err := db.Write(ctx, func(tx *store.Tx) error {
 			for i := range 1500 {
 				if _, err := tx.Exec(ctx, `INSERT INTO risk_events (id, at, kind, user_id, amount, device, ip, network, payee, card, bank_account, kyc_name)
-					VALUES (?, ?, 'login', ?, 0, 'dev-flood', '', '', '', '', '', '')`, fmt.Sprint("ev", i), at, fmt.Sprint("u", i)); err != nil {
+					VALUES (?, ?, 'login', ?, 0, ?, '', '', '', '', '', '')`, fmt.Sprint("ev", i), at, fmt.Sprint("u", i), risk.DeviceKey("dev-flood")); err != nil {
 					return err
 				}
 			}

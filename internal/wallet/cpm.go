@@ -39,12 +39,15 @@ func (s *Service) IssuePaymentCode(ctx context.Context, sess identity.Session) (
 	expiresAt = now.Add(s.codeTTL).UTC().Truncate(time.Millisecond)
 	claim := idem.From(ctx)
 	err = s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
-		var trusted int64
+		var trusted, recognised int64
 		if !sess.FactorTrustedAt.IsZero() {
 			trusted = ms(sess.FactorTrustedAt)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at, factor_trusted_at) VALUES (?, ?, ?, ?, ?)`,
-			c.Hash(), userID, ms(expiresAt), ms(now), trusted); err != nil {
+		if sess.DeviceRecognised(now) {
+			recognised = 1
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payment_codes (code_hash, user_id, expires_at, created_at, factor_trusted_at, device_recognised)
+			VALUES (?, ?, ?, ?, ?, ?)`, c.Hash(), userID, ms(expiresAt), ms(now), trusted, recognised); err != nil {
 			return fmt.Errorf("wallet: store payment code: %w", err)
 		}
 		if err := claim.Bind(ctx, tx, idem.KindPaymentCode, c.Hash()); err != nil {
@@ -86,10 +89,10 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	// that a crash leaves either both (the payment then finishes) or
 	// neither (a retry charges the code again).
 	var py payer
-	var trusted int64
+	var trusted, recognised int64
 	now := s.now()
-	err = s.db.QueryRow(ctx, `SELECT user_id, factor_trusted_at FROM wallet_payment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`,
-		c.Hash(), ms(now)).Scan(&py.userID, &trusted)
+	err = s.db.QueryRow(ctx, `SELECT user_id, factor_trusted_at, device_recognised FROM wallet_payment_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		c.Hash(), ms(now)).Scan(&py.userID, &trusted, &recognised)
 	if errors.Is(err, store.ErrNoRows) {
 		return Payment{}, errCodeUnusable()
 	}
@@ -98,6 +101,10 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 	}
 	if trusted > 0 {
 		py.factorTrustedAt = fromMS(trusted)
+	}
+	py.deviceRecognised = recognised == 1
+	if py.declineCode, err = s.decideCharge(ctx, py, m, amount); err != nil {
+		return Payment{}, err
 	}
 	return s.pay(ctx, MethodCPM, py, m, amount, orderID, func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE wallet_payment_codes SET used_at = ?, merchant_id = ?

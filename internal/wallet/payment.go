@@ -128,6 +128,9 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		ID: newID("pay_"), Method: method, UserID: userID, MerchantID: m.ID, Amount: amount,
 		Currency: s.currency, OrderID: orderID, Status: StatusPending, CreatedAt: s.now(),
 	}
+	if py.declineCode != "" {
+		return s.declinePayment(ctx, p, m, py.declineCode)
+	}
 	limitID, err := s.reserve(ctx, userID, FlowPayment, amount, &py)
 	if errors.Is(err, errCoolingOffCap) {
 		return s.declinePayment(ctx, p, m, DeclineCoolingOff)

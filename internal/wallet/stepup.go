@@ -41,6 +41,12 @@ type payer struct {
 	// factorTrustedAt is identity.Session.FactorTrustedAt of the paying
 	// session (for CPM: of the session that issued the code).
 	factorTrustedAt time.Time
+	// deviceRecognised says whether that session's device was the user's
+	// (for CPM: when the code was issued), for the risk decision.
+	deviceRecognised bool
+	// declineCode, when set, declines the payment before any money is
+	// reserved: the risk decision of a charge (cpm_risk.go).
+	declineCode string
 }
 
 func payerOf(sess identity.Session) payer {
