@@ -26,6 +26,9 @@ const (
 	// only burn the database.
 	jobEveryMin = 100 * time.Millisecond
 
+	// statsEvery is how often stale planner statistics are refreshed
+	// (PostgreSQL; one small read of pg_stat_user_tables when none is).
+	statsEvery = 5 * time.Second
 	// holdExpiryEvery is how often expired ledger holds are released.
 	holdExpiryEvery = 5 * time.Second
 	// walletJobsEvery is how often payments, refunds and transfers left
@@ -47,6 +50,13 @@ func (a *App) Jobs() []Job { return append([]Job(nil), a.jobs...) }
 func (a *App) jobList() []Job {
 	auditLog := audit.New(a.DB)
 	jobs := []Job{
+		// A new deployment's tables grow from nothing: their planner
+		// statistics are refreshed as they do, well before autovacuum's
+		// first look (store.AnalyzeStale; the ledger keeps its own).
+		{"store: refresh stale table statistics", statsEvery, func(ctx context.Context) error {
+			_, err := a.DB.AnalyzeStale(ctx)
+			return err
+		}},
 		{"ledger: expire holds", holdExpiryEvery, func(ctx context.Context) error {
 			n, err := a.Ledger.ExpireHolds(ctx)
 			if n > 0 {

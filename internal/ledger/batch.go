@@ -63,10 +63,10 @@ func (l *Ledger) process(ctx context.Context, tx *txn, batch []*pending) ([]outc
 		return nil, err
 	}
 
-	keys := make([]string, 0, len(batch))
+	keys := make([]scopeKey, 0, len(batch))
 	var holdIDs, accountIDs []int64
 	for _, p := range batch {
-		keys = append(keys, p.req.Key)
+		keys = append(keys, scopeKey{p.req.Scope, p.req.Key})
 		for _, t := range p.req.Transfers {
 			if hid := t.PostPending + t.VoidPending; hid != 0 {
 				holdIDs = append(holdIDs, hid)

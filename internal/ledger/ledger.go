@@ -94,9 +94,11 @@ type Ledger struct {
 	batchMax int
 	stop     chan struct{}
 	done     chan struct{}
-	closeMu  sync.RWMutex
-	closed   bool
-	testHook func(stage string) // crash tests and unit tests only
+	// statsDone closes when keepStatistics has returned.
+	statsDone chan struct{}
+	closeMu   sync.RWMutex
+	closed    bool
+	testHook  func(stage string) // crash tests and unit tests only
 
 	stmts map[string]*sql.Stmt // SQLite statements; committer goroutine only
 }
@@ -122,13 +124,15 @@ func Open(db *store.DB, o Options) *Ledger {
 	}
 	l := &Ledger{
 		db: db, log: o.Log, now: o.Now,
-		queue:    make(chan *pending, o.QueueMax),
-		batchMax: o.BatchSizeMax,
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		stmts:    map[string]*sql.Stmt{},
+		queue:     make(chan *pending, o.QueueMax),
+		batchMax:  o.BatchSizeMax,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		statsDone: make(chan struct{}),
+		stmts:     map[string]*sql.Stmt{},
 	}
 	go l.commitLoop()
+	go l.keepStatistics()
 	return l
 }
 
@@ -145,6 +149,7 @@ func (l *Ledger) Close() {
 	close(l.stop)
 	l.closeMu.Unlock()
 	<-l.done
+	<-l.statsDone
 	for _, s := range l.stmts {
 		s.Close()
 	}

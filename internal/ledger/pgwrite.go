@@ -9,7 +9,11 @@ import (
 // writePGSQL writes a whole batch on PostgreSQL in one statement (one
 // round trip instead of four): the requests, the journal entries, the new
 // balances and the journal head, each from arrays (unnest), so the
-// statement text is fixed and the server prepares it once.
+// statement text is fixed and the server prepares it once. The balances'
+// update also names its rows by id (= ANY): the planner then reads them
+// through the primary key, where a join with unnest alone (whose size it
+// cannot see) was planned as a hash join over every account once a batch
+// touched more than a few dozen.
 const writePGSQL = `WITH r AS (
 	INSERT INTO ledger_requests (id, scope, idem_key, request_hash, status, error_code, error_message, first_transfer_id, transfer_count, created_at)
 	SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])
@@ -20,7 +24,7 @@ const writePGSQL = `WITH r AS (
 	AS u(id, rid, kind, phase, d, c, amt, cur, pid, lid, exp, meta, da, ca, ts, hash)
 ), a AS (
 	UPDATE ledger_accounts AS a SET posted = u.posted, pending_debits = u.pd, pending_credits = u.pc
-	FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS u(id, posted, pd, pc) WHERE a.id = u.id
+	FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS u(id, posted, pd, pc) WHERE a.id = u.id AND a.id = ANY(?::bigint[])
 )
 UPDATE ledger_head SET last_transfer_id = ?, last_hash = ?, last_request_id = ? WHERE id = 1`
 
@@ -53,7 +57,7 @@ func (l *Ledger) writePG(ctx context.Context, tx *txn, reqs []requestRow, es []e
 	_, err := tx.Exec(ctx, writePGSQL,
 		rIDs, rScope, rKey, rHash, rStatus, rCode, rMsg, rFirst, rCount, rCreated,
 		ids, rids, kinds, phases, ds, cs, amts, curs, pids, lids, exps, metas, das, cas, ts, hashes,
-		acct, posted, pd, pc,
+		acct, posted, pd, pc, acct,
 		h.lastTransfer, h.lastHash, h.lastRequest)
 	if err != nil {
 		return fmt.Errorf("ledger: write batch: %w", err)

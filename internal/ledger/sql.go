@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -129,13 +130,40 @@ func (l *Ledger) lockHead(ctx context.Context, tx *txn) (head, error) {
 	return h, nil
 }
 
-func (l *Ledger) loadRequests(ctx context.Context, tx *txn, keys []string) (map[scopeKey]storedRequest, error) {
+// requestCols are what loadRequests reads of a stored request (as r).
+const requestCols = `r.scope, r.idem_key, r.id, r.request_hash, r.status, r.error_code, r.error_message, r.first_transfer_id, r.transfer_count`
+
+// loadRequestsPG reads the requests of (key, scope) pairs on PostgreSQL.
+const loadRequestsPG = `SELECT ` + requestCols + ` FROM unnest(?::text[], ?::text[]) AS k(idem_key, scope)
+	JOIN ledger_requests r ON r.idem_key = k.idem_key AND r.scope = k.scope`
+
+// loadRequests reads the stored requests of the batch's (scope, key)
+// pairs. On PostgreSQL the pairs are joined with the unique index of
+// (idem_key, scope), so the planner knows each finds at most one row; a
+// filter on idem_key alone was estimated from a default selectivity
+// before the table's first ANALYZE and planned as a sequential scan of
+// every request (docs/benchmarks.md, "Fresh is slow").
+func (l *Ledger) loadRequests(ctx context.Context, tx *txn, sks []scopeKey) (map[scopeKey]storedRequest, error) {
 	out := map[scopeKey]storedRequest{}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	cond, arg := l.inText(keys)
-	rows, err := tx.Query(ctx, `SELECT scope, idem_key, id, request_hash, status, error_code, error_message, first_transfer_id, transfer_count
-		FROM ledger_requests WHERE idem_key `+cond, arg)
+	slices.SortFunc(sks, func(a, b scopeKey) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.scope, b.scope)) })
+	sks = slices.Compact(sks)
+	var q string
+	var args []any
+	if l.pg() {
+		keys, scopes := make([]string, len(sks)), make([]string, len(sks))
+		for i, sk := range sks {
+			keys[i], scopes[i] = sk.key, sk.scope
+		}
+		q, args = loadRequestsPG, []any{keys, scopes}
+	} else {
+		keys := make([]string, len(sks))
+		for i, sk := range sks {
+			keys[i] = sk.key
+		}
+		cond, arg := l.inText(keys)
+		q, args = `SELECT `+requestCols+` FROM ledger_requests r WHERE r.idem_key `+cond, []any{arg}
+	}
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: load requests: %w", err)
 	}
@@ -192,6 +220,16 @@ func (l *Ledger) loadHolds(ctx context.Context, tx *txn, ids []int64) (map[int64
 	return out, rows.Err()
 }
 
+// lockAccountsSQL reads accounts whose id matches cond, in id order, and
+// on PostgreSQL locks them.
+func (l *Ledger) lockAccountsSQL(cond string) string {
+	q := `SELECT ` + accountCols + ` FROM ledger_accounts WHERE id ` + cond + ` ORDER BY id`
+	if l.pg() {
+		q += ` FOR UPDATE`
+	}
+	return q
+}
+
 // lockAccounts loads the accounts, locking them in id order on PostgreSQL
 // (one fixed order: no deadlocks between batches of several nodes).
 func (l *Ledger) lockAccounts(ctx context.Context, tx *txn, ids []int64) (map[int64]*Account, error) {
@@ -201,11 +239,7 @@ func (l *Ledger) lockAccounts(ctx context.Context, tx *txn, ids []int64) (map[in
 	}
 	ids = uniq(ids)
 	cond, arg := l.inInt64(ids)
-	q := `SELECT ` + accountCols + ` FROM ledger_accounts WHERE id ` + cond + ` ORDER BY id`
-	if l.pg() {
-		q += ` FOR UPDATE`
-	}
-	rows, err := tx.Query(ctx, q, arg)
+	rows, err := tx.Query(ctx, l.lockAccountsSQL(cond), arg)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: lock accounts: %w", err)
 	}

@@ -19,8 +19,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -73,10 +74,24 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
+	// Every statement is planned for its own arguments on the data as it
+	// is now (plan_cache_mode=force_custom_plan), never from a generic
+	// plan: pgx prepares each statement once per connection, and after
+	// five executions PostgreSQL may switch that connection to a generic
+	// plan and keep it for the connection's life. On a new deployment the
+	// first executions run on empty tables, so the generic plan it kept
+	// was a sequential scan — of tables that then grew to millions of
+	// rows (a fresh cluster ran at a quarter of the speed of the same
+	// cluster restarted; docs/benchmarks.md). Planning these small
+	// statements costs microseconds; the URL may still set another mode.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(pgConnsMax)
 	pool.SetMaxIdleConns(pgConnsMax)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
