@@ -247,8 +247,13 @@ func (s *Service) placeHold(ctx context.Context, w Withdrawal, l BankLink) (With
 	}
 	if w.Status == WithdrawalHeld {
 		s.record(ctx, w.UserID, "withdrawal", w.ID, w.Amount, "out", WithdrawalHeld, "bank "+l.BankCode)
-		s.notifyUser(ctx, w.UserID, "funding_withdrawal_held", map[string]any{"Amount": w.Amount, "Reason": w.HoldReason,
-			"ReleaseAt": w.ReleaseAt, "Last4": l.AccountLast4})
+		if w.HoldReason == HoldRiskReview {
+			// Held for a person: no time releases it, so none is promised.
+			s.notifyUser(ctx, w.UserID, "funding_withdrawal_review", map[string]any{"Amount": w.Amount, "Last4": l.AccountLast4})
+		} else {
+			s.notifyUser(ctx, w.UserID, "funding_withdrawal_held", map[string]any{"Amount": w.Amount, "Reason": w.HoldReason,
+				"ReleaseAt": w.ReleaseAt, "Last4": l.AccountLast4})
+		}
 		return w, nil
 	}
 	return s.payout(ctx, w, l)

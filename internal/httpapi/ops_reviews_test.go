@@ -62,6 +62,17 @@ func TestOpsReviews(t *testing.T) {
 		if re["rule_id"] != "sbi-withdrawal-to-new-destination" || re["signals"].(map[string]any)["amount"] != float64(150000) {
 			t.Errorf("the reason shown: %v", re)
 		}
+		// The user is told a person checks it — never a time it will go.
+		var told string
+		items, _ = u.do("GET", "/api/v1/notifications", nil).want(t, 200).body["items"].([]any)
+		for _, it := range items {
+			if n := it.(map[string]any); n["kind"] == "funding_withdrawal_review" {
+				told = n["subject"].(string) + "\n" + n["body"].(string)
+			}
+		}
+		if !strings.Contains(told, "a person on saifu's team checks it") || strings.Contains(told, "until") {
+			t.Errorf("the notice of a withdrawal held for review: %q", told)
+		}
 		page := support.do("GET", "/ops/api/users/"+uid, nil).want(t, 200)
 		if !strings.Contains(page.raw, `"action":"hold","reasons":[{"rule_id":"sbi-withdrawal-to-new-destination"`) {
 			t.Errorf("the user's page does not show the hold decision: %.600s", page.raw)

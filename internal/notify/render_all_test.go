@@ -27,6 +27,7 @@ var sampleData = map[string]map[string]any{
 	"funding_withdrawal_failed":       {"Amount": int64(5000), "Last4": "1234"},
 	"funding_withdrawal_held":         {"Amount": int64(5000), "Reason": "cooling_off", "ReleaseAt": sampleTime, "Last4": "1234"},
 	"funding_withdrawal_succeeded":    {"Amount": int64(5000), "Last4": "1234"},
+	"funding_withdrawal_review":       {"Amount": int64(150000), "Last4": "1234"},
 	"identity_account_held":           {"OldEmail": "old@example.com", "NewEmail": "new@example.com", "IP": "192.0.2.1", "Email": "old@example.com"},
 	"identity_account_hold_resolved":  {"KeptEmail": "old@example.com", "Email": "new@example.com"},
 	"identity_anti_phishing_set":      {"IP": "203.0.113.9", "Email": "user@example.com"},
