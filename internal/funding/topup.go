@@ -20,6 +20,9 @@ const (
 	StatusProcessing     = "processing"
 	StatusDeclined       = "declined"
 	StatusFailed         = "failed"
+	// StatusHeld: a bank top-up the risk rules held for a person's review;
+	// nothing has moved (ReviewTopup goes on with it or declines it).
+	StatusHeld = "held"
 )
 
 // Top-up sources.
@@ -44,6 +47,7 @@ type Topup struct {
 	transferID           int64
 	limitID              string // the limit reservation the top-up holds
 	force3DS             int64  // what the authorisation asked: 0, 1; -1 unknown
+	decisionID           string // the risk decision that held it (StatusHeld)
 }
 
 const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id, auth_force_3ds`
@@ -60,7 +64,8 @@ func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 	return t, err
 }
 
-// insertTopup records t as processing with its limit reservation
+// insertTopup records t as processing (or held, when t.Status says so)
+// with its limit reservation
 // t.limitID, which it confirms in the same transaction (a crash before it
 // leaves a pending reservation that lapses, never a lost one).
 func (s *Service) insertTopup(ctx context.Context, t Topup) error {
@@ -70,8 +75,12 @@ func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 		if err := s.wallet.ConfirmLimit(ctx, tx, t.limitID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?)`,
-			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, StatusProcessing, now, t.limitID, t.force3DS, now)
+		status := t.Status
+		if status != StatusHeld {
+			status = StatusProcessing
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at, risk_decision) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?)`,
+			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, status, now, t.limitID, t.force3DS, now, t.decisionID)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,9 @@ func systemBank(code string) string { return "bank:" + code }
 // moved; an unknown answer, or a crash after the debit, leaves it
 // processing for Reconcile, which repeats both keyed steps.
 // During a cooling-off period the session must have stepped up with a
-// second factor older than the period (stepup.go).
+// second factor older than the period (stepup.go). A top-up the risk
+// rules hold is recorded held, nothing moved, for a person's review
+// (ReviewTopup).
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.StepUpRequired.
 func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID string, amount int64) (Topup, error) {
@@ -62,8 +64,10 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 	if err != nil {
 		return Topup{}, err
 	}
-	if err := refuseOrStepUp(d, sess, s.now()); err != nil {
-		return Topup{}, err
+	if !d.Held() {
+		if err := refuseOrStepUp(d, sess, s.now()); err != nil {
+			return Topup{}, err
+		}
 	}
 	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)
 	if err != nil {
@@ -76,9 +80,18 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 	if err := s.crash(FaultTopupAfterLimit, t.ID); err != nil {
 		return Topup{}, err
 	}
+	if d.Held() {
+		// Held for a person: recorded with nothing moved (ReviewTopup).
+		t.Status, t.decisionID = StatusHeld, d.ID
+	}
 	if err := s.insertTopup(ctx, t); err != nil {
 		s.wallet.ReleaseLimit(context.WithoutCancel(ctx), limitID)
 		return Topup{}, err
+	}
+	if t.Status == StatusHeld {
+		s.record(ctx, userID, "topup", t.ID, amount, "in", StatusHeld, SourceBank)
+		s.notifyUser(ctx, userID, "funding_topup_review", map[string]any{"Amount": amount, "Last4": l.AccountLast4})
+		return s.topupByID(ctx, t.ID)
 	}
 	return s.finishBankTopup(ctx, t)
 }

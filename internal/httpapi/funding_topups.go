@@ -94,7 +94,7 @@ func handleTopup(fs *funding.Service) http.Handler {
 // writeTopup answers a new top-up: 202 while processing, else 201.
 func writeTopup(w http.ResponseWriter, r *http.Request, t funding.Topup) {
 	status := http.StatusCreated
-	if t.Status == funding.StatusProcessing {
+	if t.Status == funding.StatusProcessing || t.Status == funding.StatusHeld {
 		status = http.StatusAccepted
 	}
 	encode(w, r, status, topupOut(t))

@@ -23,6 +23,8 @@ var sampleData = map[string]map[string]any{
 	"funding_bank_linked":             {"Last4": "1234", "BankCode": "0001", "UsableForWithdrawalAt": sampleTime},
 	"funding_card_added":              {"Brand": "visa", "Last4": "4242"},
 	"funding_topup_succeeded":         {"Amount": int64(5000), "Source": "card"},
+	"funding_topup_review":            {"Amount": int64(50000), "Last4": "1234"},
+	"funding_topup_rejected":          {"Amount": int64(50000)},
 	"funding_withdrawal_cancelled":    {"Amount": int64(5000)},
 	"funding_withdrawal_failed":       {"Amount": int64(5000), "Last4": "1234"},
 	"funding_withdrawal_held":         {"Amount": int64(5000), "Reason": "cooling_off", "ReleaseAt": sampleTime, "Last4": "1234"},
