@@ -142,7 +142,7 @@ type Source struct {
 	Scan func(rows *sql.Rows) (Event, error)
 }
 
-// Querier runs a query: a store transaction.
+// Querier runs a query: a store.DB (its reader pool) or transaction.
 type Querier interface {
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
