@@ -287,6 +287,11 @@ func TestOpsSearch(t *testing.T) {
 			t.Fatalf("compensation: %s", c.raw)
 		}
 		id := c.str("compensation_id")
+		var from string
+		if err := db.QueryRow(ctx, `SELECT details FROM audit_log WHERE action = 'compensation.from_search' AND target = ?`, "compensation:"+id).Scan(&from); err != nil ||
+			!strings.HasPrefix(from, "2 items, 32000 yen: events=password_reset(new_device)>card_topup within=24h0m0s") {
+			t.Errorf("the compensation's search audited as %q (%v)", from, err)
+		}
 		items := map[string]int64{}
 		for _, it := range riskB.do("GET", "/ops/api/compensations/"+id, nil).want(t, 200).body["items"].([]any) {
 			m := it.(map[string]any)

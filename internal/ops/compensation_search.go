@@ -12,7 +12,9 @@ import (
 // after a reset). The items are computed here, from the data as it is
 // now, and then go the way a list's do (RequestCompensation): stored as
 // they are, shown to the approver, paid once approved. The search is
-// audited with what it was for. Errors: those of Search and
+// audited as one ("search", for a compensation), and the compensation
+// with the search it came from ("compensation.from_search", in the
+// transaction that stores it). Errors: those of Search and
 // RequestCompensation, and apperr.Invalid when the pattern has no money
 // step, the search matches nobody, or a user's sum is over 1,000,000 (a
 // compensation's ceiling per user: give them as a list).
@@ -49,5 +51,5 @@ func (o *Operators) RequestCompensationFromSearch(ctx context.Context, s Session
 		}
 		items = append(items, CompensationItem{UserID: u.UserID, Amount: u.Compensation})
 	}
-	return o.RequestCompensation(ctx, s, reason, items)
+	return o.requestCompensation(ctx, s, reason, items, res.Query)
 }
