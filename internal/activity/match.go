@@ -83,7 +83,10 @@ func (p Pattern) Match(events []Event) []UserMatch {
 	if len(p.Steps) == 0 {
 		return nil
 	}
-	evs := slices.Clone(events)
+	evs := make([]*Event, len(events)) // sorted without moving the events
+	for i := range events {
+		evs[i] = &events[i]
+	}
 	slices.SortFunc(evs, compareEvents)
 	var out []UserMatch
 	for i := 0; i < len(evs); {
@@ -108,13 +111,21 @@ var kindOrder = func() map[string]int {
 	return m
 }()
 
-func compareEvents(a, b Event) int {
-	return cmp.Or(strings.Compare(a.UserID, b.UserID), a.At.Compare(b.At), cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]),
-		strings.Compare(a.Ref, b.Ref), strings.Compare(a.Detail, b.Detail), strings.Compare(a.IP, b.IP), strings.Compare(a.Device, b.Device))
+// compareEvents orders events by user, time, kind (as Kinds lists them)
+// and the rest, each compared only when the ones before tie.
+func compareEvents(a, b *Event) int {
+	if c := strings.Compare(a.UserID, b.UserID); c != 0 {
+		return c
+	}
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), strings.Compare(a.Ref, b.Ref),
+		strings.Compare(a.Detail, b.Detail), strings.Compare(a.IP, b.IP), strings.Compare(a.Device, b.Device))
 }
 
 // matchUser matches one user's events, sorted.
-func (p Pattern) matchUser(evs []Event) (UserMatch, bool) {
+func (p Pattern) matchUser(evs []*Event) (UserMatch, bool) {
 	n := len(p.Steps)
 	const noStart, noEnd = math.MinInt64, math.MaxInt64
 	// start[j*n+i]: the latest first event's time of a chain of steps
@@ -182,13 +193,13 @@ func (p Pattern) matchUser(evs []Event) (UserMatch, bool) {
 		if slices.Contains(steps, last) {
 			m.LastMoneyAmount += e.Amount
 		}
-		m.Events = append(m.Events, Matched{Event: e, Steps: steps})
+		m.Events = append(m.Events, Matched{Event: *e, Steps: steps})
 	}
 	return m, len(m.Events) > 0
 }
 
 // fits reports whether e may stand at step st.
-func (p Pattern) fits(e Event, st Step) bool {
+func (p Pattern) fits(e *Event, st Step) bool {
 	if e.Kind != st.Kind || (st.NewDevice && !e.NewDevice) || (st.MinAmount > 0 && e.Amount < st.MinAmount) {
 		return false
 	}
