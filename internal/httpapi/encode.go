@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/jsonx"
@@ -44,4 +47,15 @@ func decode[T any](r *http.Request) (T, error) {
 		}
 	}
 	return v, nil
+}
+
+// accepts reports whether the request's Accept header lists one of
+// mediaTypes (exactly; parameters and weights aside).
+func accepts(r *http.Request, mediaTypes ...string) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && slices.Contains(mediaTypes, mt) {
+			return true
+		}
+	}
+	return false
 }

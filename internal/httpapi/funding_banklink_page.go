@@ -3,9 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"html/template"
-	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/funding"
@@ -48,14 +46,7 @@ type bankLinkPageData struct {
 
 // wantsHTML reports whether the client asked for a page (a browser's
 // Accept lists text/html).
-func wantsHTML(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
-			return true
-		}
-	}
-	return false
-}
+func wantsHTML(r *http.Request) bool { return accepts(r, "text/html", "application/xhtml+xml") }
 
 // writeBankLinkPage answers the browser with status and the page.
 func writeBankLinkPage(w http.ResponseWriter, r *http.Request, status int, d bankLinkPageData) {

@@ -14,6 +14,16 @@ type opsCompensationItem struct {
 type opsCompensationRequest struct {
 	Reason string                `json:"reason"`
 	Items  []opsCompensationItem `json:"items"`
+	// Search, instead of Items, computes the items from an incident
+	// search (ops.RequestCompensationFromSearch).
+	Search *opsSearchRequest `json:"search"`
+}
+
+func (q *opsCompensationRequest) Valid() map[string]string {
+	if q.Search != nil && q.Items != nil {
+		return map[string]string{"search": "give items or a search, not both"}
+	}
+	return nil
 }
 
 type opsCompensationItemView struct {
@@ -43,7 +53,8 @@ func viewCompensation(c ops.Compensation) opsCompensationView {
 }
 
 // handleOpsCompensationRequest: POST /ops/api/compensations {reason,
-// items: [{user_id, amount}]} → 202 {compensation_id, status:
+// items: [{user_id, amount}]} or {reason, search: {…}} (the items computed
+// from an incident search) → 202 {compensation_id, status:
 // "pending_approval", total, approval_id}.
 func handleOpsCompensationRequest(o *ops.Operators) http.Handler {
 	type response struct {
@@ -57,11 +68,16 @@ func handleOpsCompensationRequest(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
-		items := make([]ops.CompensationItem, 0, len(q.Items))
-		for _, it := range q.Items {
-			items = append(items, ops.CompensationItem{UserID: it.UserID, Amount: it.Amount})
+		var c ops.Compensation
+		if q.Search != nil {
+			c, err = o.RequestCompensationFromSearch(r.Context(), opSessionFrom(r), q.Reason, q.Search.ops())
+		} else {
+			items := make([]ops.CompensationItem, 0, len(q.Items))
+			for _, it := range q.Items {
+				items = append(items, ops.CompensationItem{UserID: it.UserID, Amount: it.Amount})
+			}
+			c, err = o.RequestCompensation(r.Context(), opSessionFrom(r), q.Reason, items)
 		}
-		c, err := o.RequestCompensation(r.Context(), opSessionFrom(r), q.Reason, items)
 		if err != nil {
 			return err
 		}

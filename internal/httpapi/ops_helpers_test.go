@@ -78,7 +78,7 @@ func newTestOperators(t *testing.T, db *store.DB, clock *testClock, outbox *noti
 	t.Helper()
 	hasher := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), cheapParams, 4, 256)
 	o, err := ops.NewOperators(db, hasher, throttle.New(db, clock.Now), ops.OperatorsConfig{
-		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users, Reviews: users, Risk: users.Risk,
+		SealKey: bytes.Repeat([]byte{5}, 32), Now: clock.Now, Outbox: outbox, Users: users, Reviews: users, Activity: users, Risk: users.Risk,
 	})
 	if err != nil {
 		t.Fatal(err)

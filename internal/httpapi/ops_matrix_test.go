@@ -141,6 +141,12 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
 		},
 		{
+			name: "POST /ops/api/search", path: "/ops/api/search",
+			body:   map[string]any{"events": []string{"password_reset", "card_topup"}, "within": "24h"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
+			reason: "the incident search reads every user's activity: risk's (TestOpsSearch plants real victims)",
+		},
+		{
 			name: "GET /ops/api/reviews", path: "/ops/api/reviews",
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
 		},

@@ -35,6 +35,7 @@ func addOpsRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ops/api/compensations", withOp(o, handleOpsCompensationRequest(o)))
 	mux.Handle("GET /ops/api/compensations/{id}", withOp(o, handleOpsCompensation(o)))
 	mux.Handle("POST /ops/api/compensations/{id}/approve", withOp(o, handleOpsCompensationApprove(o)))
+	mux.Handle("POST /ops/api/search", withOp(o, handleOpsSearch(o)))
 	mux.Handle("GET /ops/api/reviews", withOp(o, handleOpsReviews(o)))
 	mux.Handle("POST /ops/api/reviews/{id}/approve", withOp(o, handleOpsReviewDecide(o, true)))
 	mux.Handle("POST /ops/api/reviews/{id}/reject", withOp(o, handleOpsReviewDecide(o, false)))

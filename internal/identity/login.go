@@ -176,7 +176,8 @@ func (s *Service) completeLogin(ctx context.Context, userID string, credVersion 
 				return err
 			}
 		}
-		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Action: action, IP: c.ip(), UserAgent: ua, Detail: sess.ID, At: now}); err != nil {
+		if err := s.Audit(ctx, tx, AuditEvent{UserID: userID, Action: action, IP: c.ip(), UserAgent: ua,
+			Detail: sess.ID + deviceFacts(devHash, isNew), At: now}); err != nil {
 			return err
 		}
 		res = LoginResult{SessionToken: token, Session: sess, UserID: userID, NewDevice: isNew}

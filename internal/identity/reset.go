@@ -199,6 +199,12 @@ func (s *Service) resetPassword(ctx context.Context, token, newPassword string, 
 	if err != nil {
 		return err
 	}
+	// Whether the reset came from one of the user's devices is in its
+	// audit entry, for the incident search (activity.go).
+	knownDev, err := s.knownDevice(ctx, a.ID, c.DeviceID, c.userAgent())
+	if err != nil {
+		return err
+	}
 	coolingUntil := now.Add(s.cfg.CoolingOff)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? AND used_at = 0 AND expires_at > ?`,
@@ -219,7 +225,7 @@ func (s *Service) resetPassword(ctx context.Context, token, newPassword string, 
 			return fmt.Errorf("identity: clear login guard: %w", err)
 		}
 		if err := s.Audit(ctx, tx, AuditEvent{UserID: a.ID, Actor: "anonymous", Action: "password.reset", IP: c.ip(), UserAgent: c.userAgent(),
-			Detail: "cooling off until " + coolingUntil.UTC().Format(time.RFC3339), At: now}); err != nil {
+			Detail: "cooling off until " + coolingUntil.UTC().Format(time.RFC3339) + deviceFacts(deviceHash(c.DeviceID), !knownDev), At: now}); err != nil {
 			return err
 		}
 		return s.mailUser(ctx, tx, a, tmplResetDone, map[string]any{

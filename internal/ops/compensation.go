@@ -64,6 +64,13 @@ type Compensation struct {
 // an amount out of 1..1,000,000, a user twice, the reason), apperr.NotFound
 // (a user), apperr.Forbidden (role).
 func (o *Operators) RequestCompensation(ctx context.Context, s Session, reason string, items []CompensationItem) (Compensation, error) {
+	return o.requestCompensation(ctx, s, reason, items, "")
+}
+
+// requestCompensation is RequestCompensation; a search, if any, is the
+// one the items were computed from, audited with the compensation it made
+// ("compensation.from_search") in the transaction that stores it.
+func (o *Operators) requestCompensation(ctx context.Context, s Session, reason string, items []CompensationItem, search string) (Compensation, error) {
 	const action = "compensation.request"
 	if err := o.require(ctx, s, RoleRisk, action); err != nil {
 		return Compensation{}, err
@@ -112,7 +119,11 @@ func (o *Operators) RequestCompensation(ctx context.Context, s Session, reason s
 				return fmt.Errorf("ops: store compensation item: %w", err)
 			}
 		}
-		return nil
+		if search == "" {
+			return nil
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: s.actor(), Action: "compensation.from_search", Target: "compensation:" + c.ID,
+			Details: fmt.Sprintf("%d items, %d yen: %s", len(items), total, search)})
 	})
 	if err != nil {
 		return Compensation{}, err

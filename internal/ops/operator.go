@@ -78,6 +78,9 @@ type OperatorsConfig struct {
 	Users Users
 	// Reviews is the queue of money the risk rules held (nil: none).
 	Reviews Reviews
+	// Activity is what the incident search reads (nil: searches answer
+	// apperr.Unavailable).
+	Activity Activity
 	// Risk is the risk engine whose rules operators draft, backtest and
 	// publish (nil: no rules routes).
 	Risk *risk.Engine

@@ -2,8 +2,9 @@
 // the controls they use: kill switches per capability, freezes per user,
 // and the four-eyes approvals (approval.go) that every action one
 // operator may not take alone goes through. (Reviews and compensation
-// come here too.) It knows nothing of HTTP, and names what it needs of
-// the user side in the Users interface (internal/app implements it).
+// come here too, and the incident search, search.go.) It knows nothing of
+// HTTP, and names what it needs of the user side in the Users, Reviews
+// and Activity interfaces (internal/app implements them).
 //
 // What it promises:
 //   - No default operator, ever: the first admin is made with a one-time
