@@ -14,9 +14,9 @@ import (
 // PostgreSQL: a large withdrawal to a bank account linked minutes ago is
 // held for review (hold_reason risk_review, never released by time) while
 // a small one waits only for the link's fixed waiting period (the ordinary
-// user next to the incident); P2P transfers fanned out to a sixth new
-// recipient within an hour are refused with risk_declined, while a
-// seventh transfer to one paid before goes through.
+// user next to the incident); a P2P transfer fanned out to a sixth new
+// recipient within an hour is held for review (202 held, risk_review),
+// while a seventh transfer to one paid before goes through.
 func TestRiskRulesDecideOverHTTP(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestRiskRulesDecideOverHTTP(t *testing.T) {
 			}
 
 			// Mule fan-out: five new recipients in an hour pass, the
-			// sixth is refused; paying one of them again is fine.
+			// sixth is held for review; paying one of them again is fine.
 			from := c.user(addr("fan"), "YAMADA TARO")
 			c.must("POST", "/api/v1/topups", from, "risk-fan-topup", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": c.linkBankAs(from, "yamada")}, "amount": 50000}, 201)
 			for i := range 6 {
@@ -53,8 +53,8 @@ func TestRiskRulesDecideOverHTTP(t *testing.T) {
 				switch {
 				case i < 5 && r.status != 201:
 					t.Fatalf("transfer %d: %d %s", i, r.status, r.raw)
-				case i == 5 && (r.status != 403 || r.body["error"].(map[string]any)["code"] != "risk_declined"):
-					t.Fatalf("the sixth new recipient in an hour: %d %s, want 403 risk_declined", r.status, r.raw)
+				case i == 5 && (r.status != 202 || r.str("status") != "held" || r.str("hold_reason") != "risk_review"):
+					t.Fatalf("the sixth new recipient in an hour: %d %s, want 202 held for risk_review", r.status, r.raw)
 				}
 			}
 			c.must("POST", "/api/v1/transfers", from, "risk-p2p-again", map[string]any{"to_email": addr("payee0"), "amount": 100}, 201)

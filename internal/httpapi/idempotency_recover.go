@@ -69,7 +69,7 @@ func recoverTransfer(svc *wallet.Service) recoverFunc {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, r, http.StatusCreated, viewTransfer(t, uid))
+		writeTransfer(w, r, t, uid)
 	}
 }
 

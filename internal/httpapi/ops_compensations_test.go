@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,18 +68,7 @@ func TestOpsCompensation(t *testing.T) {
 			t.Fatalf("paid before the approval: %d", b-m1)
 		}
 
-		codes := map[int]int{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, op := range []*operator{riskB, riskC} {
-			wg.Go(func() {
-				r := op.do("POST", "/ops/api/compensations/"+id+"/approve", map[string]string{"reason": "victims confirmed"})
-				mu.Lock()
-				codes[r.status]++
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		codes := atOnce("/ops/api/compensations/"+id+"/approve", map[string]string{"reason": "victims confirmed"}, riskB, riskC)
 		if d := cmp.Diff(codes, map[int]int{200: 1, 409: 1}); d != "" {
 			t.Errorf("parallel approvals (-got +want):\n%s", d)
 		}

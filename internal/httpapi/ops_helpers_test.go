@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,25 @@ func newOpsFundEnvOpts(t *testing.T, db *store.DB, opts envOpts) (*opsEnv, *fund
 	d.Ops = o
 	fe.env.handler.set(New(d))
 	return &opsEnv{walletEnv: we, ops: o}, fe
+}
+
+// atOnce sends the same POST from each operator at the same moment and
+// counts the answers by status: a decision made exactly once answers
+// {200: 1, 409: len(ops)-1}.
+func atOnce(path string, body any, ops ...*operator) map[int]int {
+	codes := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, op := range ops {
+		wg.Go(func() {
+			r := op.do("POST", path, body)
+			mu.Lock()
+			codes[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return codes
 }
 
 // newTestOperators is the operator service of the tests, on the env's

@@ -20,6 +20,7 @@ type opsReviewView struct {
 	ReviewID  string                `json:"review_id"`
 	Kind      string                `json:"kind"`
 	UserID    string                `json:"user_id"`
+	ToUserID  string                `json:"to_user_id,omitempty"`
 	Amount    int64                 `json:"amount"`
 	CreatedAt string                `json:"created_at"`
 	Reasons   []opsReviewReasonView `json:"reasons"`
@@ -44,7 +45,7 @@ func handleOpsReviews(o *ops.Operators) http.Handler {
 		}
 		out := make([]opsReviewView, 0, len(items))
 		for _, it := range items {
-			v := opsReviewView{ReviewID: it.ID, Kind: it.Kind, UserID: it.UserID, Amount: it.Amount, CreatedAt: rfc(it.CreatedAt),
+			v := opsReviewView{ReviewID: it.ID, Kind: it.Kind, UserID: it.UserID, ToUserID: it.ToUserID, Amount: it.Amount, CreatedAt: rfc(it.CreatedAt),
 				Reasons: []opsReviewReasonView{}}
 			for _, re := range it.Reasons {
 				v.Reasons = append(v.Reasons, opsReviewReasonView{re.RuleID, re.Version, re.Action, re.Reason, re.Signals})

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,18 +98,7 @@ func TestOpsReviews(t *testing.T) {
 
 		// Two risk operators approve at once: one wins, the money leaves once.
 		bank := fe.bankBalance(t, yamadaAccount)
-		codes := map[int]int{}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, op := range []*operator{riskA, riskB} {
-			wg.Go(func() {
-				r := op.do("POST", "/ops/api/reviews/"+first.str("withdrawal_id")+"/approve", map[string]string{"reason": "owner called back"})
-				mu.Lock()
-				codes[r.status]++
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		codes := atOnce("/ops/api/reviews/"+first.str("withdrawal_id")+"/approve", map[string]string{"reason": "owner called back"}, riskA, riskB)
 		if d := cmp.Diff(codes, map[int]int{200: 1, 409: 1}); d != "" {
 			t.Errorf("parallel approvals (-got +want):\n%s", d)
 		}

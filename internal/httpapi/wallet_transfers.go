@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
@@ -40,6 +41,9 @@ type transferView struct {
 	Direction   string `json:"direction"`
 	Message     string `json:"message,omitempty"`
 	CreatedAt   string `json:"created_at"`
+	// HoldReason is risk_review while the risk rules hold it for review
+	// (as a held withdrawal's).
+	HoldReason string `json:"hold_reason,omitempty"`
 }
 
 func viewTransfer(t wallet.Transfer, userID string) transferView {
@@ -47,8 +51,22 @@ func viewTransfer(t wallet.Transfer, userID string) transferView {
 	if t.ToUser == userID {
 		dir = "in"
 	}
-	return transferView{TransferID: t.ID, Status: t.Status, DeclineCode: t.DeclineCode, Amount: t.Amount,
+	v := transferView{TransferID: t.ID, Status: t.Status, DeclineCode: t.DeclineCode, Amount: t.Amount,
 		Currency: t.Currency, Direction: dir, Message: t.Message, CreatedAt: t.CreatedAt.Format(time.RFC3339Nano)}
+	if t.Status == wallet.StatusHeld {
+		v.HoldReason = funding.HoldRiskReview
+	}
+	return v
+}
+
+// writeTransfer answers a new transfer: 202 while the risk rules hold it
+// for review (as a held withdrawal), else 201.
+func writeTransfer(w http.ResponseWriter, r *http.Request, t wallet.Transfer, userID string) {
+	status := http.StatusCreated
+	if t.Status == wallet.StatusHeld {
+		status = http.StatusAccepted
+	}
+	encode(w, r, status, viewTransfer(t, userID))
 }
 
 // POST /api/v1/transfers
@@ -63,7 +81,7 @@ func handleTransfer(svc *wallet.Service) http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, r, http.StatusCreated, viewTransfer(t, sess.UserID))
+		writeTransfer(w, r, t, sess.UserID)
 		return nil
 	})
 }

@@ -79,16 +79,22 @@ type RequestOutcome struct {
 	Amount        int64 // Σ of its transfers' amounts
 	FirstTransfer int64
 	CreatedAt     time.Time
+	// Phase and PendingID are its first transfer's: a hold (PhasePending),
+	// a movement (PhasePosted), or the post or void of hold PendingID.
+	Phase     Phase
+	PendingID int64
 }
 
 // RequestsWithKeyPrefix returns, in tx's snapshot, every request whose key
 // starts with prefix (a movement kind, e.g. "topup:"), with the sum of its
-// transfers.
+// transfers and the phase of its first.
 func RequestsWithKeyPrefix(ctx context.Context, tx *store.Tx, prefix string) (map[RequestRef]RequestOutcome, error) {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
 	rows, err := tx.Query(ctx, `SELECT r.scope, r.idem_key, r.status, r.first_transfer_id, r.created_at,
-		CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.request_id = r.id), 0) AS BIGINT)
-		FROM ledger_requests r WHERE r.idem_key LIKE ? ESCAPE '\'`, like)
+		CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.request_id = r.id), 0) AS BIGINT),
+		COALESCE(f.phase, ''), CAST(COALESCE(f.pending_id, 0) AS BIGINT)
+		FROM ledger_requests r LEFT JOIN ledger_transfers f ON f.id = r.first_transfer_id
+		WHERE r.idem_key LIKE ? ESCAPE '\'`, like)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: requests %s: %w", prefix, err)
 	}
@@ -96,13 +102,13 @@ func RequestsWithKeyPrefix(ctx context.Context, tx *store.Tx, prefix string) (ma
 	out := map[RequestRef]RequestOutcome{}
 	for rows.Next() {
 		var ref RequestRef
-		var status string
+		var status, phase string
 		var o RequestOutcome
 		var created int64
-		if err := rows.Scan(&ref.Scope, &ref.Key, &status, &o.FirstTransfer, &created, &o.Amount); err != nil {
+		if err := rows.Scan(&ref.Scope, &ref.Key, &status, &o.FirstTransfer, &created, &o.Amount, &phase, &o.PendingID); err != nil {
 			return nil, fmt.Errorf("ledger: requests %s: %w", prefix, err)
 		}
-		o.Committed, o.CreatedAt = status == statusCommitted, time.UnixMilli(created).UTC()
+		o.Committed, o.CreatedAt, o.Phase = status == statusCommitted, time.UnixMilli(created).UTC(), Phase(phase)
 		out[ref] = o
 	}
 	return out, rows.Err()

@@ -11,9 +11,9 @@ import (
 )
 
 // Reviews is the queue of money the risk rules held for a person to look
-// at (API.md: GET /ops/api/reviews): today the withdrawals held for
-// review. internal/app implements it (package opsusers) over funding and
-// risk, which ops must not import.
+// at (API.md: GET /ops/api/reviews): the withdrawals and the P2P
+// transfers held for review. internal/app implements it (package
+// opsusers) over funding, the wallet and risk, which ops must not import.
 type Reviews interface {
 	// Pending lists what waits for review, oldest first, at most limit.
 	Pending(ctx context.Context, limit int) ([]Review, error)
@@ -26,9 +26,11 @@ type Reviews interface {
 
 // Review is one item of the queue.
 type Review struct {
-	ID        string // the held movement's id, e.g. a withdrawal's
-	Kind      string // "withdrawal"
-	UserID    string
+	ID     string // the held movement's id: a withdrawal's or a transfer's
+	Kind   string // "withdrawal" or "p2p"
+	UserID string // whose money it is (a transfer's sender)
+	// ToUserID is a transfer's recipient ("" for a withdrawal).
+	ToUserID  string
 	Amount    int64
 	CreatedAt time.Time
 	// Reasons are the risk decision's: rule, version, action, words and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -14,7 +15,9 @@ import (
 // one has exactly one committed request moving its amount, one that ended
 // otherwise moved nothing, and no committed request of theirs lacks its
 // row. A pending one whose request committed is in flight while younger
-// than c.InFlightMax (Reconcile finishes it), a problem after.
+// than c.InFlightMax (Reconcile finishes it), a problem after. A transfer
+// the risk rules held is compared with its hold, post and void
+// (checkHeldTransfer).
 func CheckLedger(ctx context.Context, tx *store.Tx, c *ledger.Crosscheck) error {
 	kinds := []struct {
 		what, prefix, query string
@@ -22,7 +25,6 @@ func CheckLedger(ctx context.Context, tx *store.Tx, c *ledger.Crosscheck) error 
 	}{
 		{"payment", "payment:", `SELECT id, user_id, amount, status, created_at FROM wallet_payments`, func(o string) string { return "user:" + o }},
 		{"refund", "refund:", `SELECT id, merchant_id, amount, status, created_at FROM wallet_refunds`, func(o string) string { return "merchant:" + o }},
-		{"transfer", "p2p:", `SELECT id, from_user, amount, status, created_at FROM wallet_transfers`, func(o string) string { return "user:" + o }},
 	}
 	for _, k := range kinds {
 		reqs, err := ledger.RequestsWithKeyPrefix(ctx, tx, k.prefix)
@@ -57,24 +59,8 @@ func CheckLedger(ctx context.Context, tx *store.Tx, c *ledger.Crosscheck) error 
 			}
 			c.Checked++
 			key := k.scope(owner) + "|" + id
-			got := byID[key]
+			checkMoved(c, k.what, id, status, amount, fromMS(created), byID[key])
 			delete(byID, key)
-			var moved int64
-			for _, r := range got {
-				moved += r.Amount
-			}
-			switch {
-			case len(got) > 1:
-				c.Problem("%s %s moved money in %d ledger requests", k.what, id, len(got))
-			case status == StatusSucceeded && len(got) == 0:
-				c.Problem("%s %s is succeeded but the ledger moved nothing", k.what, id)
-			case status == StatusSucceeded && moved != amount:
-				c.Problem("%s %s of %d moved %d in the ledger", k.what, id, amount, moved)
-			case status == StatusPending && len(got) > 0:
-				c.Pending(fromMS(created), "%s %s moved %d in the ledger but is still pending", k.what, id, moved)
-			case status != StatusSucceeded && status != StatusPending && len(got) > 0:
-				c.Problem("%s %s is %s but the ledger moved %d", k.what, id, status, moved)
-			}
 		}
 		err = rows.Err()
 		rows.Close()
@@ -86,5 +72,29 @@ func CheckLedger(ctx context.Context, tx *store.Tx, c *ledger.Crosscheck) error 
 			c.Problem("ledger request of %s %s (%s) has no row", k.what, id, scope)
 		}
 	}
-	return nil
+	return checkTransfers(ctx, tx, c)
+}
+
+// checkMoved compares a movement that moves its money at once, in one
+// posted request, with the committed requests got of it.
+func checkMoved(c *ledger.Crosscheck, what, id, status string, amount int64, created time.Time, got []ledger.RequestOutcome) {
+	var moved int64
+	for _, r := range got {
+		moved += r.Amount
+		if r.Phase != ledger.PhasePosted {
+			c.Problem("%s %s: its ledger request is a %s transfer of %d, not a posted one", what, id, r.Phase, r.Amount)
+		}
+	}
+	switch {
+	case len(got) > 1:
+		c.Problem("%s %s moved money in %d ledger requests", what, id, len(got))
+	case status == StatusSucceeded && len(got) == 0:
+		c.Problem("%s %s is succeeded but the ledger moved nothing", what, id)
+	case status == StatusSucceeded && moved != amount:
+		c.Problem("%s %s of %d moved %d in the ledger", what, id, amount, moved)
+	case status == StatusPending && len(got) > 0:
+		c.Pending(created, "%s %s moved %d in the ledger but is still pending", what, id, moved)
+	case status != StatusSucceeded && status != StatusPending && len(got) > 0:
+		c.Problem("%s %s is %s but the ledger moved %d", what, id, status, moved)
+	}
 }

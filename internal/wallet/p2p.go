@@ -26,6 +26,23 @@ type Transfer struct {
 	Status      string
 	DeclineCode string
 	CreatedAt   time.Time
+
+	// review is where a transfer the risk rules held stands (reviewWaiting
+	// …; "" for one never held); limitID names its limit reservation.
+	review, limitID string
+}
+
+// transferCols are the columns scanTransfer reads.
+const transferCols = `id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id, review`
+
+// scanTransfer reads a row of transferCols, and more after them.
+func scanTransfer(r interface{ Scan(...any) error }, more ...any) (Transfer, error) {
+	var t Transfer
+	var at int64
+	err := r.Scan(append([]any{&t.ID, &t.FromUser, &t.ToUser, &t.Amount, &t.Currency, &t.Message, &t.Status, &t.DeclineCode,
+		&at, &t.limitID, &t.review}, more...)...)
+	t.CreatedAt = fromMS(at)
+	return t, err
 }
 
 const (
@@ -49,6 +66,10 @@ func errNoRecipient() error {
 // that does not exist, is not verified, is frozen or is the sender is one
 // and the same 404, and misses are rate-limited per sender.
 // Insufficient money is a declined transfer; money lite never moves.
+// A transfer the risk rules hold (a sender fanning money out to many new
+// people, say) is created held instead: its money reserved by a ledger
+// hold for the recipient, in the review queue until an operator decides
+// it (ReviewTransfer, p2p_review.go).
 func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail string, amount int64, message string) (Transfer, error) {
 	// The stored session's device recognition and factor trust decide
 	// the new-device rule, not the caller's copy.
@@ -87,7 +108,8 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	if err != nil {
 		return Transfer{}, err
 	}
-	if err := s.decide(ctx, sess, risk.KindP2P, risk.Subject{Amount: amount, Payee: to.ID}); err != nil {
+	d, err := s.decideHold(ctx, sess, risk.KindP2P, risk.Subject{Amount: amount, Payee: to.ID})
+	if err != nil {
 		return Transfer{}, err
 	}
 	fromMoney, _, err := s.Accounts(ctx, fromUserID)
@@ -103,7 +125,13 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 		return Transfer{}, err
 	}
 	t := Transfer{ID: newID("tr_"), FromUser: fromUserID, ToUser: to.ID, Amount: amount, Currency: s.currency,
-		Message: message, Status: StatusPending, CreatedAt: s.now()}
+		Message: message, Status: StatusPending, CreatedAt: s.now(), limitID: limitID}
+	if d.Held() {
+		// The row says, before the ledger is asked, that its request is a
+		// hold (transferRequest): a crash leaves Reconcile the same hold to
+		// place under the same key, never a posting.
+		t.review = reviewWaiting
+	}
 	claim := idem.From(ctx)
 	if err := s.fault(FaultTransferAfterLimit, t.ID); err != nil {
 		return Transfer{}, err
@@ -113,8 +141,9 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 		if err := confirmLimit(ctx, tx, limitID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt), limitID)
+		_, err := tx.Exec(ctx, `INSERT INTO wallet_transfers (id, from_user, to_user, amount, currency, message, status, decline_code, created_at, limit_id, review, risk_decision)
+			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`, t.ID, t.FromUser, t.ToUser, t.Amount, t.Currency, t.Message, t.Status, ms(t.CreatedAt), limitID,
+			t.review, d.ID)
 		if err != nil {
 			return err
 		}
@@ -132,19 +161,38 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 		s.log.Error("wallet: transfer left pending", "transfer", t.ID, "err", err)
 		return t, fmt.Errorf("wallet: transfer %s: %w", t.ID, err)
 	}
-	return s.finishTransfer(ctx, t, from, to, limitID, err)
+	return s.finishTransfer(ctx, t, from, to, err)
 }
 
-// commitTransfer sends the transfer's ledger request: a pure function of
-// its row, under the key "p2p:<id>".
+// transferRequest is the transfer's ledger request, a pure function of its
+// row, under the key "p2p:<id>": the money moved from the sender's money to
+// the recipient's, or, for a transfer the risk rules held, a hold of it
+// (reserved on the sender's money, promised to the recipient's) that
+// ReviewTransfer posts or voids under "p2p:<id>:post" or "p2p:<id>:void".
+//
+// The hold has no timeout. Only a review ends it, as time never releases a
+// withdrawal held for review: a timeout would let the ledger release the
+// money by itself (ExpireHolds), deciding the review by the clock, and
+// leave a row that says held over a hold that is gone, which an approval
+// could no longer post. Nor can the hold be forgotten: its row is written
+// before it is placed, so every such hold has a row, held — in the review
+// queue (GET /ops/api/reviews) until an operator decides it — or pending,
+// which Reconcile turns into held; saifu verify reports any other.
+func (s *Service) transferRequest(t Transfer, fromMoney, toMoney int64) ledger.Request {
+	leg := ledger.Transfer{Kind: "p2p", Debit: fromMoney, Credit: toMoney, Amount: t.Amount, Currency: s.currency,
+		Metadata: map[string]string{"transfer_id": t.ID}}
+	if t.review != "" {
+		leg.Pending = true
+	}
+	return ledger.Request{Scope: "user:" + t.FromUser, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{leg}}
+}
+
+// commitTransfer sends the transfer's ledger request (transferRequest).
 func (s *Service) commitTransfer(ctx context.Context, t Transfer, fromMoney, toMoney int64) error {
 	if err := s.fault(FaultTransferBeforeLedger, t.ID); err != nil {
 		return &outcomeUnknown{err}
 	}
-	_, err := s.ledger.Commit(ctx, ledger.Request{Scope: "user:" + t.FromUser, Key: "p2p:" + t.ID, Transfers: []ledger.Transfer{{
-		Kind: "p2p", Debit: fromMoney, Credit: toMoney, Amount: t.Amount, Currency: s.currency,
-		Metadata: map[string]string{"transfer_id": t.ID},
-	}}})
+	_, err := s.ledger.Commit(ctx, s.transferRequest(t, fromMoney, toMoney))
 	if err != nil {
 		return ledgerOutcome(err)
 	}
@@ -155,11 +203,16 @@ func (s *Service) commitTransfer(ctx context.Context, t Transfer, fromMoney, toM
 }
 
 // finishTransfer records the transfer's outcome (ledgerErr nil:
-// succeeded) with history and notifications, and releases the limit of a
-// transfer that did not succeed, unless SendMoney or Reconcile recorded it
-// first.
-func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to identity.User, limitID string, ledgerErr error) (Transfer, error) {
+// succeeded, or held when its request was a hold) with history and
+// notifications, and releases the limit of a transfer that neither
+// succeeded nor is held, unless SendMoney or Reconcile recorded it first.
+// A held transfer is in the sender's history only; the recipient sees it
+// once it is approved.
+func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to identity.User, ledgerErr error) (Transfer, error) {
 	t.Status, t.DeclineCode = StatusSucceeded, ""
+	if t.review != "" {
+		t.Status = StatusHeld
+	}
 	if ledgerErr != nil {
 		t.Status = StatusFailed
 		if apperr.CodeOf(ledgerErr) == apperr.InsufficientFunds {
@@ -179,19 +232,13 @@ func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to ident
 			done = true
 			return err
 		}
-		if err := s.recordTx(ctx, tx, t.FromUser, Transaction{Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "out", Status: t.Status, Counterparty: to.Email}); err != nil {
+		if err := s.recordTx(ctx, tx, t.FromUser, sentLine(t, to)); err != nil {
 			return err
 		}
 		if t.Status != StatusSucceeded {
 			return nil
 		}
-		if err := s.recordTx(ctx, tx, t.ToUser, Transaction{Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "in", Status: t.Status, Counterparty: from.Email}); err != nil {
-			return err
-		}
-		if err := s.notifyTx(ctx, tx, t.FromUser, "wallet_p2p_sent", map[string]any{"Amount": t.Amount, "To": to.Email, "TransferID": t.ID}); err != nil {
-			return err
-		}
-		return s.notifyTx(ctx, tx, t.ToUser, "wallet_p2p_received", map[string]any{"Amount": t.Amount, "From": from.Email, "Message": t.Message, "TransferID": t.ID})
+		return s.deliveredTx(ctx, tx, t, from, to)
 	})
 	if err != nil {
 		return t, fmt.Errorf("wallet: record transfer: %w", err)
@@ -199,50 +246,58 @@ func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to ident
 	if done {
 		return s.TransferOfUser(ctx, t.FromUser, t.ID)
 	}
-	if t.Status != StatusSucceeded {
-		s.releaseLimit(ctx, limitID)
+	if t.Status != StatusSucceeded && t.Status != StatusHeld {
+		s.releaseLimit(ctx, t.limitID)
 	}
 	s.kick()
 	return t, nil
 }
 
+// sentLine is the sender's line of t in the history, with its status now:
+// one line per transfer (a fixed id), so that a held transfer's line
+// changes its status when the transfer is decided.
+func sentLine(t Transfer, to identity.User) Transaction {
+	return Transaction{ID: "txn_" + t.ID, Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "out", Status: t.Status, Counterparty: to.Email}
+}
+
+// deliveredTx records, in tx, what a transfer that succeeded tells its
+// parties: the recipient's line in the history, and a notice to each.
+func (s *Service) deliveredTx(ctx context.Context, tx *store.Tx, t Transfer, from, to identity.User) error {
+	if err := s.recordTx(ctx, tx, t.ToUser, Transaction{Type: "p2p", RefID: t.ID, Amount: t.Amount, Direction: "in", Status: StatusSucceeded, Counterparty: from.Email}); err != nil {
+		return err
+	}
+	if err := s.notifyTx(ctx, tx, t.FromUser, "wallet_p2p_sent", map[string]any{"Amount": t.Amount, "To": to.Email, "TransferID": t.ID}); err != nil {
+		return err
+	}
+	return s.notifyTx(ctx, tx, t.ToUser, "wallet_p2p_received", map[string]any{"Amount": t.Amount, "From": from.Email, "Message": t.Message, "TransferID": t.ID})
+}
+
 // reconcileTransfers finishes transfers left pending by a crash, as
-// Reconcile does payments. It returns how many it finished.
+// Reconcile does payments, and reviews of held transfers a crash cut
+// short (reconcileReviews). It returns how many it finished.
 func (s *Service) reconcileTransfers(ctx context.Context) (int, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, from_user, to_user, amount, currency, message, created_at, limit_id
-		FROM wallet_transfers WHERE status = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+	todo, err := s.transfersWhere(ctx, `status = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
 		StatusPending, ms(s.now().Add(-reconcileAfter)), reconcileBatchMax)
 	if err != nil {
 		return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
 	}
-	type pendingTransfer struct {
-		t       Transfer
-		limitID string
-	}
-	var todo []pendingTransfer
-	for rows.Next() {
-		var pt pendingTransfer
-		var at int64
-		t := &pt.t
-		if err := rows.Scan(&t.ID, &t.FromUser, &t.ToUser, &t.Amount, &t.Currency, &t.Message, &at, &pt.limitID); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
-		}
-		t.CreatedAt, t.Status = fromMS(at), StatusPending
-		todo = append(todo, pt)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("wallet: list pending transfers: %w", err)
-	}
+	done, err := finishEach(ctx, todo, s.reconcileTransfer)
+	n, rerr := s.reconcileReviews(ctx)
+	return done + n, errors.Join(err, rerr)
+}
+
+// finishEach runs finish on each transfer of todo while ctx lasts, and
+// returns how many it finished and the errors of the others, each naming
+// its transfer.
+func finishEach(ctx context.Context, todo []Transfer, finish func(context.Context, Transfer) error) (int, error) {
 	done := 0
 	var errs []error
-	for _, pt := range todo {
+	for _, t := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		if err := s.reconcileTransfer(ctx, pt.t, pt.limitID); err != nil {
-			errs = append(errs, fmt.Errorf("transfer %s: %w", pt.t.ID, err))
+		if err := finish(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("transfer %s: %w", t.ID, err))
 			continue
 		}
 		done++
@@ -250,46 +305,82 @@ func (s *Service) reconcileTransfers(ctx context.Context) (int, error) {
 	return done, errors.Join(errs...)
 }
 
-func (s *Service) reconcileTransfer(ctx context.Context, t Transfer, limitID string) error {
-	from, err := s.id.User(ctx, t.FromUser)
-	if err != nil {
-		return err
+// parties are t's sender and recipient, and their money accounts' ids.
+type parties struct {
+	from, to           identity.User
+	fromMoney, toMoney int64
+}
+
+func (s *Service) partiesOf(ctx context.Context, t Transfer) (parties, error) {
+	var p parties
+	var err error
+	if p.from, err = s.id.User(ctx, t.FromUser); err != nil {
+		return p, err
 	}
-	to, err := s.id.User(ctx, t.ToUser)
-	if err != nil {
-		return err
+	if p.to, err = s.id.User(ctx, t.ToUser); err != nil {
+		return p, err
 	}
 	fromMoney, _, err := s.Accounts(ctx, t.FromUser)
 	if err != nil {
-		return err
+		return p, err
 	}
 	toMoney, _, err := s.Accounts(ctx, t.ToUser)
 	if err != nil {
+		return p, err
+	}
+	p.fromMoney, p.toMoney = fromMoney.ID, toMoney.ID
+	return p, nil
+}
+
+func (s *Service) reconcileTransfer(ctx context.Context, t Transfer) error {
+	p, err := s.partiesOf(ctx, t)
+	if err != nil {
 		return err
 	}
-	lerr := s.commitTransfer(ctx, t, fromMoney.ID, toMoney.ID)
+	lerr := s.commitTransfer(ctx, t, p.fromMoney, p.toMoney)
 	var unknown *outcomeUnknown
 	if errors.As(lerr, &unknown) || apperr.CodeOf(lerr) == apperr.IdempotencyKeyReused || apperr.CodeOf(lerr) == apperr.Unavailable {
 		return fmt.Errorf("ledger: %w", lerr)
 	}
-	_, err = s.finishTransfer(ctx, t, from, to, limitID, lerr)
+	_, err = s.finishTransfer(ctx, t, p.from, p.to, lerr)
 	return err
 }
 
 // TransferOfUser returns a transfer the user sent or received;
-// apperr.NotFound for anyone else's.
+// apperr.NotFound for anyone else's, and for the recipient of a transfer
+// held for review until it succeeds (they are told of it only then; of a
+// rejected one, never).
 func (s *Service) TransferOfUser(ctx context.Context, userID, id string) (Transfer, error) {
-	var t Transfer
-	var at int64
-	err := s.db.QueryRow(ctx, `SELECT id, from_user, to_user, amount, currency, message, status, decline_code, created_at
-		FROM wallet_transfers WHERE id = ? AND (from_user = ? OR to_user = ?)`, id, userID, userID).Scan(
-		&t.ID, &t.FromUser, &t.ToUser, &t.Amount, &t.Currency, &t.Message, &t.Status, &t.DeclineCode, &at)
+	return s.transferWhere(ctx, `id = ? AND (from_user = ? OR (to_user = ? AND (review = '' OR status = ?)))`, id, userID, userID, StatusSucceeded)
+}
+
+// transferWhere returns the one transfer matching where; apperr.NotFound
+// when none does.
+func (s *Service) transferWhere(ctx context.Context, where string, args ...any) (Transfer, error) {
+	t, err := scanTransfer(s.db.QueryRow(ctx, `SELECT `+transferCols+` FROM wallet_transfers WHERE `+where, args...))
 	if errors.Is(err, store.ErrNoRows) {
 		return t, apperr.E(apperr.NotFound, "transfer not found").JA("送金が見つかりません")
 	}
 	if err != nil {
 		return t, fmt.Errorf("wallet: read transfer: %w", err)
 	}
-	t.CreatedAt = fromMS(at)
 	return t, nil
+}
+
+// transfersWhere returns the transfers matching where (which bounds them).
+func (s *Service) transfersWhere(ctx context.Context, where string, args ...any) ([]Transfer, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+transferCols+` FROM wallet_transfers WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Transfer
+	for rows.Next() {
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

@@ -19,6 +19,12 @@ const (
 	StatusSucceeded = "succeeded"
 	StatusDeclined  = "declined"
 	StatusFailed    = "failed"
+	// StatusHeld: a P2P transfer the risk rules held, its money reserved
+	// by a ledger hold until an operator reviews it (ReviewTransfer).
+	StatusHeld = "held"
+	// StatusRejected: a held P2P transfer an operator rejected; its hold
+	// was voided, the money is the sender's again.
+	StatusRejected = "rejected"
 )
 
 // Payment methods.

@@ -33,9 +33,15 @@ const (
 	// FaultTransferBeforeLedger: the transfer row is pending, its ledger
 	// request not sent yet.
 	FaultTransferBeforeLedger = "transfer.before_ledger"
-	// FaultTransferAfterLedger: the ledger committed the transfer, its
-	// row is still pending.
+	// FaultTransferAfterLedger: the ledger committed the transfer (or, for
+	// one the risk rules held, its hold), its row is still pending.
 	FaultTransferAfterLedger = "transfer.after_ledger"
+	// FaultTransferReviewBeforeLedger: a held transfer's review is
+	// recorded on its row, the post or void of its hold not sent yet.
+	FaultTransferReviewBeforeLedger = "transfer.review_before_ledger"
+	// FaultTransferReviewAfterLedger: the ledger posted or voided a held
+	// transfer's hold, its row is still held.
+	FaultTransferReviewAfterLedger = "transfer.review_after_ledger"
 )
 
 func (s *Service) fault(point, id string) error {

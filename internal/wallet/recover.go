@@ -74,17 +74,13 @@ func (s *Service) ReconcileRefund(ctx context.Context, merchantID, id string) (R
 }
 
 // ReconcileTransfer finishes the user's transfer id if it is still pending
-// and returns it. Errors: apperr.NotFound, apperr.Unavailable.
+// (one the risk rules held ends held, its hold placed) and returns it. Errors: apperr.NotFound, apperr.Unavailable.
 func (s *Service) ReconcileTransfer(ctx context.Context, userID, id string) (Transfer, error) {
 	t, err := s.TransferOfUser(ctx, userID, id)
 	if err != nil || t.Status != StatusPending {
 		return t, err
 	}
-	var limitID string
-	if err := s.db.QueryRow(ctx, `SELECT limit_id FROM wallet_transfers WHERE id = ?`, id).Scan(&limitID); err != nil {
-		return Transfer{}, fmt.Errorf("wallet: read transfer: %w", err)
-	}
-	if err := s.reconcileTransfer(background(ctx), t, limitID); err != nil {
+	if err := s.reconcileTransfer(background(ctx), t); err != nil {
 		return Transfer{}, errStillPending(err)
 	}
 	return s.TransferOfUser(ctx, userID, id)

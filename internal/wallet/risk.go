@@ -14,21 +14,47 @@ import (
 // authenticated with a trusted second factor (apperr.StepUpRequired). When
 // the engine fails its decision is the fail-safe hold: refused, logged.
 func (s *Service) decide(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) error {
-	if s.risk == nil {
-		return nil
-	}
-	f, err := s.id.RiskFeatures(ctx, sess)
+	d, err := s.decision(ctx, sess, kind, sub)
 	if err != nil {
 		return err
-	}
-	sub.UserID = sess.UserID
-	sub.IP, _ = netip.ParseAddr(sess.IP)
-	d, err := s.risk.Decide(ctx, risk.Event{Kind: kind, Subject: sub, Features: f})
-	if err != nil {
-		s.log.Error("wallet: risk decision failed; the movement is refused", "kind", kind, "err", err)
 	}
 	if err := d.Refusal(); err != nil {
 		return err
 	}
 	return d.StepUpError(sess.FactorTrustedAt, s.now())
+}
+
+// decideHold is decide for a flow that can hold its money for review (a
+// P2P transfer): a decline refuses and a step-up asks for one as decide
+// does, but a hold is returned (d.Held()) for the flow to carry out. When
+// the engine fails its decision is the fail-safe hold: held, logged.
+func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) (risk.Decision, error) {
+	d, err := s.decision(ctx, sess, kind, sub)
+	if err != nil {
+		return d, err
+	}
+	if d.Action == risk.Decline {
+		return d, d.Refusal()
+	}
+	return d, d.StepUpError(sess.FactorTrustedAt, s.now())
+}
+
+// decision is the risk engine's decision on the event (allow without an
+// engine; the fail-safe hold, logged, when the engine fails). The error is
+// only identity's, reading the session's features.
+func (s *Service) decision(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) (risk.Decision, error) {
+	if s.risk == nil {
+		return risk.Decision{Action: risk.Allow}, nil
+	}
+	f, err := s.id.RiskFeatures(ctx, sess)
+	if err != nil {
+		return risk.Decision{}, err
+	}
+	sub.UserID = sess.UserID
+	sub.IP, _ = netip.ParseAddr(sess.IP)
+	d, err := s.risk.Decide(ctx, risk.Event{Kind: kind, Subject: sub, Features: f})
+	if err != nil {
+		s.log.Error("wallet: risk decision failed; the fail-safe hold applies", "kind", kind, "err", err)
+	}
+	return d, nil
 }

@@ -19,6 +19,10 @@
 //     (package ops) answers apperr.CapabilityDisabled. A frozen user
 //     (CheckFrozen) can neither pay, be charged, nor send money
 //     (apperr.AccountFrozen).
+//   - A P2P transfer the risk rules hold moves nothing until an operator
+//     reviews it: its money is a ledger hold for the recipient, posted
+//     once on approval, voided on rejection (ReviewTransfer), and a crash
+//     at any step is finished by Reconcile from what the row says.
 //   - A crash between a movement's ledger request and the update of its
 //     row loses nothing: the row holds everything needed to send the same
 //     request again under the same key, and Reconcile (a job of internal/app)

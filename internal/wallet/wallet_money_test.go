@@ -24,6 +24,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/throttle"
@@ -67,6 +68,12 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB, limits wallet.Limits) *env {
 	t.Helper()
+	return newEnvRisk(t, db, limits, nil)
+}
+
+// newEnvRisk is newEnv with a risk decider (nil: none).
+func newEnvRisk(t *testing.T, db *store.DB, limits wallet.Limits, decider risk.Decider) *env {
+	t.Helper()
 	e := &env{db: db, clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}, sessions: map[string]identity.Session{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.mb = notify.NewMailbox(db)
@@ -85,7 +92,7 @@ func newEnv(t *testing.T, db *store.DB, limits wallet.Limits) *env {
 	e.ledger = ledger.Open(db, ledger.Options{Log: log, Now: e.clock.Now})
 	t.Cleanup(e.ledger.Close)
 	e.merchants = merchant.New(db, e.clock.Now)
-	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Limits: limits, Merchants: e.merchants, Log: log,
+	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Limits: limits, Merchants: e.merchants, Log: log, Risk: decider,
 		Fault: func(point, _ string) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -104,8 +111,13 @@ func (e *env) crashAt(point string) { e.mu.Lock(); e.fault = point; e.mu.Unlock(
 // verifies and that every payment, refund and transfer equals its ledger
 // requests (nothing left in flight).
 func each(t *testing.T, limits wallet.Limits, fn func(t *testing.T, e *env)) {
+	eachRisk(t, limits, nil, fn)
+}
+
+// eachRisk is each with a risk decider (nil: none).
+func eachRisk(t *testing.T, limits wallet.Limits, decider risk.Decider, fn func(t *testing.T, e *env)) {
 	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db, limits)
+		e := newEnvRisk(t, db, limits, decider)
 		fn(t, e)
 		ctx := context.Background()
 		rep, err := ledger.Verify(ctx, db)

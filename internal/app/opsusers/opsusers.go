@@ -1,13 +1,16 @@
 // Package opsusers is the adapter that gives the operators (package ops)
 // the user side they need — identity's accounts and sessions, the
-// wallet's balances and notices, funding's held withdrawals — without ops
+// wallet's balances, notices and held transfers, funding's held
+// withdrawals — without ops
 // importing those packages (they import ops). internal/app wires it; the
 // httpapi tests wire the same adapter.
 package opsusers
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/funding"
@@ -171,40 +174,80 @@ func (u *Users) SetLimit(ctx context.Context, tx *store.Tx, userID string, l ops
 
 var _ ops.Reviews = (*Users)(nil)
 
-// Pending lists the withdrawals held for review, with the reasons of the
-// risk decisions that held them (none without funding).
+// Pending lists what the risk rules hold for review — withdrawals (kind
+// "withdrawal", none without funding) and P2P transfers (kind "p2p") —
+// oldest first, at most limit, each with the reasons of the risk decision
+// that held it.
 func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
-	if u.Funding == nil {
-		return nil, nil
-	}
-	held, err := u.Funding.WithdrawalsForReview(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ops.Review, 0, len(held))
-	for _, w := range held {
-		r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
-		if u.Risk != nil && w.DecisionID != "" {
-			d, err := u.Risk.StoredDecision(ctx, w.DecisionID)
-			if err != nil && apperr.CodeOf(err) != apperr.NotFound { // pruned after 180 days
+	var out []ops.Review
+	if u.Funding != nil {
+		held, err := u.Funding.WithdrawalsForReview(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range held {
+			r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
+			if r.Reasons, err = u.reasons(ctx, w.DecisionID); err != nil {
 				return nil, err
 			}
-			for _, re := range d.Reasons {
-				r.Reasons = append(r.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action),
-					Reason: re.Reason, Signals: re.Signals})
-			}
+			out = append(out, r)
 		}
-		out = append(out, r)
+	}
+	if u.Wallet != nil {
+		held, err := u.Wallet.TransfersForReview(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range held {
+			r := ops.Review{ID: t.ID, Kind: "p2p", UserID: t.FromUser, ToUserID: t.ToUser, Amount: t.Amount, CreatedAt: t.CreatedAt}
+			if r.Reasons, err = u.reasons(ctx, t.DecisionID); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	// Each list is the oldest limit of its kind: merged, the oldest limit
+	// of all.
+	slices.SortStableFunc(out, func(a, b ops.Review) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
 
-// Decide approves or rejects a withdrawal held for review.
+// reasons are the reasons of the stored risk decision id (none without
+// risk, without an id, or once it was pruned after 180 days).
+func (u *Users) reasons(ctx context.Context, id string) ([]ops.ReviewReason, error) {
+	if u.Risk == nil || id == "" {
+		return nil, nil
+	}
+	d, err := u.Risk.StoredDecision(ctx, id)
+	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+		return nil, err
+	}
+	var out []ops.ReviewReason
+	for _, re := range d.Reasons {
+		out = append(out, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action),
+			Reason: re.Reason, Signals: re.Signals})
+	}
+	return out, nil
+}
+
+// Decide approves or rejects a withdrawal or a P2P transfer held for
+// review: the id names which (a withdrawal's is looked for first).
 func (u *Users) Decide(ctx context.Context, id string, approve bool, also func(context.Context, *store.Tx) error) error {
-	if u.Funding == nil {
+	if u.Funding != nil {
+		_, err := u.Funding.ReviewWithdrawal(ctx, id, approve, also)
+		if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+	}
+	if u.Wallet == nil {
 		return apperr.E(apperr.NotFound, "no such review").JA("その審査はありません")
 	}
-	_, err := u.Funding.ReviewWithdrawal(ctx, id, approve, also)
+	_, err := u.Wallet.ReviewTransfer(ctx, id, approve, also)
 	return err
 }
 
