@@ -175,7 +175,8 @@ func (u *Users) SetLimit(ctx context.Context, tx *store.Tx, userID string, l ops
 var _ ops.Reviews = (*Users)(nil)
 
 // Pending lists what the risk rules hold for review — withdrawals (kind
-// "withdrawal", none without funding) and P2P transfers (kind "p2p") —
+// "withdrawal") and bank top-ups ("bank_topup"), none without funding,
+// and P2P transfers (kind "p2p") —
 // oldest first, at most limit, each with the reasons of the risk decision
 // that held it.
 func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
@@ -188,6 +189,17 @@ func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
 		for _, w := range held {
 			r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
 			if r.Reasons, err = u.reasons(ctx, w.DecisionID); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		topups, err := u.Funding.TopupsForReview(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range topups {
+			r := ops.Review{ID: t.ID, Kind: "bank_topup", UserID: t.UserID, Amount: t.Amount, CreatedAt: t.CreatedAt}
+			if r.Reasons, err = u.reasons(ctx, t.DecisionID); err != nil {
 				return nil, err
 			}
 			out = append(out, r)
@@ -235,11 +247,16 @@ func (u *Users) reasons(ctx context.Context, id string) ([]ops.ReviewReason, err
 	return out, nil
 }
 
-// Decide approves or rejects a withdrawal or a P2P transfer held for
-// review: the id names which (a withdrawal's is looked for first).
+// Decide approves or rejects a withdrawal, a bank top-up or a P2P
+// transfer held for review: the id names which (looked for in that
+// order).
 func (u *Users) Decide(ctx context.Context, id string, approve bool, also func(context.Context, *store.Tx) error) error {
 	if u.Funding != nil {
 		_, err := u.Funding.ReviewWithdrawal(ctx, id, approve, also)
+		if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		_, err = u.Funding.ReviewTopup(ctx, id, approve, also)
 		if apperr.CodeOf(err) != apperr.NotFound {
 			return err
 		}
