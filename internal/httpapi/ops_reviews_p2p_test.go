@@ -132,6 +132,9 @@ func TestOpsReviewsP2P(t *testing.T) {
 		if h := u.historyOf(); len(h) == 0 || h[0] != "p2p out held" {
 			t.Errorf("sender's history %v, want the held transfer on top", h)
 		}
+		if k := u.noticeKinds(); len(k) == 0 || k[0] != "wallet_p2p_held" {
+			t.Errorf("sender's notices %v, want one that the transfer is being checked on top", k)
+		}
 		if d := cmp.Diff([][]string{payees[5].historyOf(), payees[5].noticeKinds()}, [][]string{{}, {}}); d != "" {
 			t.Errorf("the recipient's history and notices (-got +want):\n%s", d)
 		}

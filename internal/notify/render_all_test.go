@@ -56,6 +56,7 @@ var sampleData = map[string]map[string]any{
 	"wallet_notice":                   {"Details": []string{"Amount: 500", "Message: " + nasty}},
 	"wallet_p2p_received":             {"Amount": int64(500), "From": "taro@example.jp", "Message": "NASTY", "TransferID": "tr_1"},
 	"wallet_p2p_sent":                 {"Amount": int64(500), "To": "hanako@example.jp", "TransferID": "tr_1"},
+	"wallet_p2p_held":                 {"Amount": int64(500), "To": "hanako@example.jp", "TransferID": "tr_1"},
 	"wallet_p2p_rejected":             {"Amount": int64(500), "To": "hanako@example.jp", "TransferID": "tr_1"},
 	"wallet_payment":                  {"Amount": int64(500), "Merchant": "NASTY", "PaymentID": "pay_1", "Lite": int64(0), "Money": int64(500)},
 	"wallet_refund":                   {"Amount": int64(500), "Merchant": "NASTY", "PaymentID": "pay_1", "RefundID": "rfd_1"},

@@ -235,6 +235,11 @@ func (s *Service) finishTransfer(ctx context.Context, t Transfer, from, to ident
 		if err := s.recordTx(ctx, tx, t.FromUser, sentLine(t, to)); err != nil {
 			return err
 		}
+		if t.Status == StatusHeld {
+			// The sender is told it waits for a person (the recipient,
+			// nothing yet).
+			return s.notifyTx(ctx, tx, t.FromUser, "wallet_p2p_held", map[string]any{"Amount": t.Amount, "To": to.Email, "TransferID": t.ID})
+		}
 		if t.Status != StatusSucceeded {
 			return nil
 		}
