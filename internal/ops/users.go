@@ -243,10 +243,7 @@ func (o *Operators) ResolveHold(ctx context.Context, s Session, id, keepEmail, r
 		return o.refuse(ctx, s, action, id, err)
 	}
 	if err := o.users.ResolveHold(ctx, id, keepEmail, s.actor(), reason); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return o.refuse(ctx, s, action, id, err)
+		return o.refuseUnlessInternal(ctx, s, action, id, err)
 	}
 	return nil
 }
