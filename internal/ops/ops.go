@@ -1,9 +1,10 @@
 // Package ops holds the operators — the staff who stop an incident — and
 // the controls they use: kill switches per capability, freezes per user,
 // and the four-eyes approvals (approval.go) that every action one
-// operator may not take alone goes through. (Reviews and compensation
-// come here too.) It knows nothing of HTTP, and names what it needs of
-// the user side in the Users interface (internal/app implements it).
+// operator may not take alone goes through. (Reviews, cases and
+// compensation come here too.) It knows nothing of HTTP, and names what
+// it needs of the user side in the Users interface (internal/app
+// implements it).
 //
 // What it promises:
 //   - No default operator, ever: the first admin is made with a one-time
@@ -43,6 +44,12 @@
 //     of parallel approvals one wins (a conditional update's row count),
 //     the requester's own is apperr.FourEyesRequired, and a request not
 //     decided within ApprovalTTL expires. Every refusal is audited.
+//   - A user has at most one case not closed (a unique index decides
+//     between parallel openings); a case only moves open → investigating
+//     → closed, closed is final, and of parallel changes one applies (a
+//     conditional update's row count). A close as confirmed fraud with
+//     freeze freezes the user in the same transaction, with the one
+//     freeze mechanism (freezeIn).
 package ops
 
 import (

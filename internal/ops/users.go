@@ -96,6 +96,9 @@ type UserPage struct {
 	Limits []UserLimit
 	// Decisions are the risk engine's latest decisions on the user.
 	Decisions []UserDecision
+	// Cases are the operators' cases on the user, newest first, without
+	// their timelines (ops fills it).
+	Cases []Case
 }
 
 // UserDecision is one risk decision on the user: what it was about, what
@@ -220,6 +223,9 @@ func (o *Operators) page(ctx context.Context, s Session, id string) (UserPage, e
 		return UserPage{}, err
 	}
 	if p.Frozen, err = o.controls.Freeze(ctx, id); err != nil {
+		return UserPage{}, err
+	}
+	if p.Cases, err = o.userCases(ctx, id); err != nil {
 		return UserPage{}, err
 	}
 	return p, nil

@@ -103,11 +103,7 @@ func (u *Users) Page(ctx context.Context, userID string) (ops.UserPage, error) {
 			return ops.UserPage{}, err
 		}
 		for _, d := range ds {
-			ud := ops.UserDecision{ID: d.ID, At: d.At, Kind: d.Kind, Action: string(d.Action)}
-			for _, re := range d.Reasons {
-				ud.Reasons = append(ud.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action), Reason: re.Reason, Signals: re.Signals})
-			}
-			p.Decisions = append(p.Decisions, ud)
+			p.Decisions = append(p.Decisions, userDecision(d))
 		}
 	}
 	if u.Funding != nil {
@@ -183,16 +179,14 @@ func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
 	}
 	out := make([]ops.Review, 0, len(held))
 	for _, w := range held {
-		r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
+		r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt, DecisionID: w.DecisionID,
+			Status: ops.ReviewPending}
 		if u.Risk != nil && w.DecisionID != "" {
 			d, err := u.Risk.StoredDecision(ctx, w.DecisionID)
 			if err != nil && apperr.CodeOf(err) != apperr.NotFound { // pruned after 180 days
 				return nil, err
 			}
-			for _, re := range d.Reasons {
-				r.Reasons = append(r.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action),
-					Reason: re.Reason, Signals: re.Signals})
-			}
+			r.Reasons = reviewReasons(d.Reasons)
 		}
 		out = append(out, r)
 	}
