@@ -3,9 +3,11 @@ package funding
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -163,18 +165,26 @@ func (s *Service) WithdrawalsForReview(ctx context.Context, limit int) ([]ForRev
 	if err != nil {
 		return nil, fmt.Errorf("funding: list withdrawals for review: %w", err)
 	}
+	return scanForReview(rows)
+}
+
+// scanForReview reads rows of wdCols and risk_decision, and closes them.
+func scanForReview(rows *sql.Rows) ([]ForReview, error) {
 	defer rows.Close()
 	var out []ForReview
 	for rows.Next() {
 		var r ForReview
 		w, err := scanWithdrawal(withMore{rows, []any{&r.DecisionID}})
 		if err != nil {
-			return nil, fmt.Errorf("funding: list withdrawals for review: %w", err)
+			return nil, fmt.Errorf("funding: read withdrawals: %w", err)
 		}
 		r.Withdrawal = w
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("funding: read withdrawals: %w", err)
+	}
+	return out, nil
 }
 
 // withMore scans a row's columns after scanWithdrawal's into more.
@@ -184,3 +194,26 @@ type withMore struct {
 }
 
 func (w withMore) Scan(dest ...any) error { return w.r.Scan(append(dest, w.more...)...) }
+
+// WithdrawalsDecidedBy returns userID's withdrawals that decisionIDs (risk
+// decisions, at most reviewListMax) decided, oldest first: given the
+// decisions that held, the items they sent to review, whatever became of
+// them since (what an operator's case on the user shows).
+func (s *Service) WithdrawalsDecidedBy(ctx context.Context, userID string, decisionIDs []string) ([]ForReview, error) {
+	if len(decisionIDs) == 0 {
+		return nil, nil
+	}
+	if len(decisionIDs) > reviewListMax {
+		return nil, fmt.Errorf("funding: %d decisions, at most %d", len(decisionIDs), reviewListMax)
+	}
+	args := []any{userID}
+	for _, id := range decisionIDs {
+		args = append(args, id)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+wdCols+`, risk_decision FROM funding_withdrawals WHERE user_id = ? AND risk_decision IN (?`+
+		strings.Repeat(", ?", len(decisionIDs)-1)+`) ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("funding: list withdrawals by decision: %w", err)
+	}
+	return scanForReview(rows)
+}

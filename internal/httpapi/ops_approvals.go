@@ -55,15 +55,9 @@ func handleOpsApprovals(o *ops.Operators) http.Handler {
 	}
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		limit := opsApprovalsLimitDefault
-		if s := q.Get("limit"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				e := apperr.E(apperr.Invalid, "invalid query").JA("クエリに誤りがあります")
-				e.Fields = map[string]string{"limit": "must be a number between 1 and 100"}
-				return e
-			}
-			limit = n
+		limit, err := queryLimit(r, opsApprovalsLimitDefault)
+		if err != nil {
+			return err
 		}
 		items, next, err := o.Approvals(r.Context(), opSessionFrom(r), q.Get("status"), q.Get("after"), limit)
 		if err != nil {
@@ -102,6 +96,22 @@ func handleOpsApprovalDecide(o *ops.Operators, approve bool) http.Handler {
 		encode(w, r, http.StatusOK, viewApproval(a))
 		return nil
 	})
+}
+
+// queryLimit is the number in ?limit (def when absent) of a paged list
+// whose service bounds it at 100; apperr.Invalid when it is no number.
+func queryLimit(r *http.Request, def int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		e := apperr.E(apperr.Invalid, "invalid query").JA("クエリに誤りがあります")
+		e.Fields = map[string]string{"limit": "must be a number between 1 and 100"}
+		return 0, e
+	}
+	return n, nil
 }
 
 // pendingResponse is the answer of a request that waits for a second

@@ -160,6 +160,30 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 404, "admin": 404, "requester": 403},
 		},
 		{
+			name: "GET /ops/api/cases", path: "/ops/api/cases?status=open&limit=5",
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+			reason: "any operator reads cases, as they read users' pages and the audit log",
+		},
+		{
+			name: "POST /ops/api/cases", path: "/ops/api/cases", body: map[string]string{"user_id": "usr_matrix", "title": "matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 404, "risk": 404, "admin": 404, "requester": 404},
+			reason: "support opens cases; an unknown user is 404 (TestOpsCases opens real ones)",
+		},
+		{
+			name: "GET /ops/api/cases/{id}", path: "/ops/api/cases/{case}",
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 200, "support": 200, "risk": 200, "admin": 200, "requester": 200},
+		},
+		{
+			name: "POST /ops/api/cases/{id}/notes", path: "/ops/api/cases/{case}/notes", body: map[string]string{"text": "matrix"},
+			want: map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 201, "risk": 201, "admin": 201, "requester": 201},
+		},
+		{
+			name: "POST /ops/api/cases/{id}/status", path: "/ops/api/cases/{case}/status",
+			body:   map[string]string{"status": "closed", "outcome": "false_positive", "reason": "matrix"},
+			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 200, "admin": 200, "requester": 403},
+			reason: "an outcome is a verdict on what the rules held, as a review's decision: risk's (support moves a case to investigating, TestOpsCases)",
+		},
+		{
 			name: "PUT /ops/api/users/{id}/limits", path: "/ops/api/users/{fresh}/limits",
 			body:   map[string]any{"flow": "payment", "per_transaction": 1000, "per_day": 2000, "per_month": 3000, "reason": "matrix"},
 			want:   map[string]int{"none": 401, "user": 401, "merchant": 401, "viewer": 403, "support": 403, "risk": 202, "admin": 202, "requester": 403},
@@ -243,7 +267,8 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 		}
 		_, readID, readAddr := e.user(false)
 		// fill gives each call the subject it needs: a user to read, one
-		// to freeze, a frozen one, an unfreeze the requester asked for.
+		// to freeze, a frozen one, an unfreeze the requester asked for, an
+		// open case.
 		fill := func(path string) string {
 			r := strings.NewReplacer("{email}", url.QueryEscape(readAddr), "{user}", readID)
 			path = r.Replace(path)
@@ -253,6 +278,14 @@ func TestOpsAuthorizationMatrix(t *testing.T) {
 			if strings.Contains(path, "{fresh}") {
 				_, id, _ := e.user(false)
 				path = strings.ReplaceAll(path, "{fresh}", id)
+			}
+			if strings.Contains(path, "{case}") {
+				_, id, _ := e.user(false)
+				c, err := e.ops.OpenCase(ctx, adminSess, id, "matrix set-up")
+				if err != nil {
+					t.Fatal(err)
+				}
+				path = strings.ReplaceAll(path, "{case}", c.ID)
 			}
 			if strings.Contains(path, "{frozen}") || strings.Contains(path, "{approval}") {
 				_, id, _ := e.user(false)

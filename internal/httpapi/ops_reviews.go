@@ -24,6 +24,23 @@ type opsReviewView struct {
 	Amount    int64                 `json:"amount"`
 	CreatedAt string                `json:"created_at"`
 	Reasons   []opsReviewReasonView `json:"reasons"`
+	// Status is "pending" while it waits, then the movement's own (in a
+	// case's timeline); CaseID the user's case not closed (in the queue).
+	Status string `json:"status"`
+	CaseID string `json:"case_id"`
+}
+
+func viewReasons(rs []ops.ReviewReason) []opsReviewReasonView {
+	out := []opsReviewReasonView{}
+	for _, re := range rs {
+		out = append(out, opsReviewReasonView{re.RuleID, re.Version, re.Action, re.Reason, re.Signals})
+	}
+	return out
+}
+
+func viewReview(it ops.Review) opsReviewView {
+	return opsReviewView{ReviewID: it.ID, Kind: it.Kind, UserID: it.UserID, ToUserID: it.ToUserID, Amount: it.Amount, CreatedAt: rfc(it.CreatedAt),
+		Reasons: viewReasons(it.Reasons), Status: it.Status, CaseID: it.CaseID}
 }
 
 // handleOpsReviews: GET /ops/api/reviews?limit → {items}: what the risk
@@ -45,12 +62,7 @@ func handleOpsReviews(o *ops.Operators) http.Handler {
 		}
 		out := make([]opsReviewView, 0, len(items))
 		for _, it := range items {
-			v := opsReviewView{ReviewID: it.ID, Kind: it.Kind, UserID: it.UserID, ToUserID: it.ToUserID, Amount: it.Amount, CreatedAt: rfc(it.CreatedAt),
-				Reasons: []opsReviewReasonView{}}
-			for _, re := range it.Reasons {
-				v.Reasons = append(v.Reasons, opsReviewReasonView{re.RuleID, re.Version, re.Action, re.Reason, re.Signals})
-			}
-			out = append(out, v)
+			out = append(out, viewReview(it))
 		}
 		encode(w, r, http.StatusOK, map[string]any{"items": out})
 		return nil

@@ -50,6 +50,8 @@ type opsUserView struct {
 	Limits []opsLimitView `json:"limits"`
 	// RiskDecisions are the risk engine's latest decisions on the user.
 	RiskDecisions []opsDecisionView `json:"risk_decisions"`
+	// Cases are the operators' cases on the user, newest first.
+	Cases []opsCaseView `json:"cases"`
 }
 
 type opsDecisionView struct {
@@ -58,6 +60,10 @@ type opsDecisionView struct {
 	Kind       string                `json:"kind"`
 	Action     string                `json:"action"`
 	Reasons    []opsReviewReasonView `json:"reasons"`
+}
+
+func viewDecision(d ops.UserDecision) opsDecisionView {
+	return opsDecisionView{DecisionID: d.ID, At: rfc(d.At), Kind: d.Kind, Action: d.Action, Reasons: viewReasons(d.Reasons)}
 }
 
 type opsLimitView struct {
@@ -136,11 +142,11 @@ func viewOpsUser(p ops.UserPage) opsUserView {
 	}
 	v.RiskDecisions = []opsDecisionView{}
 	for _, d := range p.Decisions {
-		dv := opsDecisionView{DecisionID: d.ID, At: rfc(d.At), Kind: d.Kind, Action: d.Action, Reasons: []opsReviewReasonView{}}
-		for _, re := range d.Reasons {
-			dv.Reasons = append(dv.Reasons, opsReviewReasonView{re.RuleID, re.Version, re.Action, re.Reason, re.Signals})
-		}
-		v.RiskDecisions = append(v.RiskDecisions, dv)
+		v.RiskDecisions = append(v.RiskDecisions, viewDecision(d))
+	}
+	v.Cases = []opsCaseView{}
+	for _, c := range p.Cases {
+		v.Cases = append(v.Cases, viewCase(c))
 	}
 	for _, l := range p.Limits {
 		v.Limits = append(v.Limits, opsLimitView{l.Flow, l.PerTransaction, l.PerDay, l.PerMonth, l.UpdatedBy, l.Reason, rfc(l.UpdatedAt)})

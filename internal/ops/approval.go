@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -201,10 +200,7 @@ func (o *Operators) RequestApproval(ctx context.Context, s Session, kind, target
 			Details: fmt.Sprintf("approval=%s kind=%s: %s", a.ID, kind, reason)})
 	})
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return Approval{}, err
-		}
-		return Approval{}, o.refuse(ctx, s, action, target, err)
+		return Approval{}, o.refuseUnlessInternal(ctx, s, action, target, err)
 	}
 	return a, nil
 }
@@ -297,10 +293,7 @@ func (o *Operators) decide(ctx context.Context, s Session, id, status, reason st
 		err = o.ended(ctx, id, now)
 	}
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return Approval{}, err
-		}
-		return Approval{}, o.refuse(ctx, s, action, target, err)
+		return Approval{}, o.refuseUnlessInternal(ctx, s, action, target, err)
 	}
 	if status == ApprovalApproved && k.Applied != nil {
 		k.Applied(ctx, decided)
@@ -402,15 +395,9 @@ func (o *Operators) Approvals(ctx context.Context, s Session, status, after stri
 	if limit < 1 || limit > approvalPageMax {
 		return nil, "", apperr.E(apperr.Invalid, fmt.Sprintf("limit must be between 1 and %d", approvalPageMax)).JA("limit の値が正しくありません")
 	}
-	var afterMS int64
-	var afterID string
-	if after != "" {
-		ms, id, ok := strings.Cut(after, ".")
-		var err error
-		if afterMS, err = strconv.ParseInt(ms, 10, 64); !ok || err != nil || afterMS < 0 || id == "" {
-			return nil, "", apperr.E(apperr.Invalid, "after must be a cursor from next_cursor").JA("カーソルが正しくありません")
-		}
-		afterID = id
+	afterMS, afterID, err := parseCursor("after", after)
+	if err != nil {
+		return nil, "", err
 	}
 	if err := o.auditRead(ctx, s, "approvals.read", "approvals", fmt.Sprintf("status=%s after=%s limit=%d", status, after, limit)); err != nil {
 		return nil, "", err
@@ -448,7 +435,7 @@ func (o *Operators) Approvals(ctx context.Context, s Session, status, after stri
 	if len(items) > limit {
 		items = items[:limit]
 		last := items[limit-1]
-		next = fmt.Sprintf("%d.%s", last.CreatedAt.UnixMilli(), last.ID)
+		next = cursorOf(last.CreatedAt, last.ID)
 	}
 	return items, next, nil
 }
@@ -471,10 +458,25 @@ func (o *Operators) refuse(ctx context.Context, s Session, action, target string
 	return err
 }
 
+// refuseUnlessInternal is refuse for an error the operator caused (a
+// refusal: invalid, not found, conflict…), and returns an internal error
+// as it is: a failure of saifu's is no refusal of theirs.
+func (o *Operators) refuseUnlessInternal(ctx context.Context, s Session, action, target string, err error) error {
+	if apperr.CodeOf(err) == apperr.Internal {
+		return err
+	}
+	return o.refuse(ctx, s, action, target, err)
+}
+
 // checkRequiredReason refuses a missing, blank or oversized reason.
 func checkRequiredReason(reason string) error {
-	if strings.TrimSpace(reason) == "" {
-		return apperr.E(apperr.Invalid, "give the reason").JA("理由を入力してください")
+	return checkRequiredText(reason, reasonRunesMax, "reason", "理由")
+}
+
+// checkRequiredText is checkText that also refuses missing or blank text.
+func checkRequiredText(text string, max int, name, nameJA string) error {
+	if strings.TrimSpace(text) == "" {
+		return apperr.E(apperr.Invalid, "give the "+name).JA(nameJA + "を入力してください")
 	}
-	return checkReason(reason)
+	return checkText(text, max, name, nameJA)
 }

@@ -92,42 +92,51 @@ func (o *Operators) Freeze(ctx context.Context, s Session, userID, reason string
 		return FreezeState{}, o.refuse(ctx, s, action, userID, err)
 	}
 	if err := o.users.Exists(ctx, userID); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return FreezeState{}, err
-		}
-		return FreezeState{}, o.refuse(ctx, s, action, userID, err)
+		return FreezeState{}, o.refuseUnlessInternal(ctx, s, action, userID, err)
 	}
 	now := o.now()
-	err := o.db.Write(ctx, func(tx *store.Tx) error {
-		// The conditional upsert decides between parallel freezes: the
-		// second finds the row frozen and changes nothing.
-		res, err := tx.Exec(ctx, `INSERT INTO ops_freezes (user_id, frozen, reason, updated_by, updated_at) VALUES (?, 1, ?, ?, ?)
-			ON CONFLICT (user_id) DO UPDATE SET frozen = 1, reason = excluded.reason,
-				updated_by = excluded.updated_by, updated_at = excluded.updated_at WHERE ops_freezes.frozen = 0`,
-			userID, reason, s.actor(), now.UnixMilli())
-		if err != nil {
-			return fmt.Errorf("ops: freeze: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("ops: freeze: %w", err)
-		} else if n == 0 {
-			return errAlreadyFrozen
-		}
-		if err := o.users.EndSessions(ctx, tx, userID, s.actor(), "frozen: "+reason); err != nil {
-			return err
-		}
-		if err := o.users.Tell(ctx, tx, userID, NoticeFrozen); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, audit.Entry{At: now, Actor: s.actor(), Action: "user.frozen", Target: userID, Details: reason})
+	var f FreezeState
+	err := o.db.Write(ctx, func(tx *store.Tx) (err error) {
+		f, err = o.freezeIn(ctx, tx, s, userID, reason, now)
+		return err
 	})
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return FreezeState{}, err
-		}
-		return FreezeState{}, o.refuse(ctx, s, action, userID, err)
+		return FreezeState{}, o.refuseUnlessInternal(ctx, s, action, userID, err)
 	}
 	o.users.Kick()
+	return f, nil
+}
+
+// freezeIn is the freeze itself, inside tx, for the operator of s at now
+// (Freeze, and a case closed as confirmed fraud): the freeze recorded,
+// the user's sessions ended, the user told, the audit entry; the caller
+// checked the role, the reason and the user, and wakes the outbox
+// (users.Kick) once tx commits. errAlreadyFrozen (apperr.Conflict) when
+// the user is frozen already.
+func (o *Operators) freezeIn(ctx context.Context, tx *store.Tx, s Session, userID, reason string, now time.Time) (FreezeState, error) {
+	// The conditional upsert decides between parallel freezes: the
+	// second finds the row frozen and changes nothing.
+	res, err := tx.Exec(ctx, `INSERT INTO ops_freezes (user_id, frozen, reason, updated_by, updated_at) VALUES (?, 1, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET frozen = 1, reason = excluded.reason,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at WHERE ops_freezes.frozen = 0`,
+		userID, reason, s.actor(), now.UnixMilli())
+	if err != nil {
+		return FreezeState{}, fmt.Errorf("ops: freeze: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return FreezeState{}, fmt.Errorf("ops: freeze: %w", err)
+	} else if n == 0 {
+		return FreezeState{}, errAlreadyFrozen
+	}
+	if err := o.users.EndSessions(ctx, tx, userID, s.actor(), "frozen: "+reason); err != nil {
+		return FreezeState{}, err
+	}
+	if err := o.users.Tell(ctx, tx, userID, NoticeFrozen); err != nil {
+		return FreezeState{}, err
+	}
+	if err := audit.Append(ctx, tx, audit.Entry{At: now, Actor: s.actor(), Action: "user.frozen", Target: userID, Details: reason}); err != nil {
+		return FreezeState{}, err
+	}
 	return FreezeState{Frozen: true, Reason: reason, UpdatedBy: s.actor(), UpdatedAt: now.UTC()}, nil
 }
 

@@ -40,9 +40,17 @@ func (c *clock) add(d time.Duration) {
 
 func newOperators(t *testing.T, db *store.DB, c *clock) *ops.Operators {
 	t.Helper()
+	return newOperatorsCfg(t, db, c, ops.OperatorsConfig{})
+}
+
+// newOperatorsCfg is newOperators with more of the configuration (the
+// user side, say).
+func newOperatorsCfg(t *testing.T, db *store.DB, c *clock, cfg ops.OperatorsConfig) *ops.Operators {
+	t.Helper()
 	h := password.NewHasher([]byte("test-pepper-test-pepper-test-pep"), password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, 4, 256)
-	outbox := notify.NewOutbox(db, notify.NewMailbox(db), slog.New(slog.NewTextHandler(io.Discard, nil))) // never started: tests read its rows
-	o, err := ops.NewOperators(db, h, throttle.New(db, c.now), ops.OperatorsConfig{SealKey: bytes.Repeat([]byte{3}, 32), Now: c.now, Outbox: outbox})
+	cfg.Outbox = notify.NewOutbox(db, notify.NewMailbox(db), slog.New(slog.NewTextHandler(io.Discard, nil))) // never started: tests read its rows
+	cfg.SealKey, cfg.Now = bytes.Repeat([]byte{3}, 32), c.now
+	o, err := ops.NewOperators(db, h, throttle.New(db, c.now), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
 // Package ops holds the operators — the staff who stop an incident — and
 // the controls they use: kill switches per capability, freezes per user,
 // and the four-eyes approvals (approval.go) that every action one
-// operator may not take alone goes through. (Reviews and compensation
-// come here too, and the incident search, search.go.) It knows nothing of
-// HTTP, and names what it needs of the user side in the Users, Reviews
-// and Activity interfaces (internal/app implements them).
+// operator may not take alone goes through. (Reviews, cases and
+// compensation come here too, and the incident search, search.go.) It
+// knows nothing of HTTP, and names what it needs of the user side in the
+// Users, Reviews and Activity interfaces (internal/app implements them).
 //
 // What it promises:
 //   - No default operator, ever: the first admin is made with a one-time
@@ -44,6 +44,12 @@
 //     of parallel approvals one wins (a conditional update's row count),
 //     the requester's own is apperr.FourEyesRequired, and a request not
 //     decided within ApprovalTTL expires. Every refusal is audited.
+//   - A user has at most one case not closed (a unique index decides
+//     between parallel openings); a case only moves open → investigating
+//     → closed, closed is final, and of parallel changes one applies (a
+//     conditional update's row count). A close as confirmed fraud with
+//     freeze freezes the user in the same transaction, with the one
+//     freeze mechanism (freezeIn).
 package ops
 
 import (
@@ -151,20 +157,27 @@ func errCapabilityDisabled() error {
 	return apperr.E(apperr.CapabilityDisabled, "this service is temporarily unavailable").JA("このサービスは一時的に停止しています")
 }
 
-// checkReason refuses a reason that is not UTF-8, is longer than
-// reasonRunesMax, or holds a character that is not text a person reads:
-// a control character other than a line break or a tab (NUL, which
-// PostgreSQL keeps in no text, escapes, carriage returns) or a format
-// character (bidi controls, zero-width characters) that would make the
-// audit log or the user's page show something else than was written.
+// checkReason refuses a reason that is not text a person reads, or is
+// longer than reasonRunesMax (checkText).
 func checkReason(reason string) error {
-	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > reasonRunesMax {
-		return apperr.E(apperr.Invalid, fmt.Sprintf("reason over %d characters", reasonRunesMax)).JA("理由が長すぎます")
+	return checkText(reason, reasonRunesMax, "reason", "理由")
+}
+
+// checkText refuses text an operator wrote (a reason, a case's title or
+// note: name and nameJA say which) that is not UTF-8, is longer than max
+// runes, or holds a character that is not text a person reads: a control
+// character other than a line break or a tab (NUL, which PostgreSQL keeps
+// in no text, escapes, carriage returns) or a format character (bidi
+// controls, zero-width characters) that would make the audit log or the
+// user's page show something else than was written.
+func checkText(text string, max int, name, nameJA string) error {
+	if !utf8.ValidString(text) || utf8.RuneCountInString(text) > max {
+		return apperr.E(apperr.Invalid, fmt.Sprintf("%s over %d characters", name, max)).JA(nameJA + "が長すぎます")
 	}
-	if strings.ContainsFunc(reason, func(r rune) bool {
+	if strings.ContainsFunc(text, func(r rune) bool {
 		return (unicode.IsControl(r) && r != '\n' && r != '\t') || unicode.Is(unicode.Cf, r)
 	}) {
-		return apperr.E(apperr.Invalid, "the reason may not hold control or invisible characters").JA("理由に制御文字や見えない文字は使えません")
+		return apperr.E(apperr.Invalid, "the "+name+" may not hold control or invisible characters").JA(nameJA + "に制御文字や見えない文字は使えません")
 	}
 	return nil
 }

@@ -22,6 +22,15 @@ type Reviews interface {
 	// transaction that records it. apperr.Conflict when it was decided
 	// already, apperr.NotFound when unknown.
 	Decide(ctx context.Context, id string, approve bool, also func(context.Context, *store.Tx) error) error
+	// OfUser lists the user's items the risk rules held for review,
+	// decided or not, created from `from` to `until` (both included),
+	// oldest first, at most limit, each with its Status now: what a
+	// case's timeline shows.
+	OfUser(ctx context.Context, userID string, from, until time.Time, limit int) ([]Review, error)
+	// Decisions lists the user's risk decisions other than allow made
+	// from `from` to `until` (both included), oldest first, at most
+	// limit: what a case's timeline shows of the risk engine.
+	Decisions(ctx context.Context, userID string, from, until time.Time, limit int) ([]UserDecision, error)
 }
 
 // Review is one item of the queue.
@@ -36,7 +45,19 @@ type Review struct {
 	// Reasons are the risk decision's: rule, version, action, words and
 	// the signal values the rule saw.
 	Reasons []ReviewReason
+	// DecisionID is the risk decision that held it.
+	DecisionID string
+	// Status is ReviewPending while it waits for review, then the held
+	// movement's own (a withdrawal's: held, processing, succeeded,
+	// failed, cancelled): every item of Pending waits, OfUser's may not.
+	Status string
+	// CaseID is the user's case not closed, if there is one ("" when
+	// none): set by Operators.Reviews.
+	CaseID string
 }
+
+// ReviewPending is the Status of an item that waits for review.
+const ReviewPending = "pending"
 
 // ReviewReason is one reason of the decision that held the item.
 type ReviewReason struct {
@@ -66,6 +87,17 @@ func (o *Operators) Reviews(ctx context.Context, s Session, limit int) ([]Review
 	items, err := o.cfg.Reviews.Pending(ctx, limit)
 	if err != nil {
 		return nil, err
+	}
+	users := make([]string, 0, len(items))
+	for _, it := range items {
+		users = append(users, it.UserID)
+	}
+	open, err := o.openCases(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].CaseID = open[items[i].UserID]
 	}
 	if err := o.auditRead(ctx, s, "reviews.read", "reviews", fmt.Sprintf("%d items", len(items))); err != nil {
 		return nil, err

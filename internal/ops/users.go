@@ -96,6 +96,9 @@ type UserPage struct {
 	Limits []UserLimit
 	// Decisions are the risk engine's latest decisions on the user.
 	Decisions []UserDecision
+	// Cases are the operators' cases on the user, newest first, without
+	// their timelines (ops fills it).
+	Cases []Case
 }
 
 // UserDecision is one risk decision on the user: what it was about, what
@@ -222,6 +225,9 @@ func (o *Operators) page(ctx context.Context, s Session, id string) (UserPage, e
 	if p.Frozen, err = o.controls.Freeze(ctx, id); err != nil {
 		return UserPage{}, err
 	}
+	if p.Cases, err = o.userCases(ctx, id); err != nil {
+		return UserPage{}, err
+	}
 	return p, nil
 }
 
@@ -243,10 +249,7 @@ func (o *Operators) ResolveHold(ctx context.Context, s Session, id, keepEmail, r
 		return o.refuse(ctx, s, action, id, err)
 	}
 	if err := o.users.ResolveHold(ctx, id, keepEmail, s.actor(), reason); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return o.refuse(ctx, s, action, id, err)
+		return o.refuseUnlessInternal(ctx, s, action, id, err)
 	}
 	return nil
 }

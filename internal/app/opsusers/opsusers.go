@@ -106,11 +106,7 @@ func (u *Users) Page(ctx context.Context, userID string) (ops.UserPage, error) {
 			return ops.UserPage{}, err
 		}
 		for _, d := range ds {
-			ud := ops.UserDecision{ID: d.ID, At: d.At, Kind: d.Kind, Action: string(d.Action)}
-			for _, re := range d.Reasons {
-				ud.Reasons = append(ud.Reasons, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action), Reason: re.Reason, Signals: re.Signals})
-			}
-			p.Decisions = append(p.Decisions, ud)
+			p.Decisions = append(p.Decisions, userDecision(d))
 		}
 	}
 	if u.Funding != nil {
@@ -187,7 +183,8 @@ func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
 			return nil, err
 		}
 		for _, w := range held {
-			r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt}
+			r := ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt,
+				DecisionID: w.DecisionID, Status: ops.ReviewPending}
 			if r.Reasons, err = u.reasons(ctx, w.DecisionID); err != nil {
 				return nil, err
 			}
@@ -198,7 +195,8 @@ func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
 			return nil, err
 		}
 		for _, t := range topups {
-			r := ops.Review{ID: t.ID, Kind: "bank_topup", UserID: t.UserID, Amount: t.Amount, CreatedAt: t.CreatedAt}
+			r := ops.Review{ID: t.ID, Kind: "bank_topup", UserID: t.UserID, Amount: t.Amount, CreatedAt: t.CreatedAt,
+				DecisionID: t.DecisionID, Status: ops.ReviewPending}
 			if r.Reasons, err = u.reasons(ctx, t.DecisionID); err != nil {
 				return nil, err
 			}
@@ -211,7 +209,8 @@ func (u *Users) Pending(ctx context.Context, limit int) ([]ops.Review, error) {
 			return nil, err
 		}
 		for _, t := range held {
-			r := ops.Review{ID: t.ID, Kind: "p2p", UserID: t.FromUser, ToUserID: t.ToUser, Amount: t.Amount, CreatedAt: t.CreatedAt}
+			r := ops.Review{ID: t.ID, Kind: "p2p", UserID: t.FromUser, ToUserID: t.ToUser, Amount: t.Amount, CreatedAt: t.CreatedAt,
+				DecisionID: t.DecisionID, Status: ops.ReviewPending}
 			if r.Reasons, err = u.reasons(ctx, t.DecisionID); err != nil {
 				return nil, err
 			}
@@ -239,12 +238,7 @@ func (u *Users) reasons(ctx context.Context, id string) ([]ops.ReviewReason, err
 	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
 		return nil, err
 	}
-	var out []ops.ReviewReason
-	for _, re := range d.Reasons {
-		out = append(out, ops.ReviewReason{RuleID: re.RuleID, Version: re.Version, Action: string(re.Action),
-			Reason: re.Reason, Signals: re.Signals})
-	}
-	return out, nil
+	return reviewReasons(d.Reasons), nil
 }
 
 // Decide approves or rejects a withdrawal, a bank top-up or a P2P
