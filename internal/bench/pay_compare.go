@@ -38,6 +38,8 @@ func ComparePayRisk(ctx context.Context, c PayConfig, rounds int, stdout, stderr
 	if rounds < 1 || rounds > compareRoundsMax {
 		return fmt.Errorf("%w: need 1 ≤ rounds ≤ %d", app.ErrConfig, compareRoundsMax)
 	}
+	fmt.Fprintf(stdout, "saifu bench pay --compare-risk: %d round(s) of a run with risk on and one without, each on a new database "+
+		"(peak RSS is the process's: after the first run it includes the earlier runs)\n", rounds)
 	var on, off []PayResult
 	for r := 1; r <= rounds; r++ {
 		modes := []bool{false, true} // RiskOff
