@@ -102,7 +102,8 @@ func benchSwitch(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // benchPay runs the pay bench against the app of `saifu serve --demo`
-// with serve's defaults and environment variables.
+// with serve's defaults and environment variables: as shipped, without
+// the risk engine (--risk off), or both (--compare-risk).
 func benchPay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench pay", flag.ContinueOnError)
 	var (
@@ -113,10 +114,24 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.Clients, "clients", 64, "concurrent clients, each a user–merchant pair looping over payments")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
 	fs.IntVar(&c.Users, "users", 200, "users created, verified and funded at setup; each payment picks one at random")
+	fs.StringVar(&c.Flow, "flow", bench.FlowCPM, "cpm: the user shows a payment code, the merchant charges it; mpm: the user scans the merchant's QR code and pays")
+	riskMode := fs.String("risk", "on", "on: the product as shipped (the risk engine, with the default rules on a new database); off: the app built without the risk engine")
+	compare := fs.Bool("compare-risk", false, "run with risk on and with risk off, each on a new database beside --db/--data-dir, and print both and the difference")
+	rounds := fs.Int("compare-rounds", 1, "with --compare-risk: pairs of runs, alternating which goes first; the medians are compared")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	hideFlags(fs, stderr, "cpuprofile")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case *riskMode != "on" && *riskMode != "off":
+		return fmt.Errorf("%w: --risk %q: want on or off", errUsage, *riskMode)
+	case *compare && set["risk"]:
+		return fmt.Errorf("%w: --compare-risk runs both with risk on and off: leave out --risk", errUsage)
+	case set["compare-rounds"] && !*compare:
+		return fmt.Errorf("%w: --compare-rounds goes with --compare-risk", errUsage)
 	}
 	var sc serveConfig
 	sc.register(flag.NewFlagSet("serve", flag.ContinueOnError), getenv)
@@ -124,6 +139,10 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	var err error
 	if c.App, err = sc.appConfig(""); err != nil {
 		return err
+	}
+	c.App.RiskOff = *riskMode == "off"
+	if *compare {
+		return bench.ComparePayRisk(ctx, c, *rounds, stdout, stderr)
 	}
 	return bench.Pay(ctx, c, stdout, stderr)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +59,55 @@ func TestBenchPay(t *testing.T) {
 	}
 }
 
+// TestBenchPayCompareRisk runs `saifu bench pay --compare-risk` briefly on
+// SQLite in the flow whose payment asks the risk engine (MPM): a run as
+// shipped records a decision for every payment, a run without the engine
+// none, each on a new database of its own, and the comparison of both is
+// printed; a second comparison in the same directory is refused (its
+// databases would not be new).
+func TestBenchPayCompareRisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole server twice for seconds")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	args := []string{"bench", "pay", "--data-dir", dir, "--compare-risk", "--flow", "mpm", "--clients", "2", "--users", "2", "--duration", "1s"}
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("bench pay --compare-risk: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	report := out.String()
+	runs := regexp.MustCompile(`(?m)^== round 1/1, risk-(on|off)-1: (\S+)\n(?:.*\n)*?saifu pay: (\d+) payments .*\n(?:.*\n)*?errors: (.*)\n(?:.*\n)*?risk decisions on payments: (\d+)\n`).FindAllStringSubmatch(report, -1)
+	if len(runs) != 2 {
+		t.Fatalf("want a risk-on and a risk-off run, got %d in:\n%s", len(runs), report)
+	}
+	for _, r := range runs {
+		mode, db, payments, errs, decisions := r[1], r[2], r[3], r[4], r[5]
+		if want := filepath.Join(dir, "risk-"+mode+"-1", "saifu.db"); db != want {
+			t.Errorf("risk %s ran on %s, want the new database %s", mode, db, want)
+		}
+		if payments == "0" || errs != "none" {
+			t.Errorf("risk %s: %s payments, errors %s", mode, payments, errs)
+		}
+		if mode == "on" && decisions != payments || mode == "off" && decisions != "0" {
+			t.Errorf("risk %s: %s decisions for %s payments", mode, decisions, payments)
+		}
+	}
+	for _, re := range []string{
+		`(?m)^risk's cost, median of 1 run\(s\) each`,
+		`(?m)^payments/s +\d+ +\d+ +[-+]\d+ \([-+][0-9.]+ %\)$`,
+		`(?m)^payment p99 +\S+ +\S+ +[-+]\S+$`,
+		`(?m)^errors: none$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(report) {
+			t.Errorf("no line matching %s in:\n%s", re, report)
+		}
+	}
+	err := run(context.Background(), args, func(string) string { return "" }, &out, &errb)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "risk-on-1 exists") {
+		t.Errorf("a second comparison in the same directory: %v (exit %d), want a usage error naming risk-on-1", err, exitCode(err))
+	}
+}
+
 func TestBenchPayUsage(t *testing.T) {
 	tests := []struct {
 		name string
@@ -68,6 +118,11 @@ func TestBenchPayUsage(t *testing.T) {
 		{"no users", []string{"--users", "0"}},
 		{"no duration", []string{"--duration", "0s"}},
 		{"stray argument", []string{"extra"}},
+		{"unknown flow", []string{"--flow", "nfc"}},
+		{"unknown risk mode", []string{"--risk", "maybe"}},
+		{"compare with a risk mode", []string{"--compare-risk", "--risk", "off"}},
+		{"rounds without compare", []string{"--compare-rounds", "2"}},
+		{"no rounds", []string{"--compare-risk", "--compare-rounds", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

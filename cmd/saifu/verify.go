@@ -12,6 +12,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -33,19 +34,17 @@ func verifyAudit(ctx context.Context, db *store.DB) (audit.Report, error) {
 	return audit.Verify(ctx, db, time.Now())
 }
 
-// runVerify checks the ledger's invariants and exits non-zero on any
-// violation. It does not migrate: it reads the database as it is.
-
 // inFlightMaxDefault: a movement whose row still says pending while its
 // ledger request committed is in flight for this long, a violation after.
 // The reconcilers finish such movements within a minute (funding) or ten
-// seconds (wallet); a quarter of an hour leaves room for a node restart.
+// seconds (wallet, and the job that pays approved compensations); a
+// quarter of an hour leaves room for a node restart.
 const inFlightMaxDefault = 15 * time.Minute
 
 // runVerify checks the ledger's invariants, then compares the movement
-// rows of funding and wallet with their ledger requests, and exits
-// non-zero on any violation. It does not migrate: it reads the database
-// as it is.
+// rows of funding and wallet and the compensation items of ops with their
+// ledger requests, and exits non-zero on any violation. It does not
+// migrate: it reads the database as it is.
 func runVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	var c dbConfig
@@ -100,6 +99,7 @@ func crosscheck(ctx context.Context, db *store.DB, inFlight time.Duration) (*led
 	}{
 		{"funding", funding.CheckLedger},
 		{"wallet", wallet.CheckLedger},
+		{"ops", ops.CheckLedger},
 	}
 	err := db.Read(ctx, func(tx *store.Tx) error {
 		*cc = ledger.Crosscheck{Now: cc.Now, InFlightMax: inFlight}

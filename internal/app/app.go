@@ -106,6 +106,10 @@ type Config struct {
 	// RiskRules is the rule set a new database starts with (nil:
 	// risk.DefaultRules); a database with rules keeps its own.
 	RiskRules []risk.Rule
+	// RiskOff builds the app without the risk engine: wallet and funding
+	// ask no one before money moves, and operators have no rules. Only
+	// for `saifu bench pay --risk off`, which measures what risk costs.
+	RiskOff bool
 }
 
 // App is the running services. Its fields are for tests and the bench;
@@ -122,7 +126,7 @@ type App struct {
 	Controls *ops.Controls
 	// Operators are the operator accounts and sessions of /ops/api.
 	Operators *ops.Operators
-	// Risk decides before money moves (package risk).
+	// Risk decides before money moves (package risk); nil with RiskOff.
 	Risk      *risk.Engine
 	Ledger    *ledger.Ledger
 	Merchants *merchant.Service

@@ -97,14 +97,16 @@ func (a *App) jobList() []Job {
 			}
 			return err
 		}},
-		{"risk: prune old events and decisions", sweepEvery, func(ctx context.Context) error {
-			_, err := a.Risk.Prune(ctx)
-			return err
-		}},
 		{"audit: link new entries", audit.ChainEvery, func(ctx context.Context) error {
 			_, err := auditLog.Chain(ctx)
 			return err
 		}},
+	}
+	if a.Risk != nil {
+		jobs = append(jobs, Job{"risk: prune old events and decisions", sweepEvery, func(ctx context.Context) error {
+			_, err := a.Risk.Prune(ctx)
+			return err
+		}})
 	}
 	if a.Funding != nil {
 		jobs = append(jobs,

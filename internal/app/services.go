@@ -71,7 +71,7 @@ func (a *App) buildMerchants(context.Context) error {
 // answers 503 unavailable.
 func (a *App) buildWallet(context.Context) error {
 	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault,
-		Controls: a.Controls, Risk: a.Risk}
+		Controls: a.Controls, Risk: a.decider()}
 	if a.cfg.Demo && a.cfg.PublicURL != "" {
 		kyc, err := connector.NewKYCClient(a.cfg.PublicURL+"/sandbox/kyc", "", nil)
 		if err != nil {
@@ -110,18 +110,32 @@ func (a *App) buildFunding(context.Context) error {
 		DB: a.DB, Ledger: a.Ledger, Wallet: a.Wallet, Users: a.Identity, Bank: bank, Acquirer: card,
 		Limiter: a.Limiter, Outbox: a.Outbox, SealKey: a.keys.fundingSeal,
 		PublicURL: public, MatchName: namematch.Match, Limits: a.cfg.FundingLimits, Now: a.cfg.Now,
-		Log: a.Log, Fault: a.cfg.Fault, Risk: a.Risk,
+		Log: a.Log, Fault: a.cfg.Fault, Risk: a.decider(),
 	})
 	return err
 }
 
 // buildRisk builds the risk engine and, on a new database, publishes the
-// default rules (once, whichever node starts first).
+// default rules (once, whichever node starts first); with RiskOff it
+// builds none.
 func (a *App) buildRisk(ctx context.Context) error {
+	if a.cfg.RiskOff {
+		a.Log.Warn("risk engine off: no decision before money moves (benchmarks only)")
+		return nil
+	}
 	a.Risk = risk.New(a.DB, a.cfg.Now)
 	rules := a.cfg.RiskRules
 	if rules == nil {
 		rules = risk.DefaultRules()
 	}
 	return a.Risk.Seed(ctx, rules)
+}
+
+// decider is the risk engine as wallet and funding take it: a nil
+// interface, not a nil *risk.Engine, when there is none.
+func (a *App) decider() risk.Decider {
+	if a.Risk == nil {
+		return nil
+	}
+	return a.Risk
 }

@@ -22,6 +22,9 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/risk"
+	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
@@ -44,7 +47,17 @@ const (
 	benchPayRequestTimeoutSeconds = 60
 )
 
-// PayConfig configures Pay.
+// The payment flows Pay drives.
+const (
+	// FlowCPM: the user shows a payment code, the merchant charges it
+	// (POST /api/v1/payment-codes, then POST /api/v1/merchant/charges).
+	FlowCPM = "cpm"
+	// FlowMPM: the user scans the merchant's static QR code and pays it
+	// (POST /api/v1/payments).
+	FlowMPM = "mpm"
+)
+
+// PayConfig configures Pay. App.RiskOff runs it without the risk engine.
 type PayConfig struct {
 	// App is the configuration of `saifu serve` (flags, environment and
 	// defaults, with DSN); Pay serves it in demo mode on an ephemeral
@@ -53,7 +66,22 @@ type PayConfig struct {
 	Clients    int
 	Users      int
 	Duration   time.Duration
+	Flow       string // FlowCPM (empty) or FlowMPM
 	CPUProfile string // a CPU profile of the measured part, when set
+}
+
+// PayResult is what one run of Pay measured.
+type PayResult struct {
+	Payments  int // succeeded
+	PerSecond float64
+	// P50 and P99 time a whole payment: code and charge (CPM), or the
+	// user's one request (MPM); ChargeP50 and ChargeP99 the charge alone
+	// (CPM only).
+	P50, P99             time.Duration
+	ChargeP50, ChargeP99 time.Duration
+	// Decisions counts the payment decisions the risk engine recorded.
+	Decisions int64
+	Errors    string // "none", or the failures by kind
 }
 
 // Pay measures end-to-end payments per second over real HTTP against
@@ -67,21 +95,42 @@ type PayConfig struct {
 // per-address sign-up limit would refuse hundreds of sign-ups from one
 // address over HTTP), KYC over HTTP, funding through the ledger from the
 // system card-acquirer and bank accounts, as top-ups do. At the end the
-// server stops, the ledger is flushed and verified.
+// server stops, the ledger is flushed and verified. With c.Flow FlowMPM
+// each payment is instead the user's POST /api/v1/payments of the
+// merchant's static QR code.
 func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
+	_, err := pay(ctx, c, stdout, stderr)
+	return err
+}
+
+// checkPay refuses a configuration Pay cannot run.
+func checkPay(c PayConfig) error {
 	if c.Clients < 1 || c.Clients > benchPayClientsMax || c.Users < 1 || c.Users > benchPayUsersMax || c.Duration <= 0 {
 		return fmt.Errorf("%w: need 1 ≤ clients ≤ %d, 1 ≤ users ≤ %d, duration > 0", app.ErrConfig, benchPayClientsMax, benchPayUsersMax)
+	}
+	if c.Flow != "" && c.Flow != FlowCPM && c.Flow != FlowMPM {
+		return fmt.Errorf("%w: flow %q: want %s or %s", app.ErrConfig, c.Flow, FlowCPM, FlowMPM)
+	}
+	return nil
+}
+
+func pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) (PayResult, error) {
+	if err := checkPay(c); err != nil {
+		return PayResult{}, err
+	}
+	if c.Flow == "" {
+		c.Flow = FlowCPM
 	}
 	// The bench opens the database itself: it verifies the ledger after
 	// the app closed.
 	db, err := app.Open(ctx, c.App.DSN)
 	if err != nil {
-		return err
+		return PayResult{}, err
 	}
 	defer db.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return PayResult{}, err
 	}
 	defer ln.Close()
 	cfg := c.App
@@ -94,7 +143,7 @@ func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
 	}
 	a, err := app.New(ctx, cfg)
 	if err != nil {
-		return err
+		return PayResult{}, err
 	}
 	defer a.Close()
 	srv := a.Server()
@@ -115,26 +164,39 @@ func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	fmt.Fprintf(stdout, "saifu bench pay: %s, %d clients, %d users, %s, server %s\n", db.Dialect, c.Clients, c.Users, c.Duration, base)
+	riskState := "on (the database's live rules; a new one starts with the defaults)"
+	if cfg.RiskOff {
+		riskState = "off (no engine: nothing is asked before money moves)"
+	}
+	fmt.Fprintf(stdout, "flow: %s; risk: %s\n", c.Flow, riskState)
 	mer, merchantKey, _, err := a.Merchants.Create(ctx, "Bench Shop "+run, "")
 	if err != nil {
-		return fmt.Errorf("bench: create merchant: %w", err)
+		return PayResult{}, fmt.Errorf("bench: create merchant: %w", err)
+	}
+	qr, err := merchant.StaticPayload(mer)
+	if err != nil {
+		return PayResult{}, fmt.Errorf("bench: merchant QR: %w", err)
+	}
+	decisionsBefore, err := paymentDecisions(ctx, db)
+	if err != nil {
+		return PayResult{}, err
 	}
 	fmt.Fprintf(stderr, "creating, verifying and funding %d users…\n", c.Users)
 	setupStart := time.Now()
 	tokens, err := benchPayUsers(ctx, a, hc, base, run, c.Users)
 	if err != nil {
-		return err
+		return PayResult{}, err
 	}
 	fmt.Fprintf(stderr, "setup took %s\n", time.Since(setupStart).Round(time.Millisecond))
 
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {
-			return err
+			return PayResult{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return PayResult{}, err
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -150,6 +212,24 @@ func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
 		for n := 0; ctx.Err() == nil; n++ {
 			token := tokens[rng.IntN(len(tokens))]
 			t0 := time.Now()
+			if c.Flow == FlowMPM {
+				body, _ := json.Marshal(map[string]any{"merchant_qr": qr, "amount": 1 + rng.Int64N(benchPayAmountMax)})
+				var p struct {
+					Status string `json:"status"`
+				}
+				e := benchPost(hc, base+"/api/v1/payments", token, fmt.Sprintf("%s-p%d-%d", run, i, n), body, http.StatusCreated, &p)
+				d := time.Since(t0)
+				switch {
+				case e != "":
+					errs.add("payments: " + e)
+				case p.Status != wallet.StatusSucceeded:
+					errs.add("payments: status " + p.Status)
+				default:
+					pairs = append(pairs, d)
+					done.Add(1)
+				}
+				continue
+			}
 			var code struct {
 				Code string `json:"code"`
 			}
@@ -180,35 +260,60 @@ func Pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error {
 		pprof.StopCPUProfile()
 	}
 
-	n, _, _, _ := pairLat.summary()
-	cn, _, _, _ := chargeLat.summary()
-	fmt.Fprintf(stdout, "saifu pay: %d payments in %.1fs = %.0f payments/s (charges %d, merchant %s)\n",
-		n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), cn, mer.ID)
-	printLatency(stdout, "payment (code + charge):", pairLat)
-	printLatency(stdout, "charge alone:           ", chargeLat)
-	fmt.Fprintf(stdout, "errors: %s\n", errs)
+	var res PayResult
+	res.Payments, res.P50, res.P99, _ = pairLat.summary()
+	cn, cp50, cp99, _ := chargeLat.summary()
+	res.PerSecond, res.ChargeP50, res.ChargeP99, res.Errors = float64(res.Payments)/elapsed.Seconds(), cp50, cp99, errs.String()
+	if c.Flow == FlowMPM {
+		fmt.Fprintf(stdout, "saifu pay: %d payments in %.1fs = %.0f payments/s (merchant %s)\n",
+			res.Payments, elapsed.Seconds(), res.PerSecond, mer.ID)
+		printLatency(stdout, "payment (QR scanned):   ", pairLat)
+	} else {
+		fmt.Fprintf(stdout, "saifu pay: %d payments in %.1fs = %.0f payments/s (charges %d, merchant %s)\n",
+			res.Payments, elapsed.Seconds(), res.PerSecond, cn, mer.ID)
+		printLatency(stdout, "payment (code + charge):", pairLat)
+		printLatency(stdout, "charge alone:           ", chargeLat)
+	}
+	fmt.Fprintf(stdout, "errors: %s\n", res.Errors)
 	fmt.Fprintf(stdout, "peak memory (RSS): %s\n", mib(peakRSS()))
+	decisionsAfter, err := paymentDecisions(ctx, db)
+	if err != nil {
+		return PayResult{}, err
+	}
+	res.Decisions = decisionsAfter - decisionsBefore
+	fmt.Fprintf(stdout, "risk decisions on payments: %d\n", res.Decisions)
 
 	// Stop the server, then the services (the ledger flushes), then verify.
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("bench: shutdown: %w", err)
+		return PayResult{}, fmt.Errorf("bench: shutdown: %w", err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("bench: serve: %w", err)
+		return PayResult{}, fmt.Errorf("bench: serve: %w", err)
 	}
 	a.Close()
 	rep, err := ledger.Verify(ctx, db)
 	if err != nil {
-		return err
+		return PayResult{}, err
 	}
 	if !rep.OK() {
 		rep.Print(stdout)
-		return errors.New("bench: ledger verification failed")
+		return PayResult{}, errors.New("bench: ledger verification failed")
 	}
 	fmt.Fprintf(stdout, "verify: OK (%d journal entries)\n", rep.Transfers)
-	return nil
+	return res, nil
+}
+
+// paymentDecisions counts the payment decisions the risk engine recorded
+// in db (its table exists with the risk engine off too: the migrations
+// are the same).
+func paymentDecisions(ctx context.Context, db *store.DB) (int64, error) {
+	var n int64
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM risk_decisions WHERE kind = ?`, risk.KindPayment).Scan(&n); err != nil {
+		return 0, fmt.Errorf("bench: count risk decisions: %w", err)
+	}
+	return n, nil
 }
 
 // benchPayUsers signs up, verifies, passes KYC for and funds n users, and

@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/saifu-pay/saifu/internal/ledger"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -15,8 +18,10 @@ import (
 // requests are clear errors that store nothing; the requester cannot
 // approve; two operators approving at once pay each user exactly once; a
 // crash between an item's ledger transfer and its "paid" mark (simulated
-// by clearing the mark) pays nothing more when the job runs again; the
-// ledger verifies.
+// by clearing the mark) is in flight for saifu verify's crosscheck and
+// pays nothing more when the job runs again; a crash between the last
+// item's mark and the compensation's is finished by the job; the ledger
+// and the crosscheck verify.
 func TestOpsCompensation(t *testing.T) {
 	storetest.Each(t, walletSets, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -92,10 +97,39 @@ func TestOpsCompensation(t *testing.T) {
 		if _, err := db.Exec(ctx, `UPDATE ops_compensations SET status = 'approved' WHERE id = ?`, id); err != nil {
 			t.Fatal(err)
 		}
+		// saifu verify's crosscheck: in flight (paid in the ledger, not
+		// yet marked), not a problem.
+		crosscheck := func(when string, wantInFlight int) {
+			t.Helper()
+			c := &ledger.Crosscheck{Now: e.clock.Now(), InFlightMax: 15 * time.Minute}
+			err := db.Read(ctx, func(tx *store.Tx) error { return ops.CheckLedger(ctx, tx, c) })
+			if err != nil || !c.OK() || c.InFlightN != wantInFlight {
+				var b strings.Builder
+				c.Print(&b)
+				t.Errorf("%s: crosscheck %v, want OK with %d in flight:\n%s", when, err, wantInFlight, b.String())
+			}
+		}
+		crosscheck("after the crash", 1)
 		if n, err := e.ops.PayCompensations(ctx); err != nil || n != 1 {
 			t.Fatalf("the job after the crash: %d items, %v", n, err)
 		}
 		check("after the job ran again")
+		crosscheck("after the job ran again", 0)
+
+		// A crash after the last item was marked and before the
+		// compensation was: the job has no item left to pay, and marks it.
+		if _, err := db.Exec(ctx, `UPDATE ops_compensations SET status = 'approved' WHERE id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		crosscheck("every item paid, the compensation not marked", 1)
+		if n, err := e.ops.PayCompensations(ctx); err != nil || n != 0 {
+			t.Fatalf("the job after the second crash: %d items, %v", n, err)
+		}
+		if g := riskA.do("GET", "/ops/api/compensations/"+id, nil).want(t, 200); g.str("status") != "paid" {
+			t.Errorf("compensation after the second crash and the job: %s", g.raw)
+		}
+		check("after the second crash")
+		crosscheck("after the job ran a third time", 0)
 		if rep, err := ledger.Verify(ctx, db); err != nil || !rep.OK() {
 			t.Errorf("ledger verify: %v", err)
 		}

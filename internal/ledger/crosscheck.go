@@ -11,7 +11,8 @@ import (
 )
 
 // Crosscheck is what a comparison of the domains' movement rows (top-ups,
-// withdrawals, payments, refunds, transfers) with their ledger requests
+// withdrawals, payments, refunds, transfers, compensations) with their
+// ledger requests
 // found: a movement whose status disagrees with the journal is a problem;
 // one still on its way (a pending row younger than the bound, or its
 // request) is in flight, reported but not a problem.
@@ -77,7 +78,11 @@ type RequestRef struct{ Scope, Key string }
 type RequestOutcome struct {
 	Committed     bool  // false: the request failed, nothing moved
 	Amount        int64 // Σ of its transfers' amounts
+	Transfers     int   // how many transfers it committed (Verify checks the journal has them)
 	FirstTransfer int64
+	// Debit and Credit are the codes of its first transfer's accounts
+	// ("" when it moved nothing).
+	Debit, Credit string
 	CreatedAt     time.Time
 	// Phase and PendingID are its first transfer's: a hold (PhasePending),
 	// a movement (PhasePosted), or the post or void of hold PendingID.
@@ -87,13 +92,17 @@ type RequestOutcome struct {
 
 // RequestsWithKeyPrefix returns, in tx's snapshot, every request whose key
 // starts with prefix (a movement kind, e.g. "topup:"), with the sum of its
-// transfers and the phase of its first.
+// transfers, their count, the phase of its first and that first's
+// accounts.
 func RequestsWithKeyPrefix(ctx context.Context, tx *store.Tx, prefix string) (map[RequestRef]RequestOutcome, error) {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
-	rows, err := tx.Query(ctx, `SELECT r.scope, r.idem_key, r.status, r.first_transfer_id, r.created_at,
+	rows, err := tx.Query(ctx, `SELECT r.scope, r.idem_key, r.status, r.first_transfer_id, r.transfer_count, r.created_at,
 		CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.request_id = r.id), 0) AS BIGINT),
-		COALESCE(f.phase, ''), CAST(COALESCE(f.pending_id, 0) AS BIGINT)
-		FROM ledger_requests r LEFT JOIN ledger_transfers f ON f.id = r.first_transfer_id
+		COALESCE(f.phase, ''), CAST(COALESCE(f.pending_id, 0) AS BIGINT), COALESCE(d.code, ''), COALESCE(c.code, '')
+		FROM ledger_requests r
+		LEFT JOIN ledger_transfers f ON f.id = r.first_transfer_id
+		LEFT JOIN ledger_accounts d ON d.id = f.debit_account_id
+		LEFT JOIN ledger_accounts c ON c.id = f.credit_account_id
 		WHERE r.idem_key LIKE ? ESCAPE '\'`, like)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: requests %s: %w", prefix, err)
@@ -105,7 +114,7 @@ func RequestsWithKeyPrefix(ctx context.Context, tx *store.Tx, prefix string) (ma
 		var status, phase string
 		var o RequestOutcome
 		var created int64
-		if err := rows.Scan(&ref.Scope, &ref.Key, &status, &o.FirstTransfer, &created, &o.Amount, &phase, &o.PendingID); err != nil {
+		if err := rows.Scan(&ref.Scope, &ref.Key, &status, &o.FirstTransfer, &o.Transfers, &created, &o.Amount, &phase, &o.PendingID, &o.Debit, &o.Credit); err != nil {
 			return nil, fmt.Errorf("ledger: requests %s: %w", prefix, err)
 		}
 		o.Committed, o.CreatedAt, o.Phase = status == statusCommitted, time.UnixMilli(created).UTC(), Phase(phase)

@@ -244,9 +244,10 @@ func (o *Operators) compensationKind() ApprovalKind {
 
 // PayCompensations pays the unpaid items of approved compensations, at
 // most payBatchMax per call, and marks a compensation paid once all its
-// items are: each item is one ledger transfer under its own idempotency
-// key (Users.Compensate), so a retry after a crash at any step pays it
-// once. It returns how many items it paid.
+// items are (also when a crash came between its last item and the mark):
+// each item is one ledger transfer under its own idempotency key
+// (Users.Compensate), so a retry after a crash at any step pays it once.
+// It returns how many items it paid.
 func (o *Operators) PayCompensations(ctx context.Context) (int, error) {
 	if o.users == nil {
 		return 0, nil
@@ -275,7 +276,6 @@ func (o *Operators) PayCompensations(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("ops: unpaid compensations: %w", err)
 	}
 	paid := 0
-	comps := map[string]bool{}
 	for _, it := range todo {
 		if err := o.users.Compensate(ctx, it.comp, it.user, it.amount); err != nil {
 			return paid, err
@@ -286,9 +286,15 @@ func (o *Operators) PayCompensations(ctx context.Context) (int, error) {
 			return paid, fmt.Errorf("ops: mark compensation item paid: %w", err)
 		}
 		paid++
-		comps[it.comp] = true
 	}
-	for id := range comps {
+	// Every approved compensation with no unpaid item is marked paid: the
+	// ones this call finished, and one whose last item was marked before a
+	// crash (no item of it is left for the query above).
+	done, err := o.compensationsAllPaid(ctx)
+	if err != nil {
+		return paid, err
+	}
+	for _, id := range done {
 		err := o.db.Write(ctx, func(tx *store.Tx) error {
 			res, err := tx.Exec(ctx, `UPDATE ops_compensations SET status = ? WHERE id = ? AND status = ?
 				AND NOT EXISTS (SELECT 1 FROM ops_compensation_items WHERE compensation_id = ? AND paid_at = 0)`,
@@ -306,4 +312,25 @@ func (o *Operators) PayCompensations(ctx context.Context) (int, error) {
 		}
 	}
 	return paid, nil
+}
+
+// compensationsAllPaid returns approved compensations whose items are all
+// paid, at most payBatchMax of them.
+func (o *Operators) compensationsAllPaid(ctx context.Context) ([]string, error) {
+	rows, err := o.db.Query(ctx, `SELECT id FROM ops_compensations c WHERE status = ?
+		AND NOT EXISTS (SELECT 1 FROM ops_compensation_items i WHERE i.compensation_id = c.id AND i.paid_at = 0)
+		ORDER BY created_at LIMIT ?`, CompensationApproved, payBatchMax)
+	if err != nil {
+		return nil, fmt.Errorf("ops: paid compensations: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("ops: paid compensations: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

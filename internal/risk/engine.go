@@ -51,6 +51,9 @@ type Event struct {
 type Engine struct {
 	db  *store.DB
 	now func() time.Time
+	// commits records the decisions of concurrent events in one
+	// transaction (one commit, on SQLite one fsync, for all of them).
+	commits *store.GroupCommit
 
 	mu      sync.Mutex
 	live    *Ruleset
@@ -63,7 +66,7 @@ func New(db *store.DB, now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{db: db, now: now}
+	return &Engine{db: db, now: now, commits: store.NewGroupCommit(db)}
 }
 
 // SeedDefaults publishes DefaultRules as the live set of a database that
@@ -245,7 +248,10 @@ func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision, n
 	if err != nil {
 		return fmt.Errorf("risk: encode reasons: %w", err)
 	}
-	return e.db.Write(ctx, func(tx *store.Tx) error {
+	// The decisions of events decided at once share a transaction: a
+	// payment's decision would otherwise be one more commit of its own on
+	// the database's writer, queued behind the payments' own.
+	return e.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO risk_decisions (id, at, kind, user_id, action, ruleset_version, features, results, reasons)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, now.UnixMilli(), ev.Kind, ev.Subject.UserID, string(d.Action), d.RulesetVersion,
 			string(fj), string(rj), string(reasons))

@@ -2,11 +2,14 @@ package risk_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -179,3 +182,53 @@ func TestVelocityBounded(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestVelocityUserWindows: the features of a user's own events of one
+// kind count each window exactly — the last hour, the last day, 30 days —
+// and leave out other kinds and events past the window.
+func TestVelocityUserWindows(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		c := &clock{t: now.Add(-40 * 24 * time.Hour)}
+		e := risk.New(db, c.Now)
+		if err := e.SeedDefaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		decide := func(at time.Duration, kind string, amount int64, payee string) string {
+			t.Helper()
+			c.Advance(now.Add(-at).Sub(c.Now()))
+			d, err := e.Decide(ctx, risk.Event{Kind: kind, Subject: risk.Subject{UserID: "u", Amount: amount, Payee: payee},
+				Features: risk.Features{"kyc_verified": true, "device_seen": true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.ID
+		}
+		decide(35*24*time.Hour, risk.KindP2P, 50_000, "old")   // past 30 days
+		decide(20*24*time.Hour, risk.KindP2P, 9_000, "a")      // 30 days
+		decide(2*24*time.Hour, risk.KindP2P, 5_000, "b")       // 30 days
+		decide(3*time.Hour, risk.KindP2P, 300, "c")            // a day
+		decide(30*time.Minute, risk.KindP2P, 200, "d")         // an hour
+		decide(10*time.Minute, risk.KindP2P, 100, "d")         // an hour
+		decide(5*time.Minute, risk.KindPayment, 7_777, "shop") // another kind
+		id := decide(0, risk.KindP2P, 50, "a")
+		var raw string
+		if err := db.QueryRow(ctx, `SELECT features FROM risk_decisions WHERE id = ?`, id).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var f map[string]any
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]any{}
+		for _, k := range []string{"user_count_1h", "user_count_24h", "user_amount_24h", "amount_max_30d", "payees_1h", "first_to_payee"} {
+			got[k] = f[k]
+		}
+		want := map[string]any{"user_count_1h": 2.0, "user_count_24h": 3.0, "user_amount_24h": 600.0, "amount_max_30d": 9_000.0,
+			"payees_1h": 1.0, "first_to_payee": false}
+		if d := cmp.Diff(got, want); d != "" {
+			t.Errorf("features of the user's events (-got +want):\n%s", d)
+		}
+	})
+}
