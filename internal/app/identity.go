@@ -76,7 +76,7 @@ func (a *App) buildIdentity(context.Context) error {
 		Limits:     lim,
 		Now:        c.Now,
 		Switches:   a.Controls,
-		Risk:       a.Risk,
+		Risk:       a.decider(),
 	}, a.Log)
 	if err != nil {
 		return err
