@@ -47,6 +47,7 @@ func TestJobs(t *testing.T) {
 		"ledger: expire holds",
 		"ops: pay approved compensations",
 		"risk: prune old events and decisions",
+		"store: refresh stale table statistics",
 		"throttle: sweep ended windows",
 		"wallet: give back limit reservations no movement confirmed",
 		"wallet: reconcile payments, refunds and transfers",
