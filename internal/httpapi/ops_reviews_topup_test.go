@@ -107,5 +107,20 @@ func TestOpsReviewsBankTopup(t *testing.T) {
 		riskA.do("POST", "/ops/api/reviews/"+second.str("topup_id")+"/approve", map[string]string{"reason": "again"}).want(t, 409, "conflict")
 		riskA.do("POST", "/ops/api/reviews/"+small.str("topup_id")+"/approve", map[string]string{"reason": "never held"}).want(t, 409, "conflict")
 		verifyMoney(t, db, fe.clock.Now(), "rejected")
+
+		// A case on the user shows both held top-ups and what became of
+		// them, beside the decisions that held them.
+		support := e.operatorWith(t, admin, "support")
+		id := support.do("POST", "/ops/api/cases", map[string]string{"user_id": uid, "title": "large bank top-ups"}).want(t, 201).str("case_id")
+		c := support.do("GET", "/ops/api/cases/"+id, nil).want(t, 200)
+		seen := map[string]string{}
+		for _, it := range c.body["timeline"].([]any) {
+			if rv, ok := it.(map[string]any)["review"].(map[string]any); ok && rv["kind"] == "bank_topup" {
+				seen[rv["review_id"].(string)] = rv["status"].(string)
+			}
+		}
+		if d := cmp.Diff(seen, map[string]string{first.str("topup_id"): "succeeded", second.str("topup_id"): "declined"}); d != "" {
+			t.Errorf("the case's held top-ups (-got +want):\n%s\n%s", d, c.raw)
+		}
 	})
 }

@@ -35,8 +35,8 @@ type Reviews interface {
 
 // Review is one item of the queue.
 type Review struct {
-	ID     string // the held movement's id: a withdrawal's or a transfer's
-	Kind   string // "withdrawal" or "p2p"
+	ID     string // the held movement's id: a withdrawal's, a bank top-up's or a transfer's
+	Kind   string // "withdrawal", "bank_topup" or "p2p"
 	UserID string // whose money it is (a transfer's sender)
 	// ToUserID is a transfer's recipient ("" for a withdrawal).
 	ToUserID  string
@@ -49,7 +49,8 @@ type Review struct {
 	DecisionID string
 	// Status is ReviewPending while it waits for review, then the held
 	// movement's own (a withdrawal's: held, processing, succeeded,
-	// failed, cancelled): every item of Pending waits, OfUser's may not.
+	// failed, cancelled; a top-up's or a transfer's: its status): every
+	// item of Pending waits, OfUser's may not.
 	Status string
 	// CaseID is the user's case not closed, if there is one ("" when
 	// none): set by Operators.Reviews.

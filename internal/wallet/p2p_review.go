@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -204,6 +205,37 @@ func (s *Service) TransfersForReview(ctx context.Context, limit int) ([]Transfer
 		var r TransferForReview
 		if r.Transfer, err = scanTransfer(rows, &r.DecisionID); err != nil {
 			return nil, fmt.Errorf("wallet: list transfers for review: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// TransfersDecidedBy returns the transfers userID sent that the risk
+// decisions decisionIDs held (at most transferReviewListMax ids), oldest
+// first, whatever became of them: a case's history (package ops).
+func (s *Service) TransfersDecidedBy(ctx context.Context, userID string, decisionIDs []string) ([]TransferForReview, error) {
+	if len(decisionIDs) == 0 {
+		return nil, nil
+	}
+	if len(decisionIDs) > transferReviewListMax {
+		return nil, fmt.Errorf("wallet: %d decisions, at most %d", len(decisionIDs), transferReviewListMax)
+	}
+	args := []any{userID}
+	for _, id := range decisionIDs {
+		args = append(args, id)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+transferCols+`, risk_decision FROM wallet_transfers WHERE from_user = ? AND risk_decision IN (?`+
+		strings.Repeat(", ?", len(decisionIDs)-1)+`) ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: list transfers by decision: %w", err)
+	}
+	defer rows.Close()
+	var out []TransferForReview
+	for rows.Next() {
+		var r TransferForReview
+		if r.Transfer, err = scanTransfer(rows, &r.DecisionID); err != nil {
+			return nil, fmt.Errorf("wallet: list transfers by decision: %w", err)
 		}
 		out = append(out, r)
 	}

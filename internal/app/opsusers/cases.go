@@ -1,15 +1,18 @@
 package opsusers
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
-// What an operator's case on a user shows of risk and funding
+// What an operator's case on a user shows of risk, funding and the wallet
 // (ops.Reviews' OfUser and Decisions).
 
 // userDecision is a stored risk decision as ops shows it.
@@ -43,11 +46,12 @@ func (u *Users) Decisions(ctx context.Context, userID string, from, until time.T
 	return out, nil
 }
 
-// OfUser lists the user's withdrawals the risk rules held for review in
-// the window: the hold decisions on withdrawals made in it, and the
-// withdrawals they decided (none without funding or risk).
+// OfUser lists what the risk rules held of the user's for review in the
+// window — withdrawals, bank top-ups and P2P transfers: the hold
+// decisions made in it, and the movements they held, whatever became of
+// them (none without risk).
 func (u *Users) OfUser(ctx context.Context, userID string, from, until time.Time, limit int) ([]ops.Review, error) {
-	if u.Funding == nil || u.Risk == nil {
+	if u.Risk == nil {
 		return nil, nil
 	}
 	ds, err := u.Risk.FlaggedDecisions(ctx, userID, from, until, limit)
@@ -55,25 +59,57 @@ func (u *Users) OfUser(ctx context.Context, userID string, from, until time.Time
 		return nil, err
 	}
 	held := map[string]risk.Stored{}
-	var ids []string
+	byKind := map[string][]string{}
 	for _, d := range ds {
-		if d.Kind == risk.KindWithdrawal && d.Action == risk.Hold {
+		if d.Action == risk.Hold {
 			held[d.ID] = d
-			ids = append(ids, d.ID)
+			byKind[d.Kind] = append(byKind[d.Kind], d.ID)
 		}
 	}
-	ws, err := u.Funding.WithdrawalsDecidedBy(ctx, userID, ids)
-	if err != nil {
-		return nil, err
+	var out []ops.Review
+	review := func(id, kind, userID, to string, amount int64, at time.Time, decision, status string) {
+		out = append(out, ops.Review{ID: id, Kind: kind, UserID: userID, ToUserID: to, Amount: amount, CreatedAt: at,
+			Reasons: reviewReasons(held[decision].Reasons), DecisionID: decision, Status: status})
 	}
-	out := make([]ops.Review, 0, len(ws))
-	for _, w := range ws {
-		status := w.Status
-		if w.Status == funding.WithdrawalHeld && w.HoldReason == funding.HoldRiskReview {
-			status = ops.ReviewPending
+	if u.Funding != nil {
+		ws, err := u.Funding.WithdrawalsDecidedBy(ctx, userID, byKind[risk.KindWithdrawal])
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, ops.Review{ID: w.ID, Kind: "withdrawal", UserID: w.UserID, Amount: w.Amount, CreatedAt: w.CreatedAt,
-			Reasons: reviewReasons(held[w.DecisionID].Reasons), DecisionID: w.DecisionID, Status: status})
+		for _, w := range ws {
+			status := w.Status
+			if w.Status == funding.WithdrawalHeld && w.HoldReason == funding.HoldRiskReview {
+				status = ops.ReviewPending
+			}
+			review(w.ID, "withdrawal", w.UserID, "", w.Amount, w.CreatedAt, w.DecisionID, status)
+		}
+		ts, err := u.Funding.TopupsDecidedBy(ctx, userID, byKind[risk.KindBankTopup])
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			status := t.Status
+			if status == funding.StatusHeld {
+				status = ops.ReviewPending
+			}
+			review(t.ID, "bank_topup", t.UserID, "", t.Amount, t.CreatedAt, t.DecisionID, status)
+		}
 	}
+	if u.Wallet != nil {
+		ts, err := u.Wallet.TransfersDecidedBy(ctx, userID, byKind[risk.KindP2P])
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			status := t.Status
+			if status == wallet.StatusHeld {
+				status = ops.ReviewPending
+			}
+			review(t.ID, "p2p", t.FromUser, t.ToUser, t.Amount, t.CreatedAt, t.DecisionID, status)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ops.Review) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
