@@ -106,6 +106,9 @@ type Config struct {
 	// RiskRules is the rule set a new database starts with (nil:
 	// risk.DefaultRules); a database with rules keeps its own.
 	RiskRules []risk.Rule
+	// SandboxFaults break the demo sandbox's counterparts on purpose
+	// (the red team's can-fail tests); no flag sets them.
+	SandboxFaults sandbox.Faults
 }
 
 // App is the running services. Its fields are for tests and the bench;
