@@ -121,3 +121,23 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestPasskeyOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		target, rpID, want string
+	}{
+		{"http://127.0.0.1:8080", "localhost", "http://localhost:8080"}, // the demo reached by its address
+		{"http://localhost:8080", "localhost", "http://localhost:8080"},
+		{"https://saifu.example", "saifu.example", "https://saifu.example"},
+		{"https://pay.saifu.example", "saifu.example", "https://pay.saifu.example"},
+		{"https://10.0.0.5", "saifu.example", "https://saifu.example"},
+	} {
+		u, err := parseBase(tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := passkeyOrigin(u, tc.rpID); got != tc.want {
+			t.Errorf("passkeyOrigin(%s, %q) = %s, want %s", tc.target, tc.rpID, got, tc.want)
+		}
+	}
+}
