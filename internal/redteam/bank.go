@@ -21,6 +21,9 @@ var bankFixtures = []bankFixture{
 	{"0001", "yamada", "yamada-pass-0001", "YAMADA TARO", "+819000000001"},
 	{"0001", "suzuki", "suzuki-pass-0001", "SUZUKI HANAKO", "+819000000002"},
 	{"0002", "tanaka", "tanaka-pass-0002", "TANAKA ICHIRO", "+819000000003"},
+	// TANAKA ICHIRO's second account, at the other bank and on another
+	// phone: the one an attacker opened in the victim's name (SBI).
+	{"0001", "ichiro", "ichiro-pass-0001", "TANAKA ICHIRO", "+819000000004"},
 }
 
 var flowRE = regexp.MustCompile(`name="flow" value="([^"]+)"`)
