@@ -141,9 +141,14 @@ func TestRedteamRefusesTargetWithoutSandbox(t *testing.T) {
 // TestRedteamScenariosCanFail: for each control with a setting, the
 // matching scenario reports BREACHED against a server with the control
 // turned down to nothing, and defended with it at its production
-// setting. A scenario that cannot fail would pass both ways.
+// setting; for a control of the outside world without a setting, against
+// a deliberately broken sandbox counterpart. A scenario that cannot fail
+// would pass both ways.
 func TestRedteamScenariosCanFail(t *testing.T) {
-	const huge = 1 << 30
+	// huge is far beyond what any scenario sends and within the
+	// throttle's own bound (1e9): a limit past that bound is a 500 on
+	// every request, which a scenario must not take for a missing limit.
+	const huge = 1_000_000
 	unthrottled := func(c *app.Config) {
 		lim := identity.DefaultLimits
 		for _, r := range []*identity.Rate{&lim.LoginGlobal, &lim.LoginGlobalKnown, &lim.LoginIP, &lim.LoginNetwork, &lim.LoginAccount, &lim.LoginAccountKnown} {
@@ -152,24 +157,37 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 		lim.FailuresFree, lim.StuffingAccounts, lim.StuffingAttemptsMin = huge, huge, huge
 		c.IdentityLimits = &lim
 	}
+	cardAttemptsUnlimited := func(c *app.Config) {
+		c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
+		c.RiskRules = withoutRule(risk.DefaultRules(), "paypay-card-registration-burst") // the rule's layer too
+	}
 	tests := []struct {
 		name     string
 		scenario string
 		off      func(*app.Config)
 	}{
-		{"login throttles off", "sbi/credential-stuffing-flood", unthrottled},
-		{"card attempt limits off", "paypay-2018/security-code-brute-force", func(c *app.Config) {
-			c.FundingLimits.CardAttemptsUser, c.FundingLimits.CardAttemptsDevice, c.FundingLimits.CardAttemptsIP = huge, huge, huge
-			c.RiskRules = withoutRule(risk.DefaultRules(), "paypay-card-registration-burst") // the rule's layer too
-		}},
+		{"card attempt limits off", "paypay-2018/security-code-brute-force", cardAttemptsUnlimited},
+		{"card attempt limits off, guesses spread over cards, accounts and networks", "paypay-2018/security-code-guessing-across-cards-accounts-ips", cardAttemptsUnlimited},
 		{"cooling-off of a nanosecond", "sbi/withdrawal-after-password-reset", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
 		{"cooling-off of a nanosecond after an email change", "sbi/withdrawal-after-email-change", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
 		{"new-link waiting period of a nanosecond", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
+		{"new-link waiting period of a nanosecond, destination changed", "sbi/change-destination-then-withdraw", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
+		{"passkey origins opened to the phishing site", "onedrive/passkey-assertion-for-another-origin", func(c *app.Config) {
+			c.RPOrigins = []string{c.PublicURL, "https://saifu-login.example"}
+		}},
+		// Controls without a setting: a deliberately broken sandbox
+		// counterpart (sandbox.Faults, reachable from Go code only).
+		{"a bank that skips its one-time code", "docomo-koza/link-without-bank-otp", func(c *app.Config) { c.SandboxFaults.BankSkipsOTP = true }},
+		{"a bank that tells the holder nothing and keeps the phone to itself", "docomo-koza/bank-holder-not-told", func(c *app.Config) { c.SandboxFaults.BankSilent = true }},
 		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) {
 			// Both layers off: funding's fixed limit and the risk rule.
 			c.FundingLimits.UsersPerCardMax = huge
 			c.RiskRules = withoutRule(risk.DefaultRules(), "paypay-one-card-many-accounts")
 		}},
+		// Last, as in a run (Scenario.Last): its defended run leaves the
+		// shared server's login throttles tight for the attackers'
+		// address, and the rows above log in from there.
+		{"login throttles off", "sbi/credential-stuffing-flood", unthrottled},
 	}
 	onBase := startDemo(t, "", nil).base
 	for _, tc := range tests {

@@ -110,6 +110,9 @@ type Config struct {
 	// ask no one before money moves, and operators have no rules. Only
 	// for `saifu bench pay --risk off`, which measures what risk costs.
 	RiskOff bool
+	// SandboxFaults break the demo sandbox's counterparts on purpose
+	// (the red team's can-fail tests); no flag sets them.
+	SandboxFaults sandbox.Faults
 }
 
 // App is the running services. Its fields are for tests and the bench;

@@ -28,6 +28,7 @@ func (a *App) buildSandbox(ctx context.Context) error {
 	if a.cfg.Now != nil {
 		sb.SetClock(a.cfg.Now)
 	}
+	sb.SetFaults(a.cfg.SandboxFaults)
 	if err := sb.Seed(ctx); err != nil {
 		return fmt.Errorf("seed sandbox: %w", err)
 	}

@@ -21,6 +21,9 @@ var bankFixtures = []bankFixture{
 	{"0001", "yamada", "yamada-pass-0001", "YAMADA TARO", "+819000000001"},
 	{"0001", "suzuki", "suzuki-pass-0001", "SUZUKI HANAKO", "+819000000002"},
 	{"0002", "tanaka", "tanaka-pass-0002", "TANAKA ICHIRO", "+819000000003"},
+	// TANAKA ICHIRO's second account, at the other bank and on another
+	// phone: the one an attacker opened in the victim's name (SBI).
+	{"0001", "ichiro", "ichiro-pass-0001", "TANAKA ICHIRO", "+819000000004"},
 }
 
 var flowRE = regexp.MustCompile(`name="flow" value="([^"]+)"`)
@@ -113,28 +116,60 @@ var linkOrder = []int{2, 0, 1}
 // next fixture (with a new user: a verified name is final) when one is
 // linked elsewhere. cleanup removes the link, freeing the fixture.
 func (t *Target) LinkedUser(ctx context.Context, who string) (u *Agent, linkID string, cleanup func(), err error) {
+	l, err := t.linkedUser(ctx, who, linkOrder)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return l.u, l.id, l.cleanup, nil
+}
+
+// linked is a user with an active link to a fixture's account.
+type linked struct {
+	u       *Agent
+	id      string // the bank link
+	f       bankFixture
+	last4   string // the linked account's, as saifu shows it
+	cleanup func() // removes the link
+}
+
+// linkedUser is LinkedUser trying the fixtures of order.
+func (t *Target) linkedUser(ctx context.Context, who string, order []int) (linked, error) {
 	var tried []string
-	for _, i := range linkOrder {
+	for _, i := range order {
 		f := bankFixtures[i]
-		if u, err = t.NewUser(ctx, who); err != nil {
-			return nil, "", nil, err
+		u, err := t.NewUser(ctx, who)
+		if err != nil {
+			return linked{}, err
 		}
 		if err := u.KYC(ctx, f.Holder); err != nil {
-			return nil, "", nil, err
+			return linked{}, err
 		}
-		id, cb, err := u.Link(ctx, f)
+		l, cb, err := u.linkActive(ctx, f)
 		if err != nil {
-			return nil, "", nil, err
+			return linked{}, err
 		}
-		if cb.Status == 200 && strings.Contains(string(cb.Body), `"status":"active"`) {
-			return u, id, func() {
-				// Its own bound: the scenario's context may be done.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
-				defer cancel()
-				u.Do(ctx, "DELETE", "/api/v1/bank-links/"+id, nil)
-			}, nil
+		if cb == nil {
+			return l, nil
 		}
 		tried = append(tried, f.Login+": "+cb.String())
 	}
-	return nil, "", nil, fmt.Errorf("no sandbox fixture account could be linked (%s): an earlier walkthrough may hold them; restart the demo with a fresh data directory", strings.Join(tried, "; "))
+	return linked{}, fmt.Errorf("no sandbox fixture account could be linked (%s): an earlier walkthrough may hold them; restart the demo with a fresh data directory", strings.Join(tried, "; "))
+}
+
+// linkActive links f's account for a (KYC'd as f.Holder) and returns
+// the active link; when saifu refused it, the callback's answer instead.
+func (a *Agent) linkActive(ctx context.Context, f bankFixture) (linked, *Resp, error) {
+	id, cb, err := a.Link(ctx, f)
+	if err != nil {
+		return linked{}, nil, err
+	}
+	if cb.Status != 200 || cb.Str("status") != "active" {
+		return linked{}, cb, nil
+	}
+	return linked{u: a, id: id, f: f, last4: cb.Str("account_last4"), cleanup: func() {
+		// Its own bound: the scenario's context may be done.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		defer cancel()
+		a.Do(ctx, "DELETE", "/api/v1/bank-links/"+id, nil)
+	}}, nil, nil
 }

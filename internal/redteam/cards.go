@@ -62,6 +62,29 @@ func (a *Agent) AddCard(ctx context.Context, token string) (*Resp, error) {
 	return a.Post(ctx, "/api/v1/cards", map[string]string{"card_token": token})
 }
 
+// GuessCard registers number with the security code cvc, as a carder
+// does: tokenised at the acquirer, then added to the account.
+func (a *Agent) GuessCard(ctx context.Context, number, cvc string) (*Resp, error) {
+	tok, err := a.CardToken(ctx, number, cvc)
+	if err != nil {
+		return nil, err
+	}
+	return a.AddCard(ctx, tok)
+}
+
+// refusedBeforeIssuer reports whether saifu refused a card registration
+// before asking the issuer: an attempt limit (429) or the risk rules
+// (403 risk_declined).
+func refusedBeforeIssuer(r *Resp) bool { return r.Status == 429 || r.Code() == "risk_declined" }
+
+// wrongCode reports whether a card registration reached the issuer and
+// was declined for its security code. A guessing scenario counts only
+// these as guesses that got through: any other answer (a 500 above all)
+// is no evidence of a missing limit.
+func wrongCode(r *Resp) bool {
+	return r.Status == 201 && r.Str("status") == "declined" && r.Str("decline_code") == "incorrect_cvc"
+}
+
 // nextAction is the next_action of a money-movement object.
 func nextAction(r *Resp) (typ, u string) {
 	na, _ := r.JSON()["next_action"].(map[string]any)

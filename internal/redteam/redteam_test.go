@@ -16,7 +16,7 @@ func TestSelect(t *testing.T) {
 		wantFirst     string
 		wantErr       bool
 	}{
-		{name: "glob", pattern: "docomo-koza/*", wantFirst: "docomo-koza/link-another-persons-account"},
+		{name: "glob", pattern: "docomo-koza/*", wantFirst: "docomo-koza/bank-holder-not-told"},
 		{name: "substring", pattern: "stuffing", wantFirst: "sbi/credential-stuffing-flood"},
 		{name: "nothing matches", pattern: "no-such-incident", wantErr: true},
 		{name: "bad glob", pattern: "[", wantErr: true},
@@ -118,6 +118,26 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := isLoopback(tc.host); got != tc.want {
 			t.Errorf("isLoopback(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
+func TestPasskeyOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		target, rpID, want string
+	}{
+		{"http://127.0.0.1:8080", "localhost", "http://localhost:8080"}, // the demo reached by its address
+		{"http://localhost:8080", "localhost", "http://localhost:8080"},
+		{"https://saifu.example", "saifu.example", "https://saifu.example"},
+		{"https://pay.saifu.example", "saifu.example", "https://pay.saifu.example"},
+		{"https://10.0.0.5", "saifu.example", "https://saifu.example"},
+	} {
+		u, err := parseBase(tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := passkeyOrigin(u, tc.rpID); got != tc.want {
+			t.Errorf("passkeyOrigin(%s, %q) = %s, want %s", tc.target, tc.rpID, got, tc.want)
 		}
 	}
 }

@@ -24,21 +24,17 @@ func runCVCBruteForce(ctx context.Context, t *Target) (Outcome, string, error) {
 		return failed(err)
 	}
 	for i := range cvcGuessesMax {
-		tok, err := u.CardToken(ctx, cardBadCVC, fmt.Sprintf("%03d", i))
+		r, err := u.GuessCard(ctx, cardBadCVC, fmt.Sprintf("%03d", i))
 		if err != nil {
 			return failed(err)
 		}
-		r, err := u.AddCard(ctx, tok)
-		if err != nil {
-			return failed(err)
-		}
-		// An attempt limit (429) or the risk rules (403 risk_declined)
-		// stop the guessing before the issuer sees it.
-		if r.Status == 429 || r.Code() == "risk_declined" {
+		switch {
+		case refusedBeforeIssuer(r):
 			return defended("guess %d refused with %s before reaching the issuer", i+1, r)
-		}
-		if r.Str("status") == "active" {
+		case r.Str("status") == "active":
 			return breached("guess %d registered the card", i+1)
+		case !wrongCode(r):
+			return failed(errorf("guess %d answered %s status %q decline %q: neither refused (429, 403 risk_declined) nor the issuer's incorrect_cvc", i+1, r, r.Str("status"), r.Str("decline_code")))
 		}
 	}
 	return breached("all %d security-code guesses reached the issuer; no attempt limit stopped them", cvcGuessesMax)

@@ -46,6 +46,11 @@ func runStuffing(ctx context.Context, t *Target) (Outcome, string, error) {
 			throttledAt = i + 1
 			break
 		}
+		// Only a wrong-password answer is a login the throttles let
+		// through; anything else (a 500 above all) proves nothing.
+		if r.Status != 401 {
+			return failed(errorf("login %d answered %s, want 401 (wrong password) or 429 (throttled)", i+1, r))
+		}
 	}
 	if throttledAt == 0 {
 		return breached("%d logins from one address, none throttled", stuffingAttemptsMax)

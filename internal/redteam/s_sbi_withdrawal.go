@@ -55,5 +55,8 @@ func runWithdrawalAfterReset(ctx context.Context, t *Target) (Outcome, string, e
 	if attacker.Token = r.Str("session_token"); attacker.Token == "" {
 		return failed(errorf("login after the reset: %s", r))
 	}
+	// The reset ended the victim's sessions: the link's cleanup goes
+	// through the account's live one, or the fixture stays linked.
+	victim.Token = attacker.Token
 	return withdrawHeld(ctx, attacker, link, 1000, "cooling_off", "right after the reset")
 }

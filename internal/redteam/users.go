@@ -3,6 +3,7 @@ package redteam
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/pquerna/otp/totp"
@@ -13,7 +14,12 @@ import (
 // with the account's session. The device keeps the client address
 // sources gave the account (see sources).
 func (t *Target) NewUser(ctx context.Context, who string) (*Agent, error) {
-	tr := t.sources.next()
+	return t.newUserVia(ctx, who, t.sources.next())
+}
+
+// newUserVia is NewUser on a device whose requests go through tr (nil:
+// the target's transport).
+func (t *Target) newUserVia(ctx context.Context, who string, tr http.RoundTripper) (*Agent, error) {
 	if tr == nil {
 		tr = t.transport
 	}

@@ -67,6 +67,9 @@ func (s *Sandbox) handleHolder(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		a.AccountLast4 = number[len(number)-4:]
+		if s.fault().BankSilent {
+			a.Phone = ""
+		}
 		return nil
 	})
 	if err != nil {

@@ -154,8 +154,12 @@ func (s *Sandbox) handleConsent(w http.ResponseWriter, r *http.Request) {
 
 // noticeLink tells the holder, by SMS, that their account was linked: the
 // bank's own warning, whatever the wallet does (docomo-koza's victims
-// learned of the links only from their statements).
+// learned of the links only from their statements). Faults.BankSilent
+// stops it.
 func (s *Sandbox) noticeLink(ctx context.Context, b bank, f flow) {
+	if s.fault().BankSilent {
+		return
+	}
 	var phone, number string
 	if err := s.db.QueryRow(ctx, `SELECT phone, account_number FROM sandbox_bank_accounts WHERE id = ?`, f.accountID).Scan(&phone, &number); err != nil {
 		s.log.Error("sandbox: link notice", "err", err)

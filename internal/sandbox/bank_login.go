@@ -94,7 +94,9 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 	locked := found && acct.lockedUntil > ms(now)
 
 	otp := otpCode()
-	var outcome string // "otp", "retry", "locked", "dead"
+	skipOTP := s.fault().BankSkipsOTP
+	var outcome string // "otp", "consent" (BankSkipsOTP), "retry", "locked", "dead"
+	var flowAt flow
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		f, err := loadFlow(ctx, tx, b.code, flowID, now)
 		if err != nil {
@@ -104,6 +106,11 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return errFlowGone
 		}
 		switch {
+		case ok && !locked && skipOTP:
+			outcome, flowAt = stageConsent, f
+			flowAt.accountID = acct.id
+			_, err = tx.Exec(ctx, `UPDATE sandbox_bank_flows SET stage = ?, account_id = ? WHERE id_hash = ?`, stageConsent, acct.id, f.idHash)
+			return err
 		case ok && !locked:
 			outcome = stageOTP
 			if _, err := tx.Exec(ctx, `UPDATE sandbox_bank_accounts SET failed_logins = 0 WHERE id = ?`, acct.id); err != nil {
@@ -142,6 +149,8 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 	d := bankPage(b, "ログイン")
 	d.Action, d.Flow = "/sandbox/bank/"+b.code+"/login", flowID
 	switch outcome {
+	case stageConsent:
+		s.renderConsent(w, r, b, flowAt, flowID)
 	case stageOTP:
 		if err := s.sendOTP(ctx, b, acct.phone, otp); err != nil {
 			s.log.Error("sandbox: send bank code by SMS", "bank", b.code, "err", err)

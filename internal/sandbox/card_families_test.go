@@ -92,3 +92,41 @@ func TestCardFamilies(t *testing.T) {
 		}
 	})
 }
+
+// A card of the security-code family is approved with its own code (the
+// three digits after its prefix) and declined incorrect_cvc with any
+// other; the code is not in the last 4.
+func TestCardSecurityCodeFamily(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		number := withLuhn("400000127" + "042" + "123") // its code is 042
+		year := e.clock.now().Year() + 2
+		tests := []struct {
+			name, cvc, wantStatus, wantDecline string
+		}{
+			{"its own code", "042", connector.AuthSucceeded, ""},
+			{"one off", "041", connector.AuthDeclined, "incorrect_cvc"},
+			{"the last digits", number[13:16], connector.AuthDeclined, "incorrect_cvc"},
+			{"zeros", "000", connector.AuthDeclined, "incorrect_cvc"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, out := e.tokenize(t, map[string]any{"number": number, "exp_month": 12, "exp_year": year, "cvc": tt.cvc})
+				if status != http.StatusCreated {
+					t.Fatalf("tokenize: status %d: %v", status, out)
+				}
+				res, err := e.card.Verify3DS(ctx, out["card_token"].(string), returnURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Status != tt.wantStatus || res.DeclineCode != tt.wantDecline {
+					t.Errorf("cvc %s: %+v, want status %s decline %q", tt.cvc, res, tt.wantStatus, tt.wantDecline)
+				}
+				if last4 := out["last4"]; last4 != number[12:] {
+					t.Errorf("last4 %v, want %s", last4, number[12:])
+				}
+			})
+		}
+	})
+}

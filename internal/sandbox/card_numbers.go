@@ -7,6 +7,10 @@ const (
 	behaveFrictionless = "frictionless"
 	behaveChallenge    = "challenge"
 	behaveDecline      = "decline:" // + decline code
+	// behaveSecurityCode: approved (frictionless) with the card's own
+	// security code, declined incorrect_cvc with any other (see
+	// securityCodeBehaviour).
+	behaveSecurityCode = "security-code"
 )
 
 type testCard struct {
@@ -26,6 +30,9 @@ var testCards = []testCard{
 	{"4000000000000127", behaveDecline + "incorrect_cvc", "declined: incorrect_cvc"},
 }
 
+// securityCodePrefix begins the numbers of the security-code family.
+const securityCodePrefix = "400000127"
+
 // familyDigits is the length of every number of a test-card family.
 const familyDigits = 16
 
@@ -40,6 +47,19 @@ var testFamilies = []testCard{
 	{"555555", behaveFrictionless, "Mastercard 555555…: any Luhn-valid 16 digits, frictionless, approved"},
 	{"353011", behaveFrictionless, "JCB 353011…: any Luhn-valid 16 digits, frictionless, approved"},
 	{"400000322", behaveChallenge, "Visa 400000322…: any Luhn-valid 16 digits, 3-D Secure challenge always, then approved"},
+	{securityCodePrefix, behaveSecurityCode, "Visa 400000127…: any Luhn-valid 16 digits; its security code is the three digits after 400000127 (the 10th to 12th): approved with it, declined incorrect_cvc with any other"},
+}
+
+// securityCodeBehaviour is what the issuer of a card of the security-code
+// family does with cvc: the card's code is the three digits after the
+// family's prefix (outside the last 4 that saifu shows), so that a test —
+// the red team's guessing across cards — knows at which guess a code
+// would be found.
+func securityCodeBehaviour(number, cvc string) string {
+	if cvc == number[len(securityCodePrefix):len(securityCodePrefix)+3] {
+		return behaveFrictionless
+	}
+	return behaveDecline + "incorrect_cvc"
 }
 
 // behaviourOf answers what the issuer of a Luhn-valid number does: the

@@ -76,6 +76,9 @@ func (s *Sandbox) handleTokenize(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, fail(http.StatusBadRequest, "invalid_number", "the sandbox accepts only its test card numbers (see /sandbox/)"))
 		return
 	}
+	if behaviour == behaveSecurityCode {
+		behaviour = securityCodeBehaviour(number, req.CVC)
+	}
 	mac := hmac.New(sha256.New, s.fpKey)
 	mac.Write([]byte(number))
 	ans := cardAnswer{

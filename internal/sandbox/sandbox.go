@@ -78,8 +78,9 @@ type Sandbox struct {
 	log   *slog.Logger
 	fpKey []byte // keys the card fingerprints
 
-	mu  sync.RWMutex
-	now func() time.Time
+	mu     sync.RWMutex
+	now    func() time.Time
+	faults Faults // SetFaults: tests only
 }
 
 // New returns the sandbox on db (migrated with Migrations). sms sends the

@@ -35,6 +35,12 @@ var (
 			NameKana: "スズキ ハナコ", NameRomaji: "SUZUKI HANAKO", Phone: "+819000000002", Balance: 500_000},
 		{ID: "sbx-0002-2468013", BankCode: "0002", LoginID: "tanaka", Password: "tanaka-pass-0002", Number: "2468013",
 			NameKana: "タナカ イチロウ", NameRomaji: "TANAKA ICHIRO", Phone: "+819000000003", Balance: 300_000},
+		// A second account in TANAKA ICHIRO's name at the other bank, on
+		// another phone: the one an attacker opens with stolen identity
+		// data and makes the new withdrawal destination (SBI Securities
+		// 2020; the red team's sbi/change-destination-then-withdraw).
+		{ID: "sbx-0001-1357924", BankCode: "0001", LoginID: "ichiro", Password: "ichiro-pass-0001", Number: "1357924",
+			NameKana: "タナカ イチロウ", NameRomaji: "TANAKA ICHIRO", Phone: "+819000000004", Balance: 0},
 	}
 )
 
