@@ -177,10 +177,10 @@ func TestHeldTransferCrashes(t *testing.T) {
 				have := outcome{final.Status, []balances{e.balances(t, alice), e.balances(t, bob)}, e.limitUsed(t, alice, wallet.FlowP2P),
 					[][]string{e.history(t, alice), e.history(t, bob)}, []map[string]int{e.notices(t, alice), e.notices(t, bob)}, bobErr == nil}
 				want := outcome{wallet.StatusRejected, []balances{{Money: 10_000, MoneyAvail: 10_000}, {}}, 0,
-					[][]string{{"p2p out rejected"}, {}}, []map[string]int{{"wallet_p2p_rejected": 1}, {}}, false}
+					[][]string{{"p2p out rejected"}, {}}, []map[string]int{{"wallet_p2p_held": 1, "wallet_p2p_rejected": 1}, {}}, false}
 				if tt.approve {
 					want = outcome{wallet.StatusSucceeded, []balances{{Money: 7_000, MoneyAvail: 7_000}, {Money: 3_000, MoneyAvail: 3_000}}, 3_000,
-						[][]string{{"p2p out succeeded"}, {"p2p in succeeded"}}, []map[string]int{{"wallet_p2p_sent": 1}, {"wallet_p2p_received": 1}}, true}
+						[][]string{{"p2p out succeeded"}, {"p2p in succeeded"}}, []map[string]int{{"wallet_p2p_held": 1, "wallet_p2p_sent": 1}, {"wallet_p2p_received": 1}}, true}
 				}
 				if d := cmp.Diff(have, want); d != "" {
 					t.Errorf("after the review (-got +want):\n%s", d)
