@@ -1,7 +1,10 @@
 package risk
 
 import (
+	"context"
 	"slices"
+
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // A Result is what one rule said about one event.
@@ -37,6 +40,32 @@ type Decision struct {
 	Results []Result
 	// RulesetVersion is the live rule set that decided.
 	RulesetVersion int64
+
+	// record and save record a deferred decision (Engine.DecideDeferred)
+	// in the caller's transaction or in one of its own; nil once Decide
+	// recorded it, and for a decision no engine made.
+	record func(context.Context, *store.Tx) error
+	save   func(context.Context) error
+}
+
+// Record records a decision of DecideDeferred in tx, the transaction
+// that carries its event out; it does nothing for one Decide recorded
+// already (or no engine made), so a caller may call it either way.
+func (d Decision) Record(ctx context.Context, tx *store.Tx) error {
+	if d.record == nil {
+		return nil
+	}
+	return d.record(ctx, tx)
+}
+
+// Save records a decision of DecideDeferred in a transaction of its own:
+// for an event that ends without one of the caller's (a refusal). It
+// does nothing for a decision recorded already.
+func (d Decision) Save(ctx context.Context) error {
+	if d.save == nil {
+		return nil
+	}
+	return d.save(ctx)
 }
 
 // reasonRuleError is the reason of a decision held because a rule failed.

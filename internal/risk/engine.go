@@ -196,6 +196,29 @@ func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, 
 // other. Velocity is a signal, not a hard limit; the hard limits stay in
 // the services.
 func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
+	d, err := e.DecideDeferred(ctx, ev)
+	if err != nil {
+		return d, err
+	}
+	// The decisions of events decided at once share a transaction: a
+	// decision would otherwise be one more commit of its own on the
+	// database's writer.
+	if err := e.commits.Do(ctx, d.Record); err != nil {
+		return d, err
+	}
+	d.record, d.save = nil, nil
+	return d, nil
+}
+
+// DecideDeferred is Decide without the recording: the caller records the
+// decision with its Record in the transaction that carries the event out
+// (a payment's own, shared by the payments committed with it), so that
+// deciding costs no commit of its own — or with Save when the event ends
+// without one (a refusal). A decision recorded nowhere is lost with its
+// event: neither counts in later velocities, which is as it should be of
+// an event that never happened. When the rules or the counts cannot be
+// read the decision is the fail-safe hold, with the error.
+func (e *Engine) DecideDeferred(ctx context.Context, ev Event) (Decision, error) {
 	held := Decision{Action: Hold, Reasons: []Reason{{RuleID: "engine", Action: Hold, Reason: reasonRuleError, ReasonJA: reasonRuleErrorJA}}}
 	rs, err := e.Live(ctx)
 	if err != nil {
@@ -229,29 +252,31 @@ func (e *Engine) Decide(ctx context.Context, ev Event) (Decision, error) {
 	f["kind"], f["amount"] = ev.Kind, ev.Subject.Amount
 	d := rs.Evaluate(f)
 	d.ID = ids.New("dec_")
-	if err := e.record(ctx, ev, f, d, now); err != nil {
+	rec, err := e.recorder(ev, f, d, now)
+	if err != nil {
 		return d, err
 	}
+	d.record, d.save = rec, func(ctx context.Context) error { return e.commits.Do(ctx, rec) }
 	return d, nil
 }
 
-func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision, now time.Time) error {
+// recorder returns what records decision d of ev, which saw features f,
+// in a transaction: the decision's row and the event's, for the velocity
+// counts.
+func (e *Engine) recorder(ev Event, f Features, d Decision, now time.Time) (func(context.Context, *store.Tx) error, error) {
 	fj, err := json.Marshal(f)
 	if err != nil {
-		return fmt.Errorf("risk: encode features: %w", err)
+		return nil, fmt.Errorf("risk: encode features: %w", err)
 	}
 	rj, err := json.Marshal(d.Results)
 	if err != nil {
-		return fmt.Errorf("risk: encode results: %w", err)
+		return nil, fmt.Errorf("risk: encode results: %w", err)
 	}
 	reasons, err := json.Marshal(d.Reasons)
 	if err != nil {
-		return fmt.Errorf("risk: encode reasons: %w", err)
+		return nil, fmt.Errorf("risk: encode reasons: %w", err)
 	}
-	// The decisions of events decided at once share a transaction: a
-	// payment's decision would otherwise be one more commit of its own on
-	// the database's writer, queued behind the payments' own.
-	return e.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO risk_decisions (id, at, kind, user_id, action, ruleset_version, features, results, reasons)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, now.UnixMilli(), ev.Kind, ev.Subject.UserID, string(d.Action), d.RulesetVersion,
 			string(fj), string(rj), string(reasons))
@@ -259,7 +284,7 @@ func (e *Engine) record(ctx context.Context, ev Event, f Features, d Decision, n
 			return fmt.Errorf("risk: record decision: %w", err)
 		}
 		return recordEvent(ctx, tx, d.ID, ev.Kind, ev.Subject, now)
-	})
+	}, nil
 }
 
 // SaveDraft stores r as the next version of its rule (a new rule when its

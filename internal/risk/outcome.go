@@ -10,6 +10,10 @@ import (
 // A Decider decides on events: the Engine, as the domain services see it.
 type Decider interface {
 	Decide(ctx context.Context, ev Event) (Decision, error)
+	// DecideDeferred decides without recording: the caller records the
+	// decision in the transaction that carries the event out
+	// (Decision.Record), or on its own (Decision.Save).
+	DecideDeferred(ctx context.Context, ev Event) (Decision, error)
 }
 
 // Refusal is the error a service answers for a decision it cannot carry

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 )
@@ -94,7 +95,7 @@ func TestEvaluateMostSevereWins(t *testing.T) {
 		},
 		Results: []Result{{RuleID: "a", Version: 1, Matched: true}, {RuleID: "b", Version: 2, Matched: true}, {RuleID: "c", Version: 1}},
 	}
-	if diff := cmp.Diff(d, want); diff != "" {
+	if diff := cmp.Diff(d, want, cmpopts.IgnoreUnexported(Decision{})); diff != "" {
 		t.Errorf("decision (-got +want):\n%s", diff)
 	}
 	if d := rs.Evaluate(Features{"kind": KindPayment, "amount": int64(10)}); d.Action != Allow || len(d.Reasons) != 0 {

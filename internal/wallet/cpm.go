@@ -103,7 +103,7 @@ func (s *Service) Charge(ctx context.Context, m merchant.Merchant, code string, 
 		py.factorTrustedAt = fromMS(trusted)
 	}
 	py.deviceRecognised = recognised == 1
-	if py.declineCode, err = s.decideCharge(ctx, py, m, amount); err != nil {
+	if py.decision, py.declineCode, err = s.decideCharge(ctx, py, m, amount); err != nil {
 		return Payment{}, err
 	}
 	return s.pay(ctx, MethodCPM, py, m, amount, orderID, func(ctx context.Context, tx *store.Tx) error {

@@ -23,25 +23,26 @@ const (
 // recognition of the session that issued the code; there is no address
 // (the merchant's is not the payer's). A failing engine's decision is
 // the fail-safe hold: declined, logged.
-func (s *Service) decideCharge(ctx context.Context, py payer, m merchant.Merchant, amount int64) (string, error) {
+// The decision is deferred: pay records it in the payment's transaction.
+func (s *Service) decideCharge(ctx context.Context, py payer, m merchant.Merchant, amount int64) (risk.Decision, string, error) {
 	if s.risk == nil {
-		return "", nil
+		return risk.Decision{Action: risk.Allow}, "", nil
 	}
 	f, err := s.id.UserRiskFeatures(ctx, py.userID)
 	if err != nil {
-		return "", err
+		return risk.Decision{}, "", err
 	}
 	f["device_seen"] = py.deviceRecognised
-	d, err := s.risk.Decide(ctx, risk.Event{Kind: risk.KindPayment, Features: f,
+	d, err := s.risk.DecideDeferred(ctx, risk.Event{Kind: risk.KindPayment, Features: f,
 		Subject: risk.Subject{UserID: py.userID, Amount: amount, Payee: "merchant:" + m.ID}})
 	if err != nil {
 		s.log.Error("wallet: risk decision failed; the charge is declined", "err", err)
 	}
 	switch {
 	case d.Refusal() != nil:
-		return DeclineRisk, nil
+		return d, DeclineRisk, nil
 	case d.StepUpError(py.factorTrustedAt, s.now()) != nil:
-		return DeclineStepUp, nil
+		return d, DeclineStepUp, nil
 	}
-	return "", nil
+	return d, "", nil
 }

@@ -48,8 +48,11 @@ func (s *Service) PayQR(ctx context.Context, sess identity.Session, payload stri
 	if err != nil {
 		return Payment{}, err
 	}
-	if err := s.decide(ctx, sess, risk.KindPayment, risk.Subject{Amount: amount, Payee: "merchant:" + m.ID}); err != nil {
+	d, err := s.decidePayment(ctx, sess, risk.Subject{Amount: amount, Payee: "merchant:" + m.ID})
+	if err != nil {
 		return Payment{}, err
 	}
-	return s.pay(ctx, MethodMPM, payerOf(sess), m, amount, p.Reference, nil)
+	py := payerOf(sess)
+	py.decision = d
+	return s.pay(ctx, MethodMPM, py, m, amount, p.Reference, nil)
 }

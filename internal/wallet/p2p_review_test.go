@@ -30,6 +30,10 @@ func (holdP2P) Decide(_ context.Context, ev risk.Event) (risk.Decision, error) {
 		Reasons: []risk.Reason{{RuleID: "test", Version: 1, Action: risk.Hold, Reason: "held by the test"}}}, nil
 }
 
+func (h holdP2P) DecideDeferred(ctx context.Context, ev risk.Event) (risk.Decision, error) {
+	return h.Decide(ctx, ev)
+}
+
 // sendHeld sends amount from uid to the address, which holdP2P holds.
 func (e *env) sendHeld(t *testing.T, uid, to string, amount int64) wallet.Transfer {
 	t.Helper()

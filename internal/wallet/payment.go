@@ -121,8 +121,17 @@ func (s *Service) paymentWhere(ctx context.Context, where string, args ...any) (
 // cooling-off cap (stepup.go): over it, it is declined (DeclineCoolingOff)
 // with nothing moved.
 func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.Merchant, amount int64, orderID string,
-	before func(ctx context.Context, tx *store.Tx) error) (Payment, error) {
+	before func(ctx context.Context, tx *store.Tx) error) (out Payment, err error) {
 	userID := py.userID
+	// The payment's risk decision is recorded in its row's transaction
+	// (or the declined row's); a payment that ends before either records
+	// it on its own.
+	recorded := false
+	defer func() {
+		if !recorded {
+			s.saveDecision(ctx, py.decision)
+		}
+	}()
 	if err := s.CheckFrozen(ctx, userID); err != nil {
 		return Payment{}, err
 	}
@@ -135,11 +144,13 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		Currency: s.currency, OrderID: orderID, Status: StatusPending, CreatedAt: s.now(),
 	}
 	if py.declineCode != "" {
-		return s.declinePayment(ctx, p, m, py.declineCode)
+		recorded = true
+		return s.declinePayment(ctx, p, m, py.declineCode, py.decision)
 	}
 	limitID, err := s.reserve(ctx, userID, FlowPayment, amount, &py)
 	if errors.Is(err, errCoolingOffCap) {
-		return s.declinePayment(ctx, p, m, DeclineCoolingOff)
+		recorded = true
+		return s.declinePayment(ctx, p, m, DeclineCoolingOff, py.decision)
 	}
 	if err != nil {
 		return Payment{}, err
@@ -170,10 +181,16 @@ func (s *Service) pay(ctx context.Context, method string, py payer, m merchant.M
 		if err != nil {
 			return err
 		}
+		if err := py.decision.Record(ctx, tx); err != nil {
+			return err
+		}
 		// The API request that asked for it names the payment in the same
 		// transaction: a retry after a crash finds it (package idem).
 		return claim.Bind(ctx, tx, idem.KindPayment, p.ID)
 	})
+	if err == nil {
+		recorded = true
+	}
 	if err != nil {
 		s.releaseLimit(ctx, limitID)
 		if _, refused := apperr.As(err); refused || errors.Is(err, idem.ErrLeaseLost) {

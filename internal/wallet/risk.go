@@ -43,6 +43,38 @@ func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind st
 // engine; the fail-safe hold, logged, when the engine fails). The error is
 // only identity's, reading the session's features.
 func (s *Service) decision(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) (risk.Decision, error) {
+	return s.decisionOf(ctx, sess, kind, sub, false)
+}
+
+// decidePayment is decide for a merchant payment by sess's user, with
+// the decision deferred: pay records it in the payment's own transaction
+// (no commit of its own on the payment's path); a payment refused here
+// records it on its own.
+func (s *Service) decidePayment(ctx context.Context, sess identity.Session, sub risk.Subject) (risk.Decision, error) {
+	d, err := s.decisionOf(ctx, sess, risk.KindPayment, sub, true)
+	if err != nil {
+		return d, err
+	}
+	refusal := d.Refusal()
+	if refusal == nil {
+		refusal = d.StepUpError(sess.FactorTrustedAt, s.now())
+	}
+	if refusal != nil {
+		s.saveDecision(ctx, d)
+		return d, refusal
+	}
+	return d, nil
+}
+
+// saveDecision records a deferred decision whose event ends without a
+// transaction of its own; a failure is logged (the decision stands).
+func (s *Service) saveDecision(ctx context.Context, d risk.Decision) {
+	if err := d.Save(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("wallet: record risk decision", "decision", d.ID, "err", err)
+	}
+}
+
+func (s *Service) decisionOf(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, deferred bool) (risk.Decision, error) {
 	if s.risk == nil {
 		return risk.Decision{Action: risk.Allow}, nil
 	}
@@ -52,7 +84,11 @@ func (s *Service) decision(ctx context.Context, sess identity.Session, kind stri
 	}
 	sub.UserID = sess.UserID
 	sub.IP, _ = netip.ParseAddr(sess.IP)
-	d, err := s.risk.Decide(ctx, risk.Event{Kind: kind, Subject: sub, Features: f})
+	decide := s.risk.Decide
+	if deferred {
+		decide = s.risk.DecideDeferred
+	}
+	d, err := decide(ctx, risk.Event{Kind: kind, Subject: sub, Features: f})
 	if err != nil {
 		s.log.Error("wallet: risk decision failed; the fail-safe hold applies", "kind", kind, "err", err)
 	}

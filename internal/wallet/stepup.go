@@ -9,6 +9,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -47,6 +48,10 @@ type payer struct {
 	// declineCode, when set, declines the payment before any money is
 	// reserved: the risk decision of a charge (cpm_risk.go).
 	declineCode string
+	// decision is the payment's risk decision, deferred: recorded in the
+	// payment's own transaction (pay, declinePayment), or on its own when
+	// the payment ends before one.
+	decision risk.Decision
 }
 
 func payerOf(sess identity.Session) payer {
@@ -87,9 +92,12 @@ func checkMoneyOut(sess identity.Session, now time.Time) error {
 
 // declinePayment records a payment declined before any money moved (the
 // cooling-off cap), with the user's history line, in one transaction.
-func (s *Service) declinePayment(ctx context.Context, p Payment, m merchant.Merchant, code string) (Payment, error) {
+func (s *Service) declinePayment(ctx context.Context, p Payment, m merchant.Merchant, code string, d risk.Decision) (Payment, error) {
 	p.Status, p.DeclineCode = StatusDeclined, code
 	err := s.commits.Do(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := d.Record(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO wallet_payments (`+paymentCols+`, ledger_attempt, limit_id) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?, 0, '')`,
 			p.ID, p.Method, p.UserID, p.MerchantID, p.Amount, p.Currency, p.OrderID, p.Status, p.DeclineCode, ms(p.CreatedAt)); err != nil {
 			return fmt.Errorf("wallet: record declined payment: %w", err)
