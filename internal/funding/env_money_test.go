@@ -305,7 +305,7 @@ func flow(t *testing.T, body string) string {
 func (e *env) linkBank(t *testing.T, uid string) string {
 	t.Helper()
 	ctx := context.Background()
-	l, err := e.fs.StartBankLink(ctx, e.session(e.sessions[uid]), "0001")
+	l, err := e.fs.StartBankLink(ctx, e.session(e.sessions[uid]), funding.Client{}, "0001")
 	if err != nil {
 		t.Fatal(err)
 	}

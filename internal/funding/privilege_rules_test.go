@@ -39,7 +39,7 @@ func TestPrivilegedSessionRules(t *testing.T) {
 			}},
 			{name: "start bank link", table: "funding_bank_links", prepare: func(*testing.T, identity.Session) func(identity.Session) error {
 				return func(s identity.Session) error {
-					_, err := e.fs.StartBankLink(ctx, s, "0001")
+					_, err := e.fs.StartBankLink(ctx, s, funding.Client{}, "0001")
 					return err
 				}
 			}},

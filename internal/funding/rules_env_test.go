@@ -221,7 +221,7 @@ func flowOf(t *testing.T, body string) string {
 func (e *rulesEnv) linkBank(t *testing.T, sess identity.Session) funding.BankLink {
 	t.Helper()
 	ctx := context.Background()
-	l, err := e.fs.StartBankLink(ctx, sess, "0001")
+	l, err := e.fs.StartBankLink(ctx, sess, funding.Client{}, "0001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,8 @@ func handleStartBankLink(fs *funding.Service) http.Handler {
 		if err != nil {
 			return err
 		}
-		l, err := fs.StartBankLink(r.Context(), sessionFrom(r), q.BankCode)
+		c := clientFrom(r)
+		l, err := fs.StartBankLink(r.Context(), sessionFrom(r), funding.Client{IP: c.IP.String(), DeviceID: c.DeviceID}, q.BankCode)
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func TestFundingFrozenNoWithdrawal(t *testing.T) {
 				_, err := e.fs.AddCard(ctx, sess, funding.Client{}, e.cardToken(t, "4242424242424242"))
 				return err
 			}()},
-			{"link a bank", func() error { _, err := e.fs.StartBankLink(ctx, sess, "0002"); return err }()},
+			{"link a bank", func() error { _, err := e.fs.StartBankLink(ctx, sess, funding.Client{}, "0002"); return err }()},
 		} {
 			if got := apperr.CodeOf(c.err); got != apperr.AccountFrozen {
 				t.Errorf("%s while frozen: %v, want account_frozen", c.name, c.err)

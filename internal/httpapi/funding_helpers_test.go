@@ -125,6 +125,14 @@ func eachFundEnv(t *testing.T, lim funding.Limits, fn func(t *testing.T, e *fund
 func (e *fundEnv) user(t *testing.T, addr, kycName string) (*agent, string) {
 	t.Helper()
 	a := e.agent("app "+addr, "198.51.100.7")
+	return a, e.signUp(t, a, addr, kycName)
+}
+
+// signUp signs addr up on a's device (with pwAlice) and returns the user
+// id, a signed in with a privileged session; with kycName the user is
+// KYC-verified.
+func (e *fundEnv) signUp(t *testing.T, a *agent, addr, kycName string) string {
+	t.Helper()
 	uid := a.signup(addr, pwAlice)
 	if kycName != "" {
 		if err := e.id.SetKYC(context.Background(), uid, identity.KYCVerified, kycName, "1990-01-01"); err != nil {
@@ -132,7 +140,7 @@ func (e *fundEnv) user(t *testing.T, addr, kycName string) (*agent, string) {
 		}
 	}
 	a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
-	return a, uid
+	return uid
 }
 
 type page struct {
@@ -204,8 +212,15 @@ func (e *fundEnv) consent(t *testing.T, authorizeURL, login, password, holderPho
 // linkBank links yamada's account at bank 0001 for a and returns the link id.
 func (e *fundEnv) linkBank(t *testing.T, a *agent) string {
 	t.Helper()
-	r := a.do("POST", "/api/v1/bank-links", map[string]string{"bank_code": "0001"}).want(t, 201)
-	back := e.consent(t, r.str("authorize_url"), "yamada", "yamada-pass-0001", "+819000000001", true)
+	return e.linkBankAs(t, a, sandbox.TestAccounts[0])
+}
+
+// linkBankAs links the sandbox account acct for a, through its holder's
+// consent, and returns the link id.
+func (e *fundEnv) linkBankAs(t *testing.T, a *agent, acct sandbox.TestAccount) string {
+	t.Helper()
+	r := a.do("POST", "/api/v1/bank-links", map[string]string{"bank_code": acct.BankCode}).want(t, 201)
+	back := e.consent(t, r.str("authorize_url"), acct.LoginID, acct.Password, acct.Phone, true)
 	if !strings.HasPrefix(back, e.srv.URL+"/api/v1/bank-links/callback?") {
 		t.Fatalf("bank sent the browser to %q", back)
 	}

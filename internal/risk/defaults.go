@@ -32,7 +32,9 @@ func DefaultRules() []Rule {
 			Action:     Hold, Reason: "bank accounts of different people linked from one device or network",
 			ReasonJA: "同じ端末またはネットワークから、別々の名義の銀行口座が登録されています"},
 		// docomo-koza: a wallet without identity verification links no
-		// bank account.
+		// bank account. (Funding's fixed check refuses it too, after
+		// asking, and answers kyc_required: the rule puts the attempt
+		// among the user's decisions and counts.)
 		{ID: "docomo-koza-link-without-kyc", Version: 1, Name: "bank link without identity verification",
 			Expression: `kind == "bank_link" && !kyc_verified`,
 			Action:     Decline, Reason: "identity verification is required to link a bank account",

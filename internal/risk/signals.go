@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/store"
@@ -81,6 +82,17 @@ func DeviceKey(id string) string {
 func velocity(ctx context.Context, tx *store.Tx, kind string, s Subject, now time.Time) (Features, error) {
 	hour, day, month := now.Add(-time.Hour).UnixMilli(), now.Add(-24*time.Hour).UnixMilli(), now.Add(-eventsKeep).UnixMilli()
 	network := Network(s.IP)
+	// "This device or network": only the keys the event has (an event
+	// without a device must not match every other event without one).
+	var near []string
+	var nearArgs []any
+	if network != "" {
+		near, nearArgs = append(near, "network = ?"), append(nearArgs, network)
+	}
+	if s.DeviceID != "" {
+		near, nearArgs = append(near, "device = ?"), append(nearArgs, s.DeviceID)
+	}
+	nearBy := "(" + strings.Join(near, " OR ") + ")"
 	f := Features{}
 	type count struct {
 		name  string
@@ -118,7 +130,7 @@ func velocity(ctx context.Context, tx *store.Tx, kind string, s Subject, now tim
 		{"device_users_24h", s.DeviceID == "", distinct("user_id", `SELECT user_id FROM risk_events WHERE device = ? AND at >= ?`), []any{s.DeviceID, day}},
 		{"ip_count_1h", !s.IP.IsValid(), bounded(`SELECT 1 FROM risk_events WHERE ip = ? AND kind = ? AND at >= ?`), []any{s.IP.Unmap().String(), kind, hour}},
 		{"network_count_1h", network == "", bounded(`SELECT 1 FROM risk_events WHERE network = ? AND kind = ? AND at >= ?`), []any{network, kind, hour}},
-		{"network_kyc_names_24h", network == "" && s.DeviceID == "", distinct("kyc_name", `SELECT kyc_name FROM risk_events WHERE kind = ? AND at >= ? AND kyc_name <> '' AND (network = ? OR device = ?)`), []any{KindBankLink, day, network, s.DeviceID}},
+		{"network_kyc_names_24h", len(near) == 0, distinct("kyc_name", `SELECT kyc_name FROM risk_events WHERE kind = ? AND at >= ? AND kyc_name <> '' AND `+nearBy), append([]any{KindBankLink, day}, nearArgs...)},
 		{"card_users", s.Card == "", distinct("user_id", `SELECT user_id FROM risk_events WHERE card = ?`), []any{s.Card}},
 		{"bank_account_users", s.BankAccount == "", distinct("user_id", `SELECT user_id FROM risk_events WHERE bank_account = ?`), []any{s.BankAccount}},
 	}
@@ -134,10 +146,12 @@ func velocity(ctx context.Context, tx *store.Tx, kind string, s Subject, now tim
 	// The current event's own name counts toward the names seen.
 	if kind == KindBankLink && s.KYCName != "" {
 		var seen int64
-		err := tx.QueryRow(ctx, bounded(`SELECT 1 FROM risk_events WHERE kind = ? AND at >= ? AND kyc_name = ? AND (network = ? OR device = ?)`),
-			KindBankLink, day, s.KYCName, network, s.DeviceID).Scan(&seen)
-		if err != nil {
-			return nil, fmt.Errorf("risk: count names: %w", err)
+		if len(near) > 0 {
+			err := tx.QueryRow(ctx, bounded(`SELECT 1 FROM risk_events WHERE kind = ? AND at >= ? AND kyc_name = ? AND `+nearBy),
+				append([]any{KindBankLink, day, s.KYCName}, nearArgs...)...).Scan(&seen)
+			if err != nil {
+				return nil, fmt.Errorf("risk: count names: %w", err)
+			}
 		}
 		if seen == 0 {
 			f["network_kyc_names_24h"] = f["network_kyc_names_24h"].(int64) + 1

@@ -89,6 +89,15 @@ func TestVelocity(t *testing.T) {
 		if d := decide(risk.KindBankLink, risk.Subject{UserID: "w2", DeviceID: "dev-koza", IP: ip, BankAccount: "b3", KYCName: "SUZUKI HANAKO"}, nil); !fires(d, "docomo-koza-many-names-one-device") || d.Action != risk.Hold {
 			t.Errorf("a second name from one device: %+v", d)
 		}
+		// Links that name no device are counted by their networks alone:
+		// two people linking from their own networks on the same day are
+		// not one device.
+		for i, name := range []string{"TANAKA ICHIRO", "SATO JIRO"} {
+			s := risk.Subject{UserID: fmt.Sprint("home", i), IP: netip.MustParseAddr(fmt.Sprintf("198.51.%d.20", 100+i)), BankAccount: fmt.Sprint("h", i), KYCName: name}
+			if d := decide(risk.KindBankLink, s, nil); fires(d, "docomo-koza-many-names-one-device") {
+				t.Errorf("%s linking from home, without a device: %+v", name, d.Reasons)
+			}
+		}
 
 		// P2P fan-out: five new payees in an hour, then a sixth.
 		for i := range 5 {

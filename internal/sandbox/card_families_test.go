@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/saifu-pay/saifu/internal/connector"
+	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -129,4 +130,14 @@ func TestCardSecurityCodeFamily(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestFrictionlessCard: the n-th number of the Visa frictionless family
+// is 424242, n in nine digits, and its Luhn check digit.
+func TestFrictionlessCard(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 4711, 999_999_999} {
+		if got, want := sandbox.FrictionlessCard(n), withLuhn(fmt.Sprintf("424242%09d", n)); got != want {
+			t.Errorf("FrictionlessCard(%d) = %s, want %s", n, got, want)
+		}
+	}
 }

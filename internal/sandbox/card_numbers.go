@@ -1,6 +1,9 @@
 package sandbox
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // What a test card's issuer does.
 const (
@@ -79,6 +82,19 @@ func behaviourOf(number string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// FrictionlessCard is the n-th number (n from 0 to 999,999,999) of the
+// Visa frictionless family (424242…): a card of its own, with its own
+// fingerprint, for a test or demo that needs many different cards.
+func FrictionlessCard(n int) string {
+	body := fmt.Sprintf("424242%09d", n%1_000_000_000)
+	for d := byte('0'); d < '9'; d++ {
+		if luhn(body + string(d)) {
+			return body + string(d)
+		}
+	}
+	return body + "9"
 }
 
 // luhn reports whether the digits pass the Luhn check (ISO/IEC 7812-1).
