@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -187,6 +186,23 @@ func scanForReview(rows *sql.Rows) ([]ForReview, error) {
 	return out, nil
 }
 
+// decidedBy is the condition on risk_decision (an IN list) and its
+// arguments, after userID's, of a read of userID's movements held by
+// decisionIDs (at most reviewListMax); "" when there are none.
+func decidedBy(userID string, decisionIDs []string) (string, []any, error) {
+	if len(decisionIDs) == 0 {
+		return "", nil, nil
+	}
+	if len(decisionIDs) > reviewListMax {
+		return "", nil, fmt.Errorf("funding: %d decisions, at most %d", len(decisionIDs), reviewListMax)
+	}
+	args := []any{userID}
+	for _, id := range decisionIDs {
+		args = append(args, id)
+	}
+	return store.In(len(decisionIDs)), args, nil
+}
+
 // withMore scans a row's columns after scanWithdrawal's into more.
 type withMore struct {
 	r    interface{ Scan(...any) error }
@@ -200,18 +216,12 @@ func (w withMore) Scan(dest ...any) error { return w.r.Scan(append(dest, w.more.
 // decisions that held, the items they sent to review, whatever became of
 // them since (what an operator's case on the user shows).
 func (s *Service) WithdrawalsDecidedBy(ctx context.Context, userID string, decisionIDs []string) ([]ForReview, error) {
-	if len(decisionIDs) == 0 {
-		return nil, nil
+	in, args, err := decidedBy(userID, decisionIDs)
+	if in == "" || err != nil {
+		return nil, err
 	}
-	if len(decisionIDs) > reviewListMax {
-		return nil, fmt.Errorf("funding: %d decisions, at most %d", len(decisionIDs), reviewListMax)
-	}
-	args := []any{userID}
-	for _, id := range decisionIDs {
-		args = append(args, id)
-	}
-	rows, err := s.db.Query(ctx, `SELECT `+wdCols+`, risk_decision FROM funding_withdrawals WHERE user_id = ? AND risk_decision IN (?`+
-		strings.Repeat(", ?", len(decisionIDs)-1)+`) ORDER BY created_at, id`, args...)
+	rows, err := s.db.Query(ctx, `SELECT `+wdCols+`, risk_decision FROM funding_withdrawals WHERE user_id = ? AND risk_decision `+in+`
+		ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("funding: list withdrawals by decision: %w", err)
 	}

@@ -2,8 +2,8 @@ package funding
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -93,49 +93,39 @@ func (s *Service) TopupsForReview(ctx context.Context, limit int) ([]TopupForRev
 	if err != nil {
 		return nil, fmt.Errorf("funding: list top-ups for review: %w", err)
 	}
-	defer rows.Close()
-	var out []TopupForReview
-	for rows.Next() {
-		var r TopupForReview
-		t, err := scanTopup(withMore{rows, []any{&r.DecisionID}})
-		if err != nil {
-			return nil, fmt.Errorf("funding: list top-ups for review: %w", err)
-		}
-		r.Topup = t
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanTopupsForReview(rows)
 }
 
 // TopupsDecidedBy returns userID's bank top-ups that the risk decisions
 // decisionIDs held (at most reviewListMax ids), oldest first, whatever
 // became of them: a case's history (package ops).
 func (s *Service) TopupsDecidedBy(ctx context.Context, userID string, decisionIDs []string) ([]TopupForReview, error) {
-	if len(decisionIDs) == 0 {
-		return nil, nil
+	in, args, err := decidedBy(userID, decisionIDs)
+	if in == "" || err != nil {
+		return nil, err
 	}
-	if len(decisionIDs) > reviewListMax {
-		return nil, fmt.Errorf("funding: %d decisions, at most %d", len(decisionIDs), reviewListMax)
-	}
-	args := []any{userID}
-	for _, id := range decisionIDs {
-		args = append(args, id)
-	}
-	rows, err := s.db.Query(ctx, `SELECT `+topupCols+`, risk_decision FROM funding_topups WHERE user_id = ? AND risk_decision IN (?`+
-		strings.Repeat(", ?", len(decisionIDs)-1)+`) ORDER BY created_at, id`, args...)
+	rows, err := s.db.Query(ctx, `SELECT `+topupCols+`, risk_decision FROM funding_topups WHERE user_id = ? AND risk_decision `+in+`
+		ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("funding: list top-ups by decision: %w", err)
 	}
+	return scanTopupsForReview(rows)
+}
+
+func scanTopupsForReview(rows *sql.Rows) ([]TopupForReview, error) {
 	defer rows.Close()
 	var out []TopupForReview
 	for rows.Next() {
 		var r TopupForReview
 		t, err := scanTopup(withMore{rows, []any{&r.DecisionID}})
 		if err != nil {
-			return nil, fmt.Errorf("funding: list top-ups by decision: %w", err)
+			return nil, fmt.Errorf("funding: read top-ups: %w", err)
 		}
 		r.Topup = t
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("funding: read top-ups: %w", err)
+	}
+	return out, nil
 }

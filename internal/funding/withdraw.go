@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -370,8 +369,7 @@ func (s *Service) finish(ctx context.Context, id, status, code string, release b
 // with release gives back its limit reservation in the same transaction.
 func (s *Service) end(ctx context.Context, id, status, code string, release bool, from ...string) error {
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		q := `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status IN (?` +
-			strings.Repeat(", ?", len(from)-1) + `)`
+		q := `UPDATE funding_withdrawals SET status = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status ` + store.In(len(from))
 		args := []any{status, code, ms(s.now()), id}
 		for _, f := range from {
 			args = append(args, f)

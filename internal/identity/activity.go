@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/activity"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // Identity's events for the operators' incident search (package
@@ -75,7 +76,7 @@ func (s *Service) emailsOf(ctx context.Context, ids []string, out map[string]str
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, email FROM users WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	rows, err := s.db.Query(ctx, `SELECT id, email FROM users WHERE id `+store.In(len(ids)), args...)
 	if err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func (o *Operators) openCases(ctx context.Context, userIDs []string) (map[string
 	for _, u := range userIDs {
 		args = append(args, u)
 	}
-	rows, err := o.db.Query(ctx, `SELECT user_id, id FROM ops_cases WHERE status <> ? AND user_id IN (?`+strings.Repeat(", ?", len(userIDs)-1)+`)`, args...)
+	rows, err := o.db.Query(ctx, `SELECT user_id, id FROM ops_cases WHERE status <> ? AND user_id `+store.In(len(userIDs)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ops: read open cases: %w", err)
 	}

@@ -191,3 +191,9 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return db.R.QueryContext(ctx, db.Rebind(q), args...)
 }
+
+// In is the condition "IN (?, ?, …)" with n ≥ 1 placeholders, for a
+// list of n arguments (both dialects; Rebind numbers them).
+func In(n int) string {
+	return "IN (?" + strings.Repeat(", ?", max(n, 1)-1) + ")"
+}

@@ -158,7 +158,7 @@ func (s *Service) chargeRefunds(ctx context.Context, tx *store.Tx, merchantID st
 	args = append(args, ChargeRefundsMax+1)
 	rows, err := tx.Query(ctx, `SELECT id, payment_id, merchant_id, amount, lite_amount, money_amount, status, created_at FROM (
 			SELECT r.*, ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY created_at, id) AS n
-			FROM wallet_refunds r WHERE merchant_id = ? AND payment_id IN (?`+strings.Repeat(", ?", len(items)-1)+`)
+			FROM wallet_refunds r WHERE merchant_id = ? AND payment_id `+store.In(len(items))+`
 		) x WHERE n <= ? ORDER BY payment_id, created_at, id`, args...)
 	if err != nil {
 		return fmt.Errorf("wallet: list refunds: %w", err)

@@ -2,8 +2,8 @@ package wallet
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
@@ -199,16 +199,24 @@ func (s *Service) TransfersForReview(ctx context.Context, limit int) ([]Transfer
 	if err != nil {
 		return nil, fmt.Errorf("wallet: list transfers for review: %w", err)
 	}
+	return scanTransfersForReview(rows)
+}
+
+func scanTransfersForReview(rows *sql.Rows) ([]TransferForReview, error) {
 	defer rows.Close()
 	var out []TransferForReview
 	for rows.Next() {
 		var r TransferForReview
+		var err error
 		if r.Transfer, err = scanTransfer(rows, &r.DecisionID); err != nil {
-			return nil, fmt.Errorf("wallet: list transfers for review: %w", err)
+			return nil, fmt.Errorf("wallet: read transfers: %w", err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("wallet: read transfers: %w", err)
+	}
+	return out, nil
 }
 
 // TransfersDecidedBy returns the transfers userID sent that the risk
@@ -225,19 +233,10 @@ func (s *Service) TransfersDecidedBy(ctx context.Context, userID string, decisio
 	for _, id := range decisionIDs {
 		args = append(args, id)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+transferCols+`, risk_decision FROM wallet_transfers WHERE from_user = ? AND risk_decision IN (?`+
-		strings.Repeat(", ?", len(decisionIDs)-1)+`) ORDER BY created_at, id`, args...)
+	rows, err := s.db.Query(ctx, `SELECT `+transferCols+`, risk_decision FROM wallet_transfers WHERE from_user = ? AND risk_decision `+store.In(len(decisionIDs))+
+		` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: list transfers by decision: %w", err)
 	}
-	defer rows.Close()
-	var out []TransferForReview
-	for rows.Next() {
-		var r TransferForReview
-		if r.Transfer, err = scanTransfer(rows, &r.DecisionID); err != nil {
-			return nil, fmt.Errorf("wallet: list transfers by decision: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanTransfersForReview(rows)
 }
