@@ -32,16 +32,16 @@ type opsCrew struct {
 	err   error
 	token string
 	// Admin is the bootstrapped admin; Viewer an operator it invited
-	// with the viewer role only.
-	Admin, Viewer opsCred
+	// with the viewer role only, Risk one with the risk role.
+	Admin, Viewer, Risk opsCred
 }
 
 // Crew is the run's operators as one scenario acts with them: agents
 // whose requests count against this scenario.
 type Crew struct {
-	Admin, Viewer *Agent
-	AdminCred     opsCred
-	ViewerCred    opsCred
+	Admin, Viewer, Risk *Agent
+	AdminCred           opsCred
+	ViewerCred          opsCred
 	// Token is the bootstrap token the admin was made with (spent).
 	Token string
 }
@@ -67,7 +67,7 @@ func (t *Target) Crew(ctx context.Context) (*Crew, error) {
 		a.Email, a.Password, a.Token = o.Email, o.Password, o.Session
 		return a
 	}
-	return &Crew{Admin: agent("ops-admin", c.Admin), Viewer: agent("ops-viewer", c.Viewer),
+	return &Crew{Admin: agent("ops-admin", c.Admin), Viewer: agent("ops-viewer", c.Viewer), Risk: agent("ops-risk", c.Risk),
 		AdminCred: c.Admin, ViewerCred: c.Viewer, Token: c.token}, nil
 }
 
@@ -89,32 +89,44 @@ func (c *opsCrew) make(ctx context.Context, t *Target) error {
 	}
 	a.Token = c.Admin.Session
 
-	c.Viewer = opsCred{Email: t.Address("ops-viewer"), Password: "redteam viewer " + t.Unique("pw") + " staple battery"}
-	before, err := t.Count(ctx, c.Viewer.Email)
-	if err != nil {
+	if c.Viewer, err = invite(ctx, t, a, "viewer"); err != nil {
 		return err
 	}
-	r, err = a.Post(ctx, "/ops/api/operators", map[string]any{"email": c.Viewer.Email, "roles": []string{"viewer"}, "lang": "en"})
+	// A risk operator, invited while the admin is the only one (later
+	// invitations beyond viewer are four-eyes).
+	c.Risk, err = invite(ctx, t, a, "risk")
+	return err
+}
+
+// invite has admin a invite an operator with role, accepts the
+// invitation from the mailed token, and logs the operator in.
+func invite(ctx context.Context, t *Target, a *Agent, role string) (opsCred, error) {
+	o := opsCred{Email: t.Address("ops-" + role), Password: "redteam " + role + " " + t.Unique("pw") + " staple battery"}
+	before, err := t.Count(ctx, o.Email)
 	if err != nil {
-		return err
+		return o, err
 	}
-	if err := want(r, "POST /ops/api/operators (invite a viewer)", 201); err != nil {
-		return err
-	}
-	tok, err := t.WaitFind(ctx, c.Viewer.Email, before, inviteTokenRE)
+	r, err := a.Post(ctx, "/ops/api/operators", map[string]any{"email": o.Email, "roles": []string{role}, "lang": "en"})
 	if err != nil {
-		return fmt.Errorf("the viewer's invitation mail: %w", err)
+		return o, err
 	}
-	v := t.NewAgent("ops-viewer")
-	r, err = v.Post(ctx, "/ops/api/invites/accept", map[string]string{"token": tok, "password": c.Viewer.Password})
+	if err := want(r, "POST /ops/api/operators (invite a "+role+")", 201); err != nil {
+		return o, err
+	}
+	tok, err := t.WaitFind(ctx, o.Email, before, inviteTokenRE)
 	if err != nil {
-		return err
+		return o, fmt.Errorf("the %s's invitation mail: %w", role, err)
+	}
+	v := t.NewAgent("ops-" + role)
+	r, err = v.Post(ctx, "/ops/api/invites/accept", map[string]string{"token": tok, "password": o.Password})
+	if err != nil {
+		return o, err
 	}
 	if err := want(r, "POST /ops/api/invites/accept", 200); err != nil {
-		return err
+		return o, err
 	}
-	c.Viewer.ID, c.Viewer.Secret = r.Str("operator_id"), r.Str("totp_secret")
-	return opsLogin(ctx, v, &c.Viewer)
+	o.ID, o.Secret = r.Str("operator_id"), r.Str("totp_secret")
+	return o, opsLogin(ctx, v, &o)
 }
 
 // opsLogin logs o in with a current code of its TOTP secret and keeps
