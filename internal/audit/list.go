@@ -66,3 +66,20 @@ func ByTarget(ctx context.Context, db *store.DB, target string, limit int) ([]En
 	}
 	return scanEntries(rows)
 }
+
+// ByTargetActions is ByTarget limited to entries of the given actions
+// (at least one): what a caller looks for is not crowded out by other
+// entries about the same target (refusals, say).
+func ByTargetActions(ctx context.Context, db *store.DB, target string, actions []string, limit int) ([]Entry, error) {
+	limit = min(max(limit, 1), pageMax)
+	args := []any{target}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	rows, err := db.Query(ctx, `SELECT `+entryColumns+` FROM audit_log WHERE target = ? AND action `+store.In(len(actions))+`
+		ORDER BY at DESC, pos DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("audit: entries of %s: %w", target, err)
+	}
+	return scanEntries(rows)
+}

@@ -14,20 +14,25 @@ type topupSource struct {
 }
 
 type topupJSON struct {
-	TopupID     string          `json:"topup_id"`
-	Status      string          `json:"status"`
-	Amount      int64           `json:"amount"`
-	Currency    string          `json:"currency"`
-	Balance     string          `json:"balance"` // "money_lite" or "money"
-	Source      topupSource     `json:"source"`
-	DeclineCode string          `json:"decline_code,omitempty"`
-	NextAction  *nextActionJSON `json:"next_action,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
+	TopupID     string      `json:"topup_id"`
+	Status      string      `json:"status"`
+	Amount      int64       `json:"amount"`
+	Currency    string      `json:"currency"`
+	Balance     string      `json:"balance"` // "money_lite" or "money"
+	Source      topupSource `json:"source"`
+	DeclineCode string      `json:"decline_code,omitempty"`
+	// HoldReason says why a held top-up waits: risk_review (a person).
+	HoldReason string          `json:"hold_reason,omitempty"`
+	NextAction *nextActionJSON `json:"next_action,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
 }
 
 func topupOut(t funding.Topup) topupJSON {
 	out := topupJSON{TopupID: t.ID, Status: t.Status, Amount: t.Amount, Currency: "JPY", Source: topupSource{Type: t.SourceType},
 		DeclineCode: t.DeclineCode, NextAction: nextActionOf(t.NextAction), CreatedAt: t.CreatedAt}
+	if t.Status == funding.StatusHeld {
+		out.HoldReason = funding.HoldRiskReview
+	}
 	if t.SourceType == funding.SourceCard {
 		out.Source.CardID, out.Balance = t.SourceID, "money_lite"
 	} else {

@@ -53,8 +53,8 @@ func TestOpsReviewsBankTopup(t *testing.T) {
 		fe.clock.Advance(time.Second)
 		second := top(90000, 202)
 		for _, r := range []resp{first, second} {
-			if r.str("status") != "held" {
-				t.Fatalf("a large top-up: %s, want held", r.raw)
+			if r.str("status") != "held" || r.str("hold_reason") != "risk_review" {
+				t.Fatalf("a large top-up: %s, want held for risk_review", r.raw)
 			}
 		}
 		if m, _ := u.balance(); m != 10000 {
@@ -121,6 +121,19 @@ func TestOpsReviewsBankTopup(t *testing.T) {
 		}
 		if d := cmp.Diff(seen, map[string]string{first.str("topup_id"): "succeeded", second.str("topup_id"): "declined"}); d != "" {
 			t.Errorf("the case's held top-ups (-got +want):\n%s\n%s", d, c.raw)
+		}
+		// Refused decisions on a review never crowd its decision out of
+		// the timeline (an outside review's finding).
+		for range 21 {
+			riskA.do("POST", "/ops/api/reviews/"+second.str("topup_id")+"/approve", map[string]string{"reason": "noise"}).want(t, 409)
+		}
+		c = support.do("GET", "/ops/api/cases/"+id, nil).want(t, 200)
+		decided := map[string]int{}
+		for _, k := range timelineKinds(t, c) {
+			decided[k]++
+		}
+		if decided["review_approved"] != 1 || decided["review_rejected"] != 1 {
+			t.Errorf("the decisions in the timeline after 21 refused approvals: %v\n%s", decided, c.raw)
 		}
 	})
 }

@@ -88,6 +88,29 @@ func TestRiskDecidesLoginsCredentialChangesAndCharges(t *testing.T) {
 			owner.do("POST", "/api/v1/email/change", map[string]string{"new_email": "new-" + addr}).want(t, 202)
 		})
 
+		t.Run("a refused reset spends no second factor", func(t *testing.T) {
+			// Last: the rule refuses every password change from here on.
+			u, _, addr := oe.user(true)
+			_, recovery := u.enrolTOTP()
+			publish(risk.Rule{ID: "test-no-resets", Name: "no resets", Expression: `kind == "password_change"`,
+				Action: risk.Decline, Reason: "password changes are paused", ReasonJA: "パスワードの変更を停止しています"})
+			fe.agent("phone", "198.51.100.80").do("POST", "/api/v1/password/forgot", map[string]string{"email": addr}).want(t, 202)
+			token := find(t, resetToken, fe.env.mail.wait(t, addr, "Resetting", 1).Body)
+			reset := func(code string) resp {
+				return fe.agent("phone", "198.51.100.80").do("POST", "/api/v1/password/reset", map[string]string{"token": token, "new_password": pw + " again", "code": code})
+			}
+			// Decided before the code is checked: a wrong code and a
+			// right one get the same answer, and the right one is not
+			// spent.
+			reset("aaaa-bbbb-cccc-dddd").want(t, 403, "risk_declined")
+			reset(recovery[0]).want(t, 403, "risk_declined")
+			for _, m := range fe.env.mail.all(addr) {
+				if strings.Contains(m.Subject, "recovery code") {
+					t.Errorf("a refused reset spent a recovery code: %q", m.Subject)
+				}
+			}
+		})
+
 		t.Run("merchant charge", func(t *testing.T) {
 			shop, _ := oe.merchant("Risk Shop")
 			payer, uid, _ := oe.user(true)

@@ -171,18 +171,11 @@ func (s *Service) resetPassword(ctx context.Context, token, newPassword string, 
 	if err := password.CheckPolicy(newPassword, a.Email); err != nil {
 		return err
 	}
-	methods, err := s.secondFactors(ctx, a)
-	if err != nil {
-		return err
-	}
-	if len(methods) > 0 {
-		if err := proveFactor(a, methods); err != nil {
-			return err
-		}
-	}
-	// Risk decides on the reset as on a password change: a decline or a
-	// hold refuses it (support helps the owner); a step-up is met by the
-	// second factor just proven, and for an account without one the
+	// Risk decides on the reset as on a password change, before the
+	// second factor is checked (a refusal then spends no recovery code
+	// and says nothing of whether a code was right): a decline or a hold
+	// refuses it (support helps the owner); a step-up is met by the
+	// second factor proven below, and for an account without one the
 	// cooling-off period below is what protects the money.
 	known, err := s.knownDevice(ctx, a.ID, c.DeviceID, c.userAgent())
 	if err != nil {
@@ -195,16 +188,22 @@ func (s *Service) resetPassword(ctx context.Context, token, newPassword string, 
 	if err := d.Refusal(); err != nil {
 		return err
 	}
+	methods, err := s.secondFactors(ctx, a)
+	if err != nil {
+		return err
+	}
+	if len(methods) > 0 {
+		if err := proveFactor(a, methods); err != nil {
+			return err
+		}
+	}
 	phc, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return err
 	}
-	// Whether the reset came from one of the user's devices is in its
-	// audit entry, for the incident search (activity.go).
-	knownDev, err := s.knownDevice(ctx, a.ID, c.DeviceID, c.userAgent())
-	if err != nil {
-		return err
-	}
+	// Whether the reset came from one of the user's devices (known) is
+	// in its audit entry, for the incident search (activity.go).
+	knownDev := known
 	coolingUntil := now.Add(s.cfg.CoolingOff)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? AND used_at = 0 AND expires_at > ?`,

@@ -14,8 +14,10 @@ const (
 	// caseDecisionsMax bounds the risk decisions and, apart, the review
 	// items a timeline merges in (risk's page bound).
 	caseDecisionsMax = 100
-	// reviewOutcomesMax bounds the audit entries read per review item:
-	// its decision, and the refusals around it.
+	// reviewOutcomesMax bounds the decisions read per review item (one
+	// wins; refusals are other actions and never crowd it out — an
+	// outside review pushed a rejection off the timeline with 21 refused
+	// approvals when they were read together).
 	reviewOutcomesMax = 20
 )
 
@@ -64,7 +66,7 @@ func (o *Operators) timeline(ctx context.Context, c Case) ([]CaseEvent, error) {
 // reviewDecisions are the operators' decisions of review item r in the
 // window, read back from the audit entries DecideReview wrote.
 func (o *Operators) reviewDecisions(ctx context.Context, r *Review, from, until time.Time) ([]CaseEvent, error) {
-	entries, err := audit.ByTarget(ctx, o.db, "review:"+r.ID, reviewOutcomesMax)
+	entries, err := audit.ByTargetActions(ctx, o.db, "review:"+r.ID, []string{"review.approved", "review.rejected"}, reviewOutcomesMax)
 	if err != nil {
 		return nil, err
 	}

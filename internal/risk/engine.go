@@ -39,7 +39,12 @@ const liveCheckEvery = 250 * time.Millisecond
 // concerns (the keys of the velocity counts), and the features the caller
 // knows of the user (account age, KYC, devices seen, hours since
 // credential changes…; features.go lists them). Decide computes the
-// velocity features itself: a caller cannot supply them.
+// velocity features itself: a caller cannot supply them — but for
+// first_to_payee, which a caller that knows whether money ever reached
+// the payee (the wallet: a transfer that succeeded) supplies: the
+// engine's own events are attempts, and an attempt that was held,
+// declined or failed must not make the payee "paid before" (else a
+// failed or held transfer to a new person warms them up for the next).
 type Event struct {
 	Kind     string
 	Subject  Subject
@@ -247,6 +252,9 @@ func (e *Engine) DecideDeferred(ctx context.Context, ev Event) (Decision, error)
 		f[k] = v
 	}
 	for k, v := range vel {
+		if _, given := ev.Features[k]; given && k == "first_to_payee" {
+			continue // the caller knows better (Event)
+		}
 		f[k] = v
 	}
 	f["kind"], f["amount"] = ev.Kind, ev.Subject.Amount

@@ -108,7 +108,15 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	if err != nil {
 		return Transfer{}, err
 	}
-	d, err := s.decideHold(ctx, sess, risk.KindP2P, risk.Subject{Amount: amount, Payee: to.ID})
+	// Whether money ever reached this person from the sender: a transfer
+	// that succeeded (one held, declined or failed does not count).
+	var paid int
+	err = s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM wallet_transfers WHERE from_user = ? AND to_user = ? AND status = ? LIMIT 1) x`,
+		fromUserID, to.ID, StatusSucceeded).Scan(&paid)
+	if err != nil {
+		return Transfer{}, fmt.Errorf("wallet: earlier transfers to the payee: %w", err)
+	}
+	d, err := s.decideHold(ctx, sess, risk.KindP2P, risk.Subject{Amount: amount, Payee: to.ID}, risk.Features{"first_to_payee": paid == 0})
 	if err != nil {
 		return Transfer{}, err
 	}

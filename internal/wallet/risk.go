@@ -28,8 +28,8 @@ func (s *Service) decide(ctx context.Context, sess identity.Session, kind string
 // P2P transfer): a decline refuses and a step-up asks for one as decide
 // does, but a hold is returned (d.Held()) for the flow to carry out. When
 // the engine fails its decision is the fail-safe hold: held, logged.
-func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) (risk.Decision, error) {
-	d, err := s.decision(ctx, sess, kind, sub)
+func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, extra risk.Features) (risk.Decision, error) {
+	d, err := s.decisionOf(ctx, sess, kind, sub, false, extra)
 	if err != nil {
 		return d, err
 	}
@@ -43,7 +43,7 @@ func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind st
 // engine; the fail-safe hold, logged, when the engine fails). The error is
 // only identity's, reading the session's features.
 func (s *Service) decision(ctx context.Context, sess identity.Session, kind string, sub risk.Subject) (risk.Decision, error) {
-	return s.decisionOf(ctx, sess, kind, sub, false)
+	return s.decisionOf(ctx, sess, kind, sub, false, nil)
 }
 
 // decidePayment is decide for a merchant payment by sess's user, with
@@ -51,7 +51,7 @@ func (s *Service) decision(ctx context.Context, sess identity.Session, kind stri
 // (no commit of its own on the payment's path); a payment refused here
 // records it on its own.
 func (s *Service) decidePayment(ctx context.Context, sess identity.Session, sub risk.Subject) (risk.Decision, error) {
-	d, err := s.decisionOf(ctx, sess, risk.KindPayment, sub, true)
+	d, err := s.decisionOf(ctx, sess, risk.KindPayment, sub, true, nil)
 	if err != nil {
 		return d, err
 	}
@@ -74,13 +74,19 @@ func (s *Service) saveDecision(ctx context.Context, d risk.Decision) {
 	}
 }
 
-func (s *Service) decisionOf(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, deferred bool) (risk.Decision, error) {
+// decisionOf asks the engine, with identity's features of sess and
+// extra (what the wallet knows better: first_to_payee), recording the
+// decision now or, deferred, in the caller's transaction.
+func (s *Service) decisionOf(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, deferred bool, extra risk.Features) (risk.Decision, error) {
 	if s.risk == nil {
 		return risk.Decision{Action: risk.Allow}, nil
 	}
 	f, err := s.id.RiskFeatures(ctx, sess)
 	if err != nil {
 		return risk.Decision{}, err
+	}
+	for k, v := range extra {
+		f[k] = v
 	}
 	sub.UserID = sess.UserID
 	sub.IP, _ = netip.ParseAddr(sess.IP)
