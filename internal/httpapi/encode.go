@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -50,12 +51,18 @@ func decode[T any](r *http.Request) (T, error) {
 }
 
 // accepts reports whether the request's Accept header lists one of
-// mediaTypes (exactly; parameters and weights aside).
+// mediaTypes (exactly; parameters aside) with a weight above zero.
 func accepts(r *http.Request, mediaTypes ...string) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && slices.Contains(mediaTypes, mt) {
-			return true
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || !slices.Contains(mediaTypes, mt) {
+			continue
 		}
+		// q=0 says "not this one" (RFC 9110, 12.4.2).
+		if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q == 0 {
+			continue
+		}
+		return true
 	}
 	return false
 }

@@ -147,3 +147,26 @@ func objectNames(body []byte) (top []string, dup string) {
 		}
 	}
 }
+
+// TestAccepts: a media type is accepted when the Accept header lists it
+// with a weight above zero.
+func TestAccepts(t *testing.T) {
+	tests := []struct {
+		accept string
+		want   bool
+	}{
+		{"text/csv", true},
+		{"application/json, text/csv;q=0.5", true},
+		{"text/csv;q=0, application/json", false},
+		{"text/csv; q=0.0", false},
+		{"application/json", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/ops/api/search", nil)
+		r.Header.Set("Accept", tt.accept)
+		if got := accepts(r, "text/csv"); got != tt.want {
+			t.Errorf("Accept %q: accepts text/csv = %v, want %v", tt.accept, got, tt.want)
+		}
+	}
+}

@@ -187,6 +187,11 @@ func (q *search) parseFilters(req SearchRequest) error {
 			return invalid("ip_range applies to login_new_device, password_reset, email_change and factor_change, and the pattern has none",
 				"ip_range は login_new_device、password_reset、email_change、factor_change に使いますが、パターンにありません")
 		}
+		// An IPv4 range written IPv4-mapped (::ffff:203.0.113.0/120) is
+		// the IPv4 range: addresses are stored unmapped.
+		if a := pre.Addr(); a.Is4In6() && pre.Bits() >= 96 {
+			pre = netip.PrefixFrom(a.Unmap(), pre.Bits()-96)
+		}
 		p.IPRange = pre.Masked()
 	}
 	if req.Device != "" {

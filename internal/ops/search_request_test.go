@@ -35,6 +35,9 @@ func TestParseSearch(t *testing.T) {
 			SearchRequest{Steps: []SearchStep{{Event: "login_new_device"}, {Event: "withdrawal", MinAmount: 100000}}, Within: "90m",
 				Since: "2019-07-01T00:00:00Z", Until: "2019-07-02T00:00:00Z", MinAmount: 10, MaxAmount: 1000000, IPRange: "203.0.113.77/24", Device: "0123456789abcdef"},
 			"events=login_new_device>withdrawal(min_amount=100000) within=1h30m0s since=2019-07-01T00:00:00Z until=2019-07-02T00:00:00Z min_amount=10 max_amount=1000000 ip_range=203.0.113.0/24 device=0123456789abcdef"},
+		{"an IPv4 range written IPv4-mapped is the IPv4 range",
+			SearchRequest{Events: []string{"login_new_device"}, Since: "2019-07-01T00:00:00Z", IPRange: "::ffff:127.0.0.4/128"},
+			"events=login_new_device within=0s since=2019-07-01T00:00:00Z until=2019-07-04T12:00:00Z ip_range=127.0.0.4/32"},
 	}
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
