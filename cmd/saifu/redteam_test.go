@@ -172,6 +172,18 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 		{"cooling-off of a nanosecond after an email change", "sbi/withdrawal-after-email-change", func(c *app.Config) { c.CoolingOff = time.Nanosecond }},
 		{"new-link waiting period of a nanosecond", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
 		{"new-link waiting period of a nanosecond, destination changed", "sbi/change-destination-then-withdraw", func(c *app.Config) { c.FundingLimits.WithdrawalWait = time.Nanosecond }},
+		// The fixed controls are default rules: without the rule, the
+		// scenario breaches (the settings rows above turn the same
+		// controls down through the periods the rules read).
+		{"cooling-off rule removed", "sbi/withdrawal-after-password-reset", func(c *app.Config) {
+			c.RiskRules = withoutRule(risk.DefaultRules(), "cooling-off-money-out")
+		}},
+		{"new-destination rule removed", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) {
+			c.RiskRules = withoutRule(risk.DefaultRules(), "sbi-new-destination-wait")
+		}},
+		{"untrusted-session 3-D Secure rule removed", "7pay/takeover-tops-up-from-card", func(c *app.Config) {
+			c.RiskRules = withoutRule(risk.DefaultRules(), "7pay-card-topup-untrusted-session")
+		}},
 		{"passkey origins opened to the phishing site", "onedrive/passkey-assertion-for-another-origin", func(c *app.Config) {
 			c.RPOrigins = []string{c.PublicURL, "https://saifu-login.example"}
 		}},

@@ -113,7 +113,7 @@ func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, c Cl
 	if !verified {
 		return BankLink{}, apperr.E(apperr.KYCRequired, "verify your identity before linking a bank account").JA("銀行口座の連携には本人確認が必要です")
 	}
-	if err := refuseOrStepUp(d, cur, s.now()); err != nil {
+	if err := s.refuseOrStepUp(ctx, d, cur); err != nil {
 		return BankLink{}, err
 	}
 	var active int

@@ -111,7 +111,7 @@ func (s *Service) AddCard(ctx context.Context, sess identity.Session, c Client, 
 	if err != nil {
 		return Card{}, err
 	}
-	if err := refuseOrStepUp(d, cur, s.now()); err != nil {
+	if err := s.refuseOrStepUp(ctx, d, cur); err != nil {
 		return Card{}, err
 	}
 	card := Card{ID: newID("card_"), UserID: userID, Brand: info.Brand, Last4: info.Last4,

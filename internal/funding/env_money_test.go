@@ -26,6 +26,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -37,7 +38,7 @@ import (
 func TestMain(m *testing.M) { storetest.Main(m) }
 
 var sets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, ops.Migrations, identity.Migrations,
-	ledger.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ledger.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations, risk.Migrations}
 
 // The sandbox bank's account of the seeded holder yamada (YAMADA Taro).
 const yamadaAccount = "sbx-0001-1234567"
@@ -153,9 +154,10 @@ func newEnv(t *testing.T, db *store.DB, lim funding.Limits) *env {
 	}
 	e.ledger = ledger.Open(db, ledger.Options{Log: log, Now: e.clock.Now})
 	t.Cleanup(e.ledger.Close)
-	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Log: log})
+	rules := defaultRules(t, db, e.clock.Now)
+	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Log: log, Risk: rules})
 	e.fs, err = funding.New(funding.Config{
-		DB: db, Ledger: e.ledger, Wallet: e.wallet, Users: e.id, Bank: bank, Acquirer: card,
+		Risk: rules, DB: db, Ledger: e.ledger, Wallet: e.wallet, Users: e.id, Bank: bank, Acquirer: card,
 		Limiter: throttle.New(db, e.clock.Now), Outbox: outbox, SealKey: bytes.Repeat([]byte{3}, 32),
 		PublicURL: "http://saifu.test", MatchName: namematch.Match, Limits: lim, Now: e.clock.Now, Log: log,
 		Fault: func(point, _ string) error {
@@ -174,6 +176,18 @@ func newEnv(t *testing.T, db *store.DB, lim funding.Limits) *env {
 	e.browser = &http.Client{Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return e
+}
+
+// defaultRules is a risk engine on db with the default rules, as every
+// deployment has: the cooling-off, new-device, new-destination and 3-D
+// Secure controls are among them.
+func defaultRules(t *testing.T, db *store.DB, now func() time.Time) *risk.Engine {
+	t.Helper()
+	eng := risk.New(db, now)
+	if err := eng.SeedDefaults(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
 
 // crashAt makes the next flow passing point stop there.

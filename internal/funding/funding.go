@@ -99,8 +99,10 @@ type Users interface {
 	// caller's copy.
 	Current(ctx context.Context, sess identity.Session) (identity.Session, error)
 	// RiskFeatures is what identity knows of sess's user for a risk
-	// decision (identity.Service.RiskFeatures).
+	// decision (identity.Service.RiskFeatures); UserRiskFeatures of a
+	// user with no session at hand.
 	RiskFeatures(ctx context.Context, sess identity.Session) (risk.Features, error)
+	UserRiskFeatures(ctx context.Context, userID string) (risk.Features, error)
 }
 
 // Config configures a Service. Zero values take the defaults of Limits.
@@ -144,9 +146,9 @@ type Limits struct {
 	// CardsPerUserMax caps a user's cards; UsersPerCardMax caps the
 	// accounts one card (fingerprint) may be registered to.
 	CardsPerUserMax, UsersPerCardMax int
-	// TopupAmountMax bounds one top-up; Topup3DSAmount and above always
-	// ask for a 3-D Secure challenge.
-	TopupAmountMax, Topup3DSAmount int64
+	// TopupAmountMax bounds one top-up. (Which top-ups go through 3-D
+	// Secure the risk rules say: risk.DefaultRules.)
+	TopupAmountMax int64
 	// WithdrawalAmountMax bounds one withdrawal (fund-transfer law: one
 	// remittance is at most 1,000,000 JPY).
 	WithdrawalAmountMax int64
@@ -166,7 +168,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	CardAttemptsUser: 5, CardAttemptsDevice: 5, CardAttemptsIP: 20, CardAttemptsWindow: time.Hour,
 	CardsPerUserMax: 5, UsersPerCardMax: 2,
-	TopupAmountMax: 1_000_000, Topup3DSAmount: 30_000,
+	TopupAmountMax:      1_000_000,
 	WithdrawalAmountMax: 1_000_000,
 	LinkAttemptsUser:    10, LinkAttemptsWindow: time.Hour, LinkTTL: 15 * time.Minute,
 	LinksPerUserMax: 5,
@@ -197,7 +199,6 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.CardsPerUserMax, d.CardsPerUserMax)
 	pick(&l.UsersPerCardMax, d.UsersPerCardMax)
 	pick64(&l.TopupAmountMax, d.TopupAmountMax)
-	pick64(&l.Topup3DSAmount, d.Topup3DSAmount)
 	pick64(&l.WithdrawalAmountMax, d.WithdrawalAmountMax)
 	pick(&l.LinkAttemptsUser, d.LinkAttemptsUser)
 	pickD(&l.LinkAttemptsWindow, d.LinkAttemptsWindow)

@@ -92,7 +92,7 @@ func (s *Service) releaseOne(ctx context.Context, w Withdrawal, now time.Time) (
 			}
 			return s.withdrawal(ctx, w.ID)
 		}
-		until, reason, err := s.holdUntil(ctx, w.UserID, l)
+		until, reason, err := s.waitAgain(ctx, w, l)
 		if err != nil {
 			return w, err
 		}

@@ -61,20 +61,91 @@ func ipOf(s string) netip.Addr {
 	return a
 }
 
+// The risk rules decide funding's friction (risk.DefaultRules): 3-D
+// Secure on a card top-up (a step-up: the first from a card, a large one,
+// one from a session that has not proved itself recently or during a
+// cooling-off period); a second factor on a bank top-up during
+// cooling-off; and how long a withdrawal waits (a delay: until the
+// cooling-off period ends, the session's device is recognised, or the
+// destination's waiting period ends — HoldCoolingOff, HoldNewDevice,
+// HoldNewDestination) or whether a person reviews it (a hold). The
+// services ask the rules with the session as stored, so that every
+// surface gets them; a withdrawal that comes due is asked again
+// (waitAgain), so that a cooling-off period begun meanwhile holds it on.
+
 // stepUp answers a step-up decision: met by a session authenticated with a
-// second factor trusted before now, apperr.StepUpRequired otherwise.
-func stepUp(d risk.Decision, sess identity.Session, now time.Time) error {
-	return d.StepUpError(sess.FactorTrustedAt, now)
+// second factor trusted before now — during a cooling-off period, one
+// trusted before the period began (identity.Session.StepUpTrust) —
+// apperr.StepUpRequired otherwise.
+func (s *Service) stepUp(ctx context.Context, d risk.Decision, sess identity.Session) error {
+	if !d.SteppedUp() {
+		return nil
+	}
+	u, err := s.users.User(ctx, sess.UserID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return d.StepUpError(sess.StepUpTrust(u, now), now)
 }
 
 // refuseOrStepUp is the answer of a flow that has nothing to hold (a
-// registration, a link, a top-up): a decline or hold refuses it, a step-up
-// asks for one.
-func refuseOrStepUp(d risk.Decision, sess identity.Session, now time.Time) error {
+// registration, a link, a top-up): a decline, hold or delay refuses it, a
+// step-up asks for one.
+func (s *Service) refuseOrStepUp(ctx context.Context, d risk.Decision, sess identity.Session) error {
 	if err := d.Refusal(); err != nil {
 		return err
 	}
-	return stepUp(d, sess, now)
+	return s.stepUp(ctx, d, sess)
+}
+
+// delayReason is a withdrawal's hold reason for the time feature a delay
+// waited for.
+var delayReason = map[string]string{
+	"cooling_off_until":     HoldCoolingOff,
+	"money_out_trusted_at":  HoldNewDevice,
+	"destination_usable_at": HoldNewDestination,
+}
+
+// destinationFeatures are the features of a withdrawal's destination l at
+// now.
+func destinationFeatures(l BankLink, now time.Time) risk.Features {
+	usable := int64(0)
+	if l.UsableForWithdrawalAt.After(now) {
+		usable = risk.Unix(l.UsableForWithdrawalAt)
+	}
+	return risk.Features{"destination_age_hours": risk.HoursSince(now, l.CreatedAt), "hours_since_bank_link": risk.HoursSince(now, l.CreatedAt),
+		"destination_usable_at": usable}
+}
+
+// waitAgain asks the rules, when a held withdrawal w to l comes due,
+// whether it must wait longer (a cooling-off period begun since, say):
+// until when and why (zero: it need not). The question is not recorded —
+// it is the same withdrawal's, decided when it was asked for — and its
+// session's device wait was served already. When the engine fails, the
+// withdrawal waits an hour more (fail safe).
+func (s *Service) waitAgain(ctx context.Context, w Withdrawal, l BankLink) (time.Time, string, error) {
+	if s.risk == nil {
+		return time.Time{}, "", nil
+	}
+	now := s.now()
+	f, err := s.users.UserRiskFeatures(ctx, w.UserID)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	for k, v := range destinationFeatures(l, now) {
+		f[k] = v
+	}
+	d, err := s.risk.DecideDeferred(ctx, risk.Event{Kind: risk.KindWithdrawal, Features: f,
+		Subject: risk.Subject{UserID: w.UserID, Amount: w.Amount, BankAccount: l.accountKey()}})
+	if err != nil {
+		s.log.Error("funding: risk decision on a due withdrawal failed; it waits", "withdrawal", w.ID, "err", err)
+		return now.Add(reviewRecheck), w.HoldReason, nil
+	}
+	if d.Until.After(now) {
+		return d.Until, delayReason[d.UntilFeature], nil
+	}
+	return time.Time{}, "", nil
 }
 
 // accountKey names a linked bank account for the risk counts (one account

@@ -24,6 +24,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -38,7 +39,7 @@ import (
 // tests call the services as any surface would.
 
 var rulesSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
-	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations, risk.Migrations}
 
 // rulesClock is the services' clock; it moves only when told.
 type rulesClock struct {
@@ -133,9 +134,10 @@ func newRulesEnv(t *testing.T, db *store.DB) *rulesEnv {
 	}
 	e.ledger = ledger.Open(db, ledger.Options{Log: log, Now: e.clock.Now})
 	t.Cleanup(e.ledger.Close)
-	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now})
+	rules := defaultRules(t, db, e.clock.Now)
+	e.wallet = wallet.New(db, e.ledger, e.id, outbox, wallet.Config{Now: e.clock.Now, Risk: rules})
 	e.fs, err = funding.New(funding.Config{
-		DB: db, Ledger: e.ledger, Wallet: e.wallet, Users: e.id, Bank: bank, Acquirer: card,
+		Risk: rules, DB: db, Ledger: e.ledger, Wallet: e.wallet, Users: e.id, Bank: bank, Acquirer: card,
 		Limiter: throttle.New(db, e.clock.Now), Outbox: outbox, SealKey: bytes.Repeat([]byte{3}, 32),
 		// No saifu server: the bank's redirect back is read, not followed.
 		PublicURL: "https://saifu.test", MatchName: namematch.Match, Now: e.clock.Now, Log: log,

@@ -52,20 +52,13 @@ func (s *Service) BankTopup(ctx context.Context, sess identity.Session, linkID s
 	if l.Status != LinkActive {
 		return Topup{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
 	}
-	u, err := s.users.User(ctx, userID)
-	if err != nil {
-		return Topup{}, err
-	}
-	if err := checkBankTopup(u, sess, s.now()); err != nil {
-		return Topup{}, err
-	}
-	d, _, err := s.decide(ctx, sess, risk.KindBankTopup, risk.Subject{Amount: amount, BankAccount: l.accountKey()},
+	d, sess, err := s.decide(ctx, sess, risk.KindBankTopup, risk.Subject{Amount: amount, BankAccount: l.accountKey()},
 		risk.Features{"hours_since_bank_link": risk.HoursSince(s.now(), l.CreatedAt)})
 	if err != nil {
 		return Topup{}, err
 	}
 	if !d.Held() {
-		if err := refuseOrStepUp(d, sess, s.now()); err != nil {
+		if err := s.refuseOrStepUp(ctx, d, sess); err != nil {
 			return Topup{}, err
 		}
 	}

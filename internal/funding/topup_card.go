@@ -17,21 +17,16 @@ import (
 const systemAcquirer = "card_acquirer"
 
 // CardTopup tops up the session user's money lite from one of their
-// active cards. 3-D Secure is forced on the first top-up of a card, from
-// Topup3DSAmount up, when the session is not privileged or its device not
-// yet recognised, and during a cooling-off period (stepup.go); the
-// acquirer may ask for it anyway. The answer is succeeded, requires_action
+// active cards. 3-D Secure is forced when the risk rules ask for a
+// step-up (risk.go); the acquirer may ask for it anyway. The answer is succeeded, requires_action
 // (challenge URL; the top-up completes when the challenge does), declined
 // or processing.
 // Errors: apperr.NotFound (card), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
 func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID string, amount int64) (Topup, error) {
-	// The session as stored decides whether 3-D Secure is forced: a copy
-	// claiming a privilege or a recognised device lifts nothing.
-	sess, err := s.users.Current(ctx, sess)
-	if err != nil {
-		return Topup{}, err
-	}
+	// The session as stored decides whether 3-D Secure is forced (decide
+	// reads it so): a copy claiming a privilege or a recognised device
+	// lifts nothing.
 	userID := sess.UserID
 	if err := s.wallet.CheckCapability(ctx, ops.CapCardTopup); err != nil {
 		return Topup{}, err
@@ -55,17 +50,14 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	if err != nil {
 		return Topup{}, fmt.Errorf("funding: open card token: %w", err)
 	}
-	forced, err := s.force3DS(ctx, sess)
-	if err != nil {
-		return Topup{}, err
-	}
 	var done int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM funding_topups WHERE source_id = ? AND status = ?`, card.ID, StatusSucceeded).Scan(&done); err != nil {
 		return Topup{}, fmt.Errorf("funding: count top-ups: %w", err)
 	}
 	// The rules may ask for 3-D Secure (step_up: only the cardholder
-	// passes it) or refuse; a fixed rule forces it on the first top-up
-	// and on large ones.
+	// passes it) or refuse: the default rules ask for it on a card's
+	// first top-up, on large ones, from a session that has not proved
+	// itself recently and during a cooling-off period.
 	d, _, err := s.decide(ctx, sess, risk.KindCardTopup, risk.Subject{Amount: amount, Card: card.fingerprint}, risk.Features{"card_topups": int64(done)})
 	if err != nil {
 		return Topup{}, err
@@ -73,7 +65,6 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	if err := d.Refusal(); err != nil {
 		return Topup{}, err
 	}
-	forced = forced || d.SteppedUp()
 	limitID, err := s.wallet.ReserveLimitID(ctx, userID, flowTopup, amount)
 	if err != nil {
 		return Topup{}, err
@@ -84,7 +75,7 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	// authorisation is recorded Reconcile asks the same question again.
 	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceCard, SourceID: card.ID, Amount: amount, Status: StatusProcessing,
 		limitID: limitID, force3DS: 0}
-	if done == 0 || amount >= s.lim.Topup3DSAmount || forced {
+	if d.SteppedUp() {
 		t.force3DS = 1
 	}
 	if err := s.crash(FaultTopupAfterLimit, t.ID); err != nil {

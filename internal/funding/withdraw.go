@@ -29,7 +29,7 @@ const (
 const (
 	HoldCoolingOff     = "cooling_off"     // a password reset or email change
 	HoldNewDestination = "new_destination" // the link is within its waiting period
-	HoldNewDevice      = "new_device"      // asked from a device not yet recognised (stepup.go)
+	HoldNewDevice      = "new_device"      // asked from a device not yet recognised (risk.go)
 )
 
 // Withdrawal is money going out of the user's money balance to a bank link.
@@ -80,29 +80,14 @@ func (s *Service) Withdrawal(ctx context.Context, userID, id string) (Withdrawal
 	return w, err
 }
 
-// holdUntil says until when, and why, money leaving for l must wait.
-func (s *Service) holdUntil(ctx context.Context, userID string, l BankLink) (time.Time, string, error) {
-	u, err := s.users.User(ctx, userID)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	until, reason := l.UsableForWithdrawalAt, HoldNewDestination
-	if u.CoolingOffUntil.After(until) {
-		until, reason = u.CoolingOffUntil, HoldCoolingOff
-	}
-	if !until.After(s.now()) {
-		return time.Time{}, "", nil
-	}
-	return until, reason, nil
-}
-
 // Withdraw sends amount of the session user's money (never money lite) to
 // their active bank link; the session must be privileged.
-// The money is reserved first by a ledger hold. While the link is in its
-// waiting period, the user in a cooling-off period, or the session's
-// device not yet recognised (and the session not stepped up with a trusted
-// second factor), the withdrawal is held until release_at (ReleaseDue pays
-// it out then; CancelWithdrawal voids it); otherwise it is paid out at once.
+// The money is reserved first by a ledger hold. When the risk rules delay
+// it — the link in its waiting period, the user in a cooling-off period,
+// the session's device not yet recognised (and the session not stepped up
+// with a trusted second factor) — the withdrawal is held until release_at
+// (ReleaseDue pays it out then; CancelWithdrawal voids it); when they hold
+// it, until a review; otherwise it is paid out at once.
 // Errors: apperr.NotFound (link), apperr.Invalid (amount),
 // apperr.InsufficientFunds, apperr.LimitExceeded, apperr.CapabilityDisabled,
 // apperr.AccountFrozen, apperr.ReauthRequired, apperr.Unauthenticated
@@ -137,29 +122,27 @@ func (s *Service) Withdraw(ctx context.Context, sess identity.Session, linkID st
 	if l.Status != LinkActive {
 		return Withdrawal{}, apperr.E(apperr.Conflict, "the bank link is not active").JA("この銀行口座の連携は有効ではありません")
 	}
-	until, reason, err := s.holdUntil(ctx, userID, l)
-	if err != nil {
-		return Withdrawal{}, err
-	}
-	if dev := deviceHold(sess, s.now()); dev.After(until) {
-		until, reason = dev, HoldNewDevice
-	}
-	// SBI Securities: a large withdrawal to a new destination, or right
-	// after a credential change, is held for a person to review; it is
-	// released only by a review (never by time).
-	d, _, err := s.decide(ctx, sess, risk.KindWithdrawal, risk.Subject{Amount: amount, BankAccount: l.accountKey()}, risk.Features{
-		"destination_age_hours": risk.HoursSince(s.now(), l.CreatedAt), "hours_since_bank_link": risk.HoursSince(s.now(), l.CreatedAt)})
+	// The rules say whether it waits (a delay: cooling-off, a new device,
+	// a new destination — released by time) or is held for a person to
+	// review (SBI Securities: a large withdrawal to a new destination;
+	// released only by a review, never by time).
+	d, sess, err := s.decide(ctx, sess, risk.KindWithdrawal, risk.Subject{Amount: amount, BankAccount: l.accountKey()}, destinationFeatures(l, s.now()))
 	if err != nil {
 		return Withdrawal{}, err
 	}
 	if d.Action == risk.Decline {
 		return Withdrawal{}, d.Refusal()
 	}
-	if err := stepUp(d, sess, s.now()); err != nil {
+	if err := s.stepUp(ctx, d, sess); err != nil {
 		return Withdrawal{}, err
 	}
-	if d.Held() {
+	var until time.Time
+	var reason string
+	switch {
+	case d.Held():
 		until, reason = s.now().Add(reviewRecheck), HoldRiskReview
+	case d.Delayed():
+		until, reason = d.Until, delayReason[d.UntilFeature]
 	}
 	// The reservation's id is kept on the row (which confirms it in the
 	// transaction that writes it): a held withdrawal may be cancelled, or

@@ -51,9 +51,13 @@ type envOpts struct {
 	// mail sends the wallet's and funding's notices to the mail sink;
 	// without it they are queued in an outbox that never sends.
 	mail bool
-	// risk gives the wallet and funding the risk engine with the default
-	// rules, as internal/app does (needs risk.Migrations in the sets).
+	// risk gives identity the risk engine with the default rules, as
+	// internal/app does. The wallet and funding always have it (they
+	// need risk.Migrations in the sets): the cooling-off, new-device,
+	// new-destination and 3-D Secure controls are among its rules.
 	risk bool
+	// rules are the engine's first rules (nil: risk.DefaultRules).
+	rules []risk.Rule
 }
 
 // cheapParams keep argon2id fast in tests; production uses DefaultParams.
@@ -106,11 +110,17 @@ func newEnv(t testing.TB, db *store.DB, o envOpts) *testEnv {
 	// One risk engine decides for identity and every node, as in
 	// internal/app.
 	var decider risk.Decider
-	if o.risk {
+	if o.risk || o.wallet || o.funding {
 		e.riskEngine = risk.New(db, e.clock.Now)
-		if err := e.riskEngine.SeedDefaults(context.Background()); err != nil {
+		rules := o.rules
+		if rules == nil {
+			rules = risk.DefaultRules()
+		}
+		if err := e.riskEngine.Seed(context.Background(), rules); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if o.risk {
 		decider = e.riskEngine
 	}
 	e.id, err = identity.New(db, hasher, e.limiter, e.outbox, identity.Config{
@@ -163,7 +173,7 @@ type node struct {
 	wallet    *wallet.Service
 	funding   *funding.Service // nil unless envOpts.funding
 	webhooks  *notify.Webhooks // nil unless envOpts.webhooks
-	risk      *risk.Engine     // nil unless envOpts.risk
+	risk      *risk.Engine     // the environment's engine (testEnv.riskEngine)
 }
 
 // startSandbox serves the sandbox bank, card acquirer and eKYC on the
@@ -209,7 +219,7 @@ func (e *testEnv) newNode(t testing.TB, o envOpts) *node {
 		t.Fatal(err)
 	}
 	var decider risk.Decider
-	if o.risk && e.riskEngine != nil {
+	if e.riskEngine != nil {
 		n.risk = e.riskEngine
 		decider = n.risk
 	}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/sandbox"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -26,7 +29,7 @@ import (
 )
 
 var fundingSets = []store.Migrations{notify.Migrations, throttle.Migrations, audit.Migrations, identity.Migrations, ledger.Migrations,
-	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations}
+	ops.Migrations, idem.Migrations, wallet.Migrations, sandbox.Migrations, funding.Migrations, risk.Migrations}
 
 // phone is the sandbox's phone network: every SMS by recipient.
 type phone struct {
@@ -124,7 +127,12 @@ func eachFundEnv(t *testing.T, lim funding.Limits, fn func(t *testing.T, e *fund
 // user signs up a privileged user; with kycName it is KYC-verified.
 func (e *fundEnv) user(t *testing.T, addr, kycName string) (*agent, string) {
 	t.Helper()
-	a := e.agent("app "+addr, "198.51.100.7")
+	// Each person on a network of their own, as people are: on one, the
+	// bank links of different people would look like one mule's.
+	h := fnv.New32a()
+	h.Write([]byte(addr))
+	n := h.Sum32()
+	a := e.agent("app "+addr, fmt.Sprintf("10.%d.%d.7", n>>8&0xff, n&0xff))
 	return a, e.signUp(t, a, addr, kycName)
 }
 

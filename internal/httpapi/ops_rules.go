@@ -16,6 +16,7 @@ type opsRuleView struct {
 	Action      string  `json:"action"`
 	Reason      string  `json:"reason"`
 	ReasonJA    string  `json:"reason_ja"`
+	Until       string  `json:"until,omitempty"`
 	Status      string  `json:"status"`
 	CreatedBy   string  `json:"created_by,omitempty"`
 	CreatedAt   string  `json:"created_at,omitempty"`
@@ -32,7 +33,7 @@ func handleOpsRules(o *ops.Operators) http.Handler {
 		}
 		out := make([]opsRuleView, 0, len(rules))
 		for _, v := range rules {
-			out = append(out, opsRuleView{v.ID, v.Version, v.Name, v.Expression, string(v.Action), v.Reason, v.ReasonJA, v.Status, v.CreatedBy,
+			out = append(out, opsRuleView{v.ID, v.Version, v.Name, v.Expression, string(v.Action), v.Reason, v.ReasonJA, v.Until, v.Status, v.CreatedBy,
 				rfc(v.CreatedAt), optTime(v.PublishedAt)})
 		}
 		encode(w, r, http.StatusOK, map[string]any{"items": out})
@@ -47,10 +48,11 @@ type opsRuleRequest struct {
 	Action     string `json:"action"`
 	Reason     string `json:"reason"`
 	ReasonJA   string `json:"reason_ja"`
+	Until      string `json:"until"`
 }
 
 // handleOpsRuleDraft: POST /ops/api/rules {rule_id, name, expression,
-// action, reason, reason_ja?} → 201 the draft (the rule's next version); 400 when it
+// action, reason, reason_ja?, until? (a delay's time feature)} → 201 the draft (the rule's next version); 400 when it
 // does not compile, with the compiler's words.
 func handleOpsRuleDraft(o *ops.Operators) http.Handler {
 	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -59,12 +61,12 @@ func handleOpsRuleDraft(o *ops.Operators) http.Handler {
 			return err
 		}
 		d, err := o.DraftRule(r.Context(), opSessionFrom(r), risk.Rule{ID: q.RuleID, Name: q.Name, Expression: q.Expression,
-			Action: risk.Action(q.Action), Reason: q.Reason, ReasonJA: q.ReasonJA})
+			Action: risk.Action(q.Action), Reason: q.Reason, ReasonJA: q.ReasonJA, Until: q.Until})
 		if err != nil {
 			return err
 		}
 		encode(w, r, http.StatusCreated, opsRuleView{RuleID: d.ID, Version: d.Version, Name: d.Name, Expression: d.Expression,
-			Action: string(d.Action), Reason: d.Reason, ReasonJA: d.ReasonJA, Status: risk.StatusDraft})
+			Action: string(d.Action), Reason: d.Reason, ReasonJA: d.ReasonJA, Until: d.Until, Status: risk.StatusDraft})
 		return nil
 	})
 }

@@ -153,8 +153,10 @@ func TestOpsSearch(t *testing.T) {
 	storetest.Each(t, opsFundSets, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// Six users register the sandbox's one frictionless Visa (its
-		// fingerprint's attempts count against CardAttemptsUser).
-		e, fe := newOpsFundEnvOpts(t, db, envOpts{fundingLimits: funding.Limits{UsersPerCardMax: 10, CardAttemptsUser: 10}})
+		// fingerprint's attempts count against CardAttemptsUser), which
+		// the one-card-many-accounts rule would refuse.
+		e, fe := newOpsFundEnvOpts(t, db, envOpts{fundingLimits: funding.Limits{UsersPerCardMax: 10, CardAttemptsUser: 10},
+			rules: rulesWithout("paypay-one-card-many-accounts")})
 		p := searchPlant{t: t, fe: fe}
 		since := fe.clock.Now().Add(-time.Minute).UTC().Truncate(time.Second).Format(time.RFC3339)
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				r.firstTopup(owner, uid, card, 2000)
 				owner.resetPassword(addr, pwAlice, pwNew, "")
 				owner.do("POST", "/api/v1/reauth", map[string]string{"password": pwNew}).want(t, 200)
-				// (3-D Secure still: the fixed cooling-off control, not this rule.)
+				// (3-D Secure still: the cooling-off rule, not this one.)
 				r.decided(uid, func() { r.topup(owner, card, 5000) })
 			}},
 
@@ -123,7 +124,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 			incident: func(t *testing.T, r *ruleRun) {
 				a, uid, _ := r.person("phone", r.ip(1, 1), "YAMADA TARO")
 				r.oe.fund(uid, 200000, 0)
-				link := r.fe.linkBankAs(t, a, sandbox.TestAccounts[0])
+				link := r.link(a, uid, sandbox.TestAccounts[0])
 				var w resp
 				r.decided(uid, func() {
 					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 150000}).want(t, 202)
@@ -136,7 +137,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 			ordinary: func(t *testing.T, r *ruleRun) {
 				a, uid, addr := r.person("phone", r.ip(50, 1), "SUZUKI HANAKO")
 				r.oe.fund(uid, 200000, 0)
-				link := r.fe.linkBankAs(t, a, sandbox.TestAccounts[1])
+				link := r.link(a, uid, sandbox.TestAccounts[1])
 				r.fe.clock.Advance(8 * 24 * time.Hour)
 				a.login(addr, pwAlice).want(t, 200)
 				a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
@@ -147,6 +148,166 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				if w.str("status") != "succeeded" {
 					t.Errorf("a large withdrawal to an old destination: %s, want paid", w.raw)
 				}
+			}},
+
+		{rule: "sbi-new-destination-wait", kind: risk.KindWithdrawal,
+			// SBI Securities: money sent to an account linked a minute ago
+			// — held until the link's waiting period ends.
+			incident: func(t *testing.T, r *ruleRun) {
+				a, uid, _ := r.person("phone", r.ip(1, 1), "YAMADA TARO")
+				r.oe.fund(uid, 20000, 0)
+				link := r.link(a, uid, sandbox.TestAccounts[0])
+				var w resp
+				r.decided(uid, func() {
+					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
+				})
+				if w.str("status") != "held" || w.str("hold_reason") != "new_destination" {
+					t.Errorf("a withdrawal to a new link: %s, want held for new_destination", w.raw)
+				}
+			},
+			// Two days later the same withdrawal is paid at once.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, addr := r.person("phone", r.ip(50, 1), "SUZUKI HANAKO")
+				r.oe.fund(uid, 20000, 0)
+				link := r.link(a, uid, sandbox.TestAccounts[1])
+				r.fe.clock.Advance(48 * time.Hour)
+				r.signInAgain(a, addr, pwAlice)
+				var w resp
+				r.decided(uid, func() {
+					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
+				})
+				if w.str("status") != "succeeded" {
+					t.Errorf("a withdrawal to a two-day-old link: %s, want paid", w.raw)
+				}
+			}},
+
+		{rule: "cooling-off-money-out", kind: risk.KindWithdrawal,
+			// SBI Securities / 7pay: the password reset, then the money out
+			// — held until the cooling-off period ends (the owner was
+			// mailed at the address verified before).
+			incident: func(t *testing.T, r *ruleRun) {
+				a, uid, addr := r.person("phone", r.ip(1, 1), "YAMADA TARO")
+				r.oe.fund(uid, 20000, 0)
+				link := r.link(a, uid, sandbox.TestAccounts[0])
+				r.fe.clock.Advance(48 * time.Hour)
+				a.resetPassword(addr, pwAlice, pwNew, "")
+				a.do("POST", "/api/v1/reauth", map[string]string{"password": pwNew}).want(t, 200)
+				var w resp
+				r.decided(uid, func() {
+					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
+				})
+				if w.str("status") != "held" || w.str("hold_reason") != "cooling_off" {
+					t.Errorf("a withdrawal right after a reset: %s, want held for cooling_off", w.raw)
+				}
+			},
+			// Four days after a reset, the period over, it is paid.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, addr := r.person("phone", r.ip(50, 1), "SUZUKI HANAKO")
+				r.oe.fund(uid, 20000, 0)
+				link := r.link(a, uid, sandbox.TestAccounts[1])
+				a.resetPassword(addr, pwAlice, pwNew, "")
+				r.fe.clock.Advance(96 * time.Hour)
+				r.signInAgain(a, addr, pwNew)
+				var w resp
+				r.decided(uid, func() {
+					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
+				})
+				if w.str("status") != "succeeded" {
+					t.Errorf("a withdrawal four days after a reset: %s, want paid", w.raw)
+				}
+			}},
+
+		{rule: "new-device-money-out", kind: risk.KindWithdrawal,
+			// 7pay / SBI: the stolen password signs in from the thief's
+			// phone, which then sends the money out — held until the device
+			// would be recognised (the owner was told of the new sign-in).
+			incident: func(t *testing.T, r *ruleRun) {
+				_, uid, addr := r.person("victim phone", r.ip(1, 1), "YAMADA TARO")
+				r.oe.fund(uid, 20000, 0)
+				owner := r.fe.agent("victim phone", r.ip(1, 1))
+				owner.login(addr, pwAlice).want(t, 200)
+				link := r.link(owner, uid, sandbox.TestAccounts[0])
+				r.fe.clock.Advance(48 * time.Hour)
+				thief := r.fe.agent("thief phone", r.ip(2, 1))
+				r.signInAgain(thief, addr, pwAlice)
+				var w resp
+				r.decided(uid, func() {
+					w = thief.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
+				})
+				if w.str("status") != "held" || w.str("hold_reason") != "new_device" {
+					t.Errorf("a withdrawal from a new device: %s, want held for new_device", w.raw)
+				}
+			},
+			// The owner's new laptop, signed in two days ago, is recognised.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, addr := r.person("phone", r.ip(50, 1), "SUZUKI HANAKO")
+				r.oe.fund(uid, 20000, 0)
+				link := r.link(a, uid, sandbox.TestAccounts[1])
+				laptop := r.fe.agent("new laptop", r.ip(50, 2))
+				laptop.login(addr, pwAlice).want(t, 200)
+				r.fe.clock.Advance(48 * time.Hour)
+				r.signInAgain(laptop, addr, pwAlice)
+				var w resp
+				r.decided(uid, func() {
+					w = laptop.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
+				})
+				if w.str("status") != "succeeded" {
+					t.Errorf("a withdrawal from a recognised laptop: %s, want paid", w.raw)
+				}
+			}},
+
+		{rule: "7pay-card-topup-untrusted-session", kind: risk.KindCardTopup,
+			// 7pay: the thief signs in with the password on a new phone,
+			// confirms it with the same password, and charges the victim's
+			// card (used before, a small amount): 3-D Secure first.
+			incident: func(t *testing.T, r *ruleRun) {
+				victim, uid, addr := r.person("victim phone", r.ip(1, 1), "")
+				card := r.card(victim, 201, "active")
+				r.firstTopup(victim, uid, card, 2000)
+				thief := r.fe.agent("thief phone", r.ip(2, 1))
+				r.signInAgain(thief, addr, pwAlice)
+				var top resp
+				r.decided(uid, func() { top = r.topup(thief, card, 3000) })
+				if top.str("status") != "requires_action" || r.fe.balance(t, uid, "lite") != 2000 {
+					t.Errorf("the thief's top-up: %s, lite %d; want 3-D Secure first, nothing credited", top.raw, r.fe.balance(t, uid, "lite"))
+				}
+			},
+			// The owner tops up again from the phone they signed up on.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, _ := r.person("phone", r.ip(50, 1), "")
+				card := r.card(a, 201, "active")
+				r.firstTopup(a, uid, card, 2000)
+				var top resp
+				r.decided(uid, func() { top = r.topup(a, card, 3000) })
+				if top.str("status") != "succeeded" {
+					t.Errorf("the owner's top-up: %s, want succeeded without 3-D Secure", top.raw)
+				}
+			}},
+
+		{rule: "cooling-off-bank-topup", kind: risk.KindBankTopup,
+			// 7pay: money pulled from the victim's linked bank account right
+			// after the reset: a second factor the account had before is
+			// asked for (this one has none).
+			incident: func(t *testing.T, r *ruleRun) {
+				a, uid, addr := r.person("phone", r.ip(1, 1), "YAMADA TARO")
+				link := r.link(a, uid, sandbox.TestAccounts[0])
+				a.resetPassword(addr, pwAlice, pwNew, "")
+				a.do("POST", "/api/v1/reauth", map[string]string{"password": pwNew}).want(t, 200)
+				r.decided(uid, func() {
+					a.do("POST", "/api/v1/topups", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 5000}).
+						want(t, 403, "step_up_required")
+				})
+				if got := r.fe.balance(t, uid, "money"); got != 0 {
+					t.Errorf("money after the refused top-up = %d, want 0", got)
+				}
+			},
+			// The same top-up without a recent reset goes through.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, _ := r.person("phone", r.ip(50, 1), "SUZUKI HANAKO")
+				link := r.link(a, uid, sandbox.TestAccounts[1])
+				r.decided(uid, func() {
+					a.do("POST", "/api/v1/topups", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 5000}).want(t, 201)
+				})
 			}},
 
 		{rule: "paypay-card-registration-burst", kind: risk.KindCardRegistration,
@@ -360,6 +521,18 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 	})
 }
 
+// rulesWithout is the default rules but those named: for a test whose
+// setting one of them would refuse (and which is not about it).
+func rulesWithout(ids ...string) []risk.Rule {
+	var out []risk.Rule
+	for _, r := range risk.DefaultRules() {
+		if !slices.Contains(ids, r.ID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // ruleCase is one default rule's row: its id, the kind of event it
 // decides on, and the two scenarios (each probes the decisions it is
 // about with ruleRun.decided).
@@ -514,6 +687,28 @@ func (r *ruleRun) startLink(a *agent) {
 	if l := a.do("POST", "/api/v1/bank-links", map[string]string{"bank_code": "0001"}).want(r.t, 201); l.str("authorize_url") == "" {
 		r.t.Fatalf("link: %s", l.raw)
 	}
+}
+
+// link links acct to a's user uid through the bank's screens, and
+// unlinks it when the row ends, so that a later row may link the same
+// sandbox account (one account, one saifu user).
+func (r *ruleRun) link(a *agent, uid string, acct sandbox.TestAccount) string {
+	r.t.Helper()
+	link := r.fe.linkBankAs(r.t, a, acct)
+	r.t.Cleanup(func() {
+		if err := r.fe.fs.RemoveBankLink(context.Background(), uid, link); err != nil {
+			r.t.Errorf("unlink %s: %v", link, err)
+		}
+	})
+	return link
+}
+
+// signInAgain signs a in with pw and confirms the session with it
+// (privileged, as money out needs).
+func (r *ruleRun) signInAgain(a *agent, addr, pw string) {
+	r.t.Helper()
+	a.login(addr, pw).want(r.t, 200)
+	a.do("POST", "/api/v1/reauth", map[string]string{"password": pw}).want(r.t, 200)
 }
 
 // failLogins fails n sign-ins to addr from new devices, each on its own

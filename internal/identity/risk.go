@@ -13,7 +13,9 @@ import (
 
 // RiskFeatures returns what identity knows of sess's user for a risk
 // decision (risk.Features by the schema's names): account age, KYC, whether
-// the device is recognised (trust.go), hours since the last password
+// the device is recognised and from when the session may move money out
+// (trust.go), whether it is trusted (privileged and may move money out),
+// the end of a cooling-off period, hours since the last password
 // reset, email change and new second factor, and the failed sign-ins of
 // the last hour from unrecognised devices (the login guard's count, which
 // a success clears). sess is read as stored. Whether the address and its
@@ -30,6 +32,8 @@ func (s *Service) RiskFeatures(ctx context.Context, sess Session) (risk.Features
 		return nil, err
 	}
 	f["device_seen"] = sess.DeviceRecognised(now)
+	f["money_out_trusted_at"] = risk.Unix(sess.moneyOutAt(now))
+	f["session_trusted"] = sess.Privileged(now) && sess.MayMoveMoneyOut(now)
 	return f, nil
 }
 
@@ -68,6 +72,10 @@ func (s *Service) accountFeatures(ctx context.Context, userID, emailKey string, 
 			f["hours_since_password_reset"] = risk.HoursSince(now, last["password.reset"])
 			f["hours_since_email_change"] = risk.HoursSince(now, last["email.changed"])
 			f["hours_since_new_factor"] = risk.HoursSince(now, latest(last["totp.added"], last["passkey.added"]))
+			f["cooling_off_until"] = int64(0)
+			if now.Before(a.CoolingOffUntil) {
+				f["cooling_off_until"] = risk.Unix(a.CoolingOffUntil)
+			}
 		}
 		var failures int64
 		err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM login_guard WHERE email_key = ? AND last_failed_at >= ?`,

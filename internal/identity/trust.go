@@ -50,6 +50,31 @@ func (s Session) SteppedUpBefore(t time.Time) bool {
 	return !s.FactorTrustedAt.IsZero() && s.FactorTrustedAt.Before(t)
 }
 
+// StepUpTrust is from when the second factor sess was authenticated
+// with counts for a step-up of user u at now (zero: none counts): during
+// a cooling-off period only a factor trusted before the period began — a
+// taker-over may have enrolled their own since.
+func (s Session) StepUpTrust(u User, now time.Time) time.Time {
+	if now.Before(u.CoolingOffUntil) && !s.SteppedUpBefore(u.CoolingOffSince) {
+		return time.Time{}
+	}
+	return s.FactorTrustedAt
+}
+
+// moneyOutAt is from when money may leave the account from the session
+// (MayMoveMoneyOut): zero when it may at now, else the earlier of its
+// device's recognition and its factor's trust.
+func (s Session) moneyOutAt(now time.Time) time.Time {
+	if s.MayMoveMoneyOut(now) {
+		return time.Time{}
+	}
+	at := s.DeviceRecognisedAt
+	if !s.FactorTrustedAt.IsZero() && s.FactorTrustedAt.Before(at) {
+		at = s.FactorTrustedAt
+	}
+	return at
+}
+
 // DeviceRecognised reports whether the session's device counts as the
 // user's at now.
 func (s Session) DeviceRecognised(now time.Time) bool { return !now.Before(s.DeviceRecognisedAt) }

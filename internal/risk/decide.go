@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/store"
 )
@@ -40,6 +41,12 @@ type Decision struct {
 	Results []Result
 	// RulesetVersion is the live rule set that decided.
 	RulesetVersion int64
+	// Until is the latest time a matched Delay rule waits for, and
+	// UntilFeature the feature that named it (zero, "": no delay). A
+	// decision more severe than Delay keeps them: money held for review
+	// still waits for them once approved.
+	Until        time.Time
+	UntilFeature string
 
 	// record and save record a deferred decision (Engine.DecideDeferred)
 	// in the caller's transaction or in one of its own; nil once Decide
@@ -118,6 +125,15 @@ func (rs *Ruleset) Evaluate(f Features) Decision {
 		res := Result{RuleID: c.ID, Version: c.Version}
 		matched, err := c.eval(nf)
 		action := c.Action
+		var until int64
+		if matched && err == nil && action == Delay {
+			// A delay waits for its time feature; one whose time has
+			// passed (or that names none) delays nothing.
+			until, _ = nf[c.Until].(int64)
+			if now, _ := nf["now"].(int64); until <= now {
+				matched = false
+			}
+		}
 		switch {
 		case err != nil:
 			// Fail safe: a rule that errs holds, never allows.
@@ -136,8 +152,19 @@ func (rs *Ruleset) Evaluate(f Features) Decision {
 		if action.severity() > d.Action.severity() {
 			d.Action = action
 		}
+		if action == Delay && until > unix(d.Until) {
+			d.Until, d.UntilFeature = time.Unix(until, 0).UTC(), c.Until
+		}
 	}
 	// The most severe reasons first: they are what the user is told.
 	slices.SortStableFunc(d.Reasons, func(a, b Reason) int { return b.Action.severity() - a.Action.severity() })
 	return d
+}
+
+// unix is t in unix seconds, 0 for the zero time.
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }

@@ -3,9 +3,15 @@ package risk
 // DefaultRules is the rule set a new deployment starts with: saifu's fixed
 // controls and the incidents of PRODUCT.md, each rule naming its incident.
 // They are data like any other rule: an operator edits, backtests and
-// publishes new versions of them. The fixed controls in the services stay
-// as a floor under them (a rule can add friction, never remove a control
-// that the code enforces).
+// publishes new versions of them. saifu's fixed controls — 3-D Secure on
+// a first or large card top-up or from an untrusted session, the
+// cooling-off period after a password reset or email change, the wait of
+// a new device and of a new bank link — are rules here too, so that one
+// place decides and one list of reasons says why. What stays in the code
+// are limits, not decisions: throttles, attempt limits, cards per account,
+// the amount limits, and the payments cap during cooling-off (a running
+// total checked under the payer's lock, which no single event's features
+// can express).
 func DefaultRules() []Rule {
 	return []Rule{
 		// 7pay (2019): accounts taken over through a password reset, then
@@ -46,9 +52,50 @@ func DefaultRules() []Rule {
 			Expression: `kind == "withdrawal" && destination_age_hours < 168 && amount >= 50000`,
 			Action:     Hold, Reason: "a large withdrawal to a bank account linked in the last 7 days",
 			ReasonJA: "7日以内に登録した銀行口座への高額の出金です"},
-		// (SBI Securities: money out right after a credential change waits
-		// — the fixed cooling-off hold of funding does that today, with
-		// its own reason; it moves here with the other fixed controls.)
+		// SBI Securities (2020): the attackers' new destination received
+		// the money at once. A newly linked bank account receives no
+		// withdrawal before its waiting period ends: the withdrawal is
+		// held until then (the holder has been told of the link).
+		{ID: "sbi-new-destination-wait", Version: 1, Name: "withdrawal to a bank account in its waiting period",
+			Expression: `kind == "withdrawal" && destination_usable_at > now`,
+			Action:     Delay, Until: "destination_usable_at",
+			Reason:   "withdrawals to a newly linked bank account wait until its waiting period ends",
+			ReasonJA: "新しく登録した銀行口座への出金は、待機期間が終わるまでお待ちいただきます"},
+		// SBI Securities / 7pay: money out right after a password reset or
+		// an email change — the taker-over's first move — waits for the
+		// cooling-off period (72 h by default; the owner was mailed at the
+		// old address and can stop it): a withdrawal is held until then, a
+		// transfer refused.
+		{ID: "cooling-off-money-out", Version: 1, Name: "money out during the cooling-off period",
+			Expression: `(kind == "withdrawal" || kind == "p2p") && cooling_off_until > now`,
+			Action:     Delay, Until: "cooling_off_until",
+			Reason:   "money out is paused for a while after a password or email change",
+			ReasonJA: "パスワードまたはメールアドレスの変更後しばらくは、出金と送金をお待ちいただきます"},
+		// 7pay / SBI: a stolen password signs in from a new device. Money
+		// leaves only from a device the account has used for a day, or a
+		// session that proved a trusted second factor: a withdrawal waits
+		// until then, a transfer asks for the factor.
+		{ID: "new-device-money-out", Version: 1, Name: "money out from a new device",
+			Expression: `(kind == "withdrawal" || kind == "p2p") && money_out_trusted_at > now`,
+			Action:     Delay, Until: "money_out_trusted_at",
+			Reason:   "this device signed in to the account only recently, with a password alone",
+			ReasonJA: "この端末からは最近パスワードのみでログインしたため"},
+		// 7pay (2019): the victims' cards were charged from taken-over
+		// sessions. A card top-up from a session that has not proved
+		// itself recently (not privileged, or a device not recognised and
+		// no trusted factor), or during cooling-off, goes through 3-D
+		// Secure, which only the cardholder passes.
+		{ID: "7pay-card-topup-untrusted-session", Version: 1, Name: "card top-up from an untrusted session or during cooling-off",
+			Expression: `kind == "card_topup" && (!session_trusted || cooling_off_until > now)`,
+			Action:     StepUp, Reason: "a card top-up from a session that has not confirmed it is you recently",
+			ReasonJA: "最近本人確認していないセッションからのカードチャージです"},
+		// 7pay: money pulled from a linked bank account during cooling-off
+		// needs a second factor — one the account had before the change
+		// (a taker-over may have enrolled their own since).
+		{ID: "cooling-off-bank-topup", Version: 1, Name: "bank top-up during the cooling-off period",
+			Expression: `kind == "bank_topup" && cooling_off_until > now`,
+			Action:     StepUp, Reason: "a bank top-up shortly after a password or email change",
+			ReasonJA: "パスワードまたはメールアドレスの変更直後の、銀行口座からのチャージです"},
 		// PayPay (2018): security codes brute-forced by registering the
 		// same leaked cards again and again from a few devices.
 		{ID: "paypay-card-registration-burst", Version: 1, Name: "many card registrations from one device or address",

@@ -118,8 +118,8 @@ func insertRule(ctx context.Context, tx *store.Tx, r Rule, status, actor string,
 	if status == StatusLive {
 		published = now.UnixMilli()
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, version, name, expression, action, reason, reason_ja, status, created_by, created_at, published_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Version, r.Name, r.Expression, string(r.Action), r.Reason, r.ReasonJA, status, actor, now.UnixMilli(), published)
+	_, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, version, name, expression, action, reason, reason_ja, until_feature, status, created_by, created_at, published_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Version, r.Name, r.Expression, string(r.Action), r.Reason, r.ReasonJA, r.Until, status, actor, now.UnixMilli(), published)
 	if err != nil {
 		return fmt.Errorf("risk: insert rule %s v%d: %w", r.ID, r.Version, err)
 	}
@@ -170,7 +170,7 @@ func (e *Engine) Live(ctx context.Context) (*Ruleset, error) {
 
 // rules reads rule versions matching where (a condition on risk_rules).
 func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, error) {
-	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason, reason_ja FROM risk_rules WHERE `+where+` ORDER BY id, version`, args...)
+	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason, reason_ja, until_feature FROM risk_rules WHERE `+where+` ORDER BY id, version`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("risk: read rules: %w", err)
 	}
@@ -179,7 +179,7 @@ func (e *Engine) rules(ctx context.Context, where string, args ...any) ([]Rule, 
 	for rows.Next() {
 		var r Rule
 		var action string
-		if err := rows.Scan(&r.ID, &r.Version, &r.Name, &r.Expression, &action, &r.Reason, &r.ReasonJA); err != nil {
+		if err := rows.Scan(&r.ID, &r.Version, &r.Name, &r.Expression, &action, &r.Reason, &r.ReasonJA, &r.Until); err != nil {
 			return nil, fmt.Errorf("risk: read rules: %w", err)
 		}
 		r.Action = Action(action)
@@ -257,7 +257,7 @@ func (e *Engine) DecideDeferred(ctx context.Context, ev Event) (Decision, error)
 		}
 		f[k] = v
 	}
-	f["kind"], f["amount"] = ev.Kind, ev.Subject.Amount
+	f["kind"], f["amount"], f["now"] = ev.Kind, ev.Subject.Amount, now.Unix()
 	d := rs.Evaluate(f)
 	d.ID = ids.New("dec_")
 	rec, err := e.recorder(ev, f, d, now)

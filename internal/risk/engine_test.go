@@ -137,3 +137,90 @@ func TestSaveDraftRefusesBadRules(t *testing.T) {
 		}
 	})
 }
+
+// TestDelay: a delay rule must name a time feature (and only a delay may);
+// its decision waits until the latest matched time, which the engine
+// compares with its own clock (a time that has passed delays nothing); a
+// step-up beside it is still asked; a flow that cannot wait is refused
+// until then (a new device's wait as a step-up); a hold beside it keeps
+// the time; the time feature is stored with the rule.
+func TestDelay(t *testing.T) {
+	storetest.Each(t, sets, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		e := risk.New(db, c.Now)
+		for _, bad := range []risk.Rule{
+			{ID: "d", Name: "n", Expression: `kind == "p2p"`, Action: risk.Delay, Reason: "r"},
+			{ID: "d", Name: "n", Expression: `kind == "p2p"`, Action: risk.Delay, Until: "amount", Reason: "r"},
+			{ID: "d", Name: "n", Expression: `kind == "p2p"`, Action: risk.Hold, Until: "cooling_off_until", Reason: "r"},
+		} {
+			if _, err := e.SaveDraft(ctx, "operator:o1", bad); apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("draft %+v = %v, want Invalid", bad, err)
+			}
+		}
+		rules := []risk.Rule{
+			{ID: "cool", Version: 1, Name: "n", Expression: `cooling_off_until > now`, Action: risk.Delay, Until: "cooling_off_until", Reason: "cooling off", ReasonJA: "変更直後の"},
+			{ID: "device", Version: 1, Name: "n", Expression: `money_out_trusted_at > now`, Action: risk.Delay, Until: "money_out_trusted_at", Reason: "new device"},
+			{ID: "big", Version: 1, Name: "n", Expression: `amount >= 50000`, Action: risk.StepUp, Reason: "big"},
+			{ID: "huge", Version: 1, Name: "n", Expression: `amount >= 500000`, Action: risk.Hold, Reason: "huge"},
+			// Matches always, but its time is whatever the caller says.
+			{ID: "dest", Version: 1, Name: "n", Expression: `kind == "withdrawal"`, Action: risk.Delay, Until: "destination_usable_at", Reason: "new destination"},
+		}
+		if err := e.Seed(ctx, rules); err != nil {
+			t.Fatal(err)
+		}
+		now := c.Now().Unix()
+		decide := func(amount int64, f risk.Features) risk.Decision {
+			t.Helper()
+			d, err := e.Decide(ctx, risk.Event{Kind: risk.KindWithdrawal, Subject: risk.Subject{UserID: "u1", Amount: amount}, Features: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		at := func(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
+		tests := []struct {
+			name      string
+			amount    int64
+			f         risk.Features
+			action    risk.Action
+			until     time.Time
+			feature   string
+			steppedUp bool
+			refusal   apperr.Code
+		}{
+			{"nothing", 1000, risk.Features{}, risk.Allow, time.Time{}, "", false, ""},
+			{"times passed", 1000, risk.Features{"cooling_off_until": now, "destination_usable_at": now - 5}, risk.Allow, time.Time{}, "", false, ""},
+			{"cooling off", 1000, risk.Features{"cooling_off_until": now + 3600}, risk.Delay, at(now + 3600), "cooling_off_until", false, apperr.Forbidden},
+			{"the latest wins", 1000, risk.Features{"cooling_off_until": now + 3600, "destination_usable_at": now + 7200}, risk.Delay, at(now + 7200), "destination_usable_at", false, apperr.Forbidden},
+			{"new device", 1000, risk.Features{"money_out_trusted_at": now + 60}, risk.Delay, at(now + 60), "money_out_trusted_at", false, apperr.StepUpRequired},
+			{"step-up beside", 60000, risk.Features{"cooling_off_until": now + 3600}, risk.Delay, at(now + 3600), "cooling_off_until", true, apperr.Forbidden},
+			{"hold keeps the time", 600000, risk.Features{"cooling_off_until": now + 3600}, risk.Hold, at(now + 3600), "cooling_off_until", false, apperr.RiskDeclined},
+		}
+		for _, tt := range tests {
+			d := decide(tt.amount, tt.f)
+			if d.Action != tt.action || !d.Until.Equal(tt.until) || d.UntilFeature != tt.feature || d.SteppedUp() != tt.steppedUp {
+				t.Errorf("%s: %s until %v (%s), stepped up %v; want %s until %v (%s), %v", tt.name, d.Action, d.Until, d.UntilFeature, d.SteppedUp(),
+					tt.action, tt.until, tt.feature, tt.steppedUp)
+			}
+			err := d.Refusal()
+			if (err == nil) != (tt.refusal == "") || (err != nil && apperr.CodeOf(err) != tt.refusal) {
+				t.Errorf("%s: refusal %v, want %q", tt.name, err, tt.refusal)
+			}
+		}
+		// The clock moves past the wait: the same features delay nothing.
+		c.Advance(2 * time.Hour)
+		if d := decide(1000, risk.Features{"cooling_off_until": now + 3600}); d.Action != risk.Allow {
+			t.Errorf("after the wait: %s, want allow", d.Action)
+		}
+		listed, err := e.ListRules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range listed {
+			if v.ID == "cool" && v.Until != "cooling_off_until" {
+				t.Errorf("stored rule cool waits for %q, want cooling_off_until", v.Until)
+			}
+		}
+	})
+}

@@ -82,6 +82,28 @@ var features = []feature{
 	{"card_topups", cel.IntType, "succeeded top-ups from this card before"},
 	{"bank_account_users", cel.IntType, "distinct users who linked this bank account"},
 	{"payees_1h", cel.IntType, "distinct payees of the user's P2P transfers in the last hour"},
+	{"now", cel.IntType, "the decision's time, in unix seconds (set by the engine: a rule compares the times below with it)"},
+	{"cooling_off_until", cel.IntType, "unix seconds when the user's cooling-off period after a password reset or email change ends (0: none)"},
+	{"money_out_trusted_at", cel.IntType, "unix seconds from when this session may move money out: its device recognised, or a trusted second factor (0: it may now)"},
+	{"destination_usable_at", cel.IntType, "for a withdrawal: unix seconds from when its bank account may receive money (the new-link wait; 0: now)"},
+	{"session_trusted", cel.BoolType, "the session proved itself recently (privileged) and may move money out now"},
+}
+
+// TimeFeatures are the features a Delay may wait for: unix seconds, 0
+// for none.
+var TimeFeatures = []string{"cooling_off_until", "money_out_trusted_at", "destination_usable_at"}
+
+// Unix is a time feature's value for t: unix seconds, rounded up so that
+// a wait never ends before t; 0 for the zero time.
+func Unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
 }
 
 // Features are the values of one event's signals, by feature name: what a

@@ -24,7 +24,7 @@ type RuleVersion struct {
 
 // ListRules returns the live rules and the drafts, by id and version.
 func (e *Engine) ListRules(ctx context.Context) ([]RuleVersion, error) {
-	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason, reason_ja, status, created_by, created_at, published_at
+	rows, err := e.db.Query(ctx, `SELECT id, version, name, expression, action, reason, reason_ja, until_feature, status, created_by, created_at, published_at
 		FROM risk_rules WHERE status IN (?, ?) ORDER BY id, version LIMIT ?`, StatusLive, StatusDraft, rulesListMax)
 	if err != nil {
 		return nil, fmt.Errorf("risk: list rules: %w", err)
@@ -35,7 +35,7 @@ func (e *Engine) ListRules(ctx context.Context) ([]RuleVersion, error) {
 		var v RuleVersion
 		var action string
 		var created, published int64
-		if err := rows.Scan(&v.ID, &v.Version, &v.Name, &v.Expression, &action, &v.Reason, &v.ReasonJA, &v.Status, &v.CreatedBy, &created, &published); err != nil {
+		if err := rows.Scan(&v.ID, &v.Version, &v.Name, &v.Expression, &action, &v.Reason, &v.ReasonJA, &v.Until, &v.Status, &v.CreatedBy, &created, &published); err != nil {
 			return nil, fmt.Errorf("risk: list rules: %w", err)
 		}
 		v.Action, v.CreatedAt = Action(action), time.UnixMilli(created).UTC()

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
@@ -23,6 +24,9 @@ type Decider interface {
 // to read), in English and, when the rule has them, in Japanese. nil for allow and
 // step_up (the service asks for the step-up itself).
 func (d Decision) Refusal() error {
+	if d.Action == Delay {
+		return d.WaitError()
+	}
 	if d.Action != Decline && d.Action != Hold {
 		return nil
 	}
@@ -44,7 +48,7 @@ func (d Decision) Refusal() error {
 // apperr.StepUpRequired otherwise. (A card top-up answers a step-up with
 // 3-D Secure instead.)
 func (d Decision) StepUpError(trustedAt, now time.Time) error {
-	if d.Action != StepUp || (!trustedAt.IsZero() && !trustedAt.After(now)) {
+	if !d.SteppedUp() || (!trustedAt.IsZero() && !trustedAt.After(now)) {
 		return nil
 	}
 	return apperr.E(apperr.StepUpRequired, "confirm it is you with your authenticator app or passkey first (POST /api/v1/reauth)").
@@ -55,5 +59,44 @@ func (d Decision) StepUpError(trustedAt, now time.Time) error {
 // review.
 func (d Decision) Held() bool { return d.Action == Hold }
 
-// SteppedUp reports whether the decision asks for a step-up.
-func (d Decision) SteppedUp() bool { return d.Action == StepUp }
+// SteppedUp reports whether the decision asks for a step-up: its action,
+// or a rule's beside a delay (the step-up is asked first; the money then
+// waits).
+func (d Decision) SteppedUp() bool {
+	if d.Action == StepUp {
+		return true
+	}
+	return d.Action == Delay && slices.ContainsFunc(d.Reasons, func(r Reason) bool { return r.Action == StepUp })
+}
+
+// Delayed reports whether the decision makes the money wait until
+// d.Until (a withdrawal is held until then and released by time).
+func (d Decision) Delayed() bool { return d.Action == Delay }
+
+// WaitError is the refusal of a delayed decision by a flow that cannot
+// wait (a P2P transfer): apperr.Forbidden naming the rule's reason and
+// until when — apperr.StepUpRequired for a new device's wait, which a
+// trusted second factor ends; nil when the decision delays nothing.
+func (d Decision) WaitError() error {
+	if d.Until.IsZero() {
+		return nil
+	}
+	why, whyJA := "", ""
+	for _, r := range d.Reasons {
+		if r.Action == Delay {
+			why, whyJA = r.Reason, r.ReasonJA
+			break
+		}
+	}
+	until := d.Until.UTC().Format(time.RFC3339)
+	if d.UntilFeature == "money_out_trusted_at" {
+		// A new device's wait ends at once with a trusted second factor.
+		return apperr.E(apperr.StepUpRequired, why+": confirm it is you with your authenticator app or passkey (POST /api/v1/reauth), or try again after "+until+" (sign in again then)").
+			JA(whyJA + "、認証アプリまたはパスキーで本人確認するか、" + until + " 以降にもう一度ログインしてお試しください")
+	}
+	ja := until + " まではこの操作をお受けできません"
+	if whyJA != "" {
+		ja = whyJA + "ため、" + ja
+	}
+	return apperr.E(apperr.Forbidden, "not before "+until+": "+why).JA(ja)
+}

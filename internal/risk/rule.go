@@ -20,13 +20,19 @@ type Action string
 
 // The actions, least severe first.
 const (
-	Allow   Action = "allow"
-	StepUp  Action = "step_up" // a fresh strong authentication, or 3-D Secure for cards
-	Hold    Action = "hold"    // the money waits in a ledger hold for review
+	Allow  Action = "allow"
+	StepUp Action = "step_up" // a fresh strong authentication, or 3-D Secure for cards
+	// Delay makes money out wait until the time the rule's Until feature
+	// names (a cooling-off period's end, a new device's recognition, a
+	// new destination's first usable moment): a withdrawal is held and
+	// released by time, a flow that cannot wait (P2P) is refused until
+	// then. A delay whose time has passed delays nothing.
+	Delay   Action = "delay"
+	Hold    Action = "hold" // the money waits in a ledger hold for review
 	Decline Action = "decline"
 )
 
-var actions = []Action{Allow, StepUp, Hold, Decline}
+var actions = []Action{Allow, StepUp, Delay, Hold, Decline}
 
 // severity orders actions; an unknown one is treated as Hold (fail safe).
 func (a Action) severity() int {
@@ -71,6 +77,9 @@ type Rule struct {
 	// ReasonJA is Reason in Japanese, what a user reading Japanese is
 	// told (empty: a general sentence instead).
 	ReasonJA string
+	// Until names the time feature (one of TimeFeatures) a Delay waits
+	// for; empty for every other action.
+	Until string
 }
 
 // A compiled rule, ready to evaluate.
@@ -114,7 +123,11 @@ func (r Rule) validate() error {
 	case utf8.RuneCountInString(r.ReasonJA) > reasonRunesMax || !utf8.ValidString(r.ReasonJA):
 		return invalid("reason_ja must be at most %d characters", reasonRunesMax)
 	case !slices.Contains(actions, r.Action):
-		return invalid("action must be one of allow, step_up, hold, decline")
+		return invalid("action must be one of allow, step_up, delay, hold, decline")
+	case r.Action == Delay && !slices.Contains(TimeFeatures, r.Until):
+		return invalid("a delay must name what it waits for: until must be one of %s", strings.Join(TimeFeatures, ", "))
+	case r.Action != Delay && r.Until != "":
+		return invalid("until is only for a delay")
 	case len(r.Expression) > expressionBytesMax:
 		return invalid("expression over %d bytes", expressionBytesMax)
 	case strings.TrimSpace(r.Expression) == "":

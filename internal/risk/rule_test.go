@@ -107,8 +107,10 @@ func TestEvaluateMostSevereWins(t *testing.T) {
 // incident and not on the ordinary user beside it (a false-positive check
 // per rule).
 func TestDefaultRules(t *testing.T) {
+	const now = int64(1_800_000_000)
 	ordinary := Features{"kyc_verified": true, "device_seen": true, "ip_seen": true, "network_seen": true,
-		"account_age_hours": int64(24 * 400), "card_topups": int64(3), "destination_age_hours": int64(24 * 90), "card_users": int64(1)}
+		"account_age_hours": int64(24 * 400), "card_topups": int64(3), "destination_age_hours": int64(24 * 90), "card_users": int64(1),
+		"now": now, "session_trusted": true}
 	with := func(kv ...any) Features {
 		f := Features{}
 		for k, v := range ordinary {
@@ -153,6 +155,21 @@ func TestDefaultRules(t *testing.T) {
 		{"sbi-password-change-after-failures",
 			with("kind", KindPasswordChange, "device_seen", false, "network_seen", false, "failures_1h", int64(5)),
 			with("kind", KindPasswordChange, "device_seen", false, "network_seen", true, "failures_1h", int64(5))},
+		{"sbi-new-destination-wait",
+			with("kind", KindWithdrawal, "amount", int64(3000), "destination_usable_at", now+3600),
+			with("kind", KindWithdrawal, "amount", int64(3000), "destination_usable_at", now-1)},
+		{"cooling-off-money-out",
+			with("kind", KindP2P, "amount", int64(3000), "cooling_off_until", now+3600),
+			with("kind", KindP2P, "amount", int64(3000), "cooling_off_until", now)},
+		{"new-device-money-out",
+			with("kind", KindWithdrawal, "amount", int64(3000), "money_out_trusted_at", now+60),
+			with("kind", KindWithdrawal, "amount", int64(3000), "money_out_trusted_at", int64(0))},
+		{"7pay-card-topup-untrusted-session",
+			with("kind", KindCardTopup, "amount", int64(3000), "session_trusted", false),
+			with("kind", KindCardTopup, "amount", int64(3000))},
+		{"cooling-off-bank-topup",
+			with("kind", KindBankTopup, "amount", int64(3000), "cooling_off_until", now+60),
+			with("kind", KindBankTopup, "amount", int64(3000), "cooling_off_until", int64(0))},
 		{"login-new-device-after-failures",
 			with("kind", KindLogin, "device_seen", false, "network_seen", false, "failures_1h", int64(4)),
 			with("kind", KindLogin, "device_seen", false, "network_seen", true, "failures_1h", int64(1))},

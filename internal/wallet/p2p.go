@@ -60,9 +60,10 @@ func errNoRecipient() error {
 
 // SendMoney sends amount of the money balance of the session's user to
 // the KYC-verified user whose verified email is toEmail. The sender must be
-// KYC-verified, not frozen and not in a cooling-off period, and the
-// session's device recognised or the session stepped up with a trusted
-// second factor (apperr.StepUpRequired otherwise; stepup.go). A recipient
+// KYC-verified and not frozen; the risk rules refuse it during a
+// cooling-off period (apperr.Forbidden) and from a session whose device is
+// not recognised yet unless it stepped up with a trusted second factor
+// (apperr.StepUpRequired; risk.DefaultRules). A recipient
 // that does not exist, is not verified, is frozen or is the sender is one
 // and the same 404, and misses are rate-limited per sender.
 // Insufficient money is a declined transfer; money lite never moves.
@@ -72,7 +73,7 @@ func errNoRecipient() error {
 // it (ReviewTransfer, p2p_review.go).
 func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail string, amount int64, message string) (Transfer, error) {
 	// The stored session's device recognition and factor trust decide
-	// the new-device rule, not the caller's copy.
+	// the new-device rule and the step-ups, not the caller's copy.
 	sess, err := s.id.Current(ctx, sess)
 	if err != nil {
 		return Transfer{}, err
@@ -97,12 +98,6 @@ func (s *Service) SendMoney(ctx context.Context, sess identity.Session, toEmail 
 	}
 	if from.KYCStatus != identity.KYCVerified {
 		return Transfer{}, apperr.E(apperr.KYCRequired, "identity verification is required to send money").JA("送金には本人確認が必要です")
-	}
-	if now := s.now(); now.Before(from.CoolingOffUntil) {
-		return Transfer{}, apperr.E(apperr.Forbidden, "transfers are paused after a recent security change until "+from.CoolingOffUntil.Format(time.RFC3339)).JA("セキュリティ設定の変更後のため、しばらく送金できません")
-	}
-	if err := checkMoneyOut(sess, s.now()); err != nil {
-		return Transfer{}, err
 	}
 	to, err := s.recipient(ctx, fromUserID, toEmail)
 	if err != nil {

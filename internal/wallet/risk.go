@@ -21,13 +21,31 @@ func (s *Service) decide(ctx context.Context, sess identity.Session, kind string
 	if err := d.Refusal(); err != nil {
 		return err
 	}
-	return d.StepUpError(sess.FactorTrustedAt, s.now())
+	return s.stepUp(ctx, d, sess)
 }
 
-// decideHold is decide for a flow that can hold its money for review (a
-// P2P transfer): a decline refuses and a step-up asks for one as decide
-// does, but a hold is returned (d.Held()) for the flow to carry out. When
-// the engine fails its decision is the fail-safe hold: held, logged.
+// stepUp answers a step-up decision: met by a session authenticated with
+// a second factor trusted before now — during a cooling-off period, one
+// trusted before the period began (identity.Session.StepUpTrust) —
+// apperr.StepUpRequired otherwise.
+func (s *Service) stepUp(ctx context.Context, d risk.Decision, sess identity.Session) error {
+	if !d.SteppedUp() {
+		return nil
+	}
+	u, err := s.id.User(ctx, sess.UserID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return d.StepUpError(sess.StepUpTrust(u, now), now)
+}
+
+// decideHold is decide for a flow that can hold its money for review but
+// cannot wait (a P2P transfer): a decline refuses and a step-up asks for
+// one as decide does, a delay refuses until its time (the cooling-off
+// period, a new device's recognition: risk.Decision.WaitError), but a
+// hold is returned (d.Held()) for the flow to carry out. When the engine
+// fails its decision is the fail-safe hold: held, logged.
 func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind string, sub risk.Subject, extra risk.Features) (risk.Decision, error) {
 	d, err := s.decisionOf(ctx, sess, kind, sub, false, extra)
 	if err != nil {
@@ -36,7 +54,13 @@ func (s *Service) decideHold(ctx context.Context, sess identity.Session, kind st
 	if d.Action == risk.Decline {
 		return d, d.Refusal()
 	}
-	return d, d.StepUpError(sess.FactorTrustedAt, s.now())
+	if err := s.stepUp(ctx, d, sess); err != nil {
+		return d, err
+	}
+	if d.Delayed() {
+		return d, d.WaitError()
+	}
+	return d, nil
 }
 
 // decision is the risk engine's decision on the event (allow without an
@@ -57,7 +81,7 @@ func (s *Service) decidePayment(ctx context.Context, sess identity.Session, sub 
 	}
 	refusal := d.Refusal()
 	if refusal == nil {
-		refusal = d.StepUpError(sess.FactorTrustedAt, s.now())
+		refusal = s.stepUp(ctx, d, sess)
 	}
 	if refusal != nil {
 		s.saveDecision(ctx, d)

@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
-// The cooling-off and new-device rules of the wallet (README "Cooling-off
-// and new devices"; hardening #10 items 2 and 3):
-//   - P2P is refused during cooling-off (p2p.go) and from a session whose
-//     device is not recognised yet unless it stepped up with a trusted
-//     second factor (identity.Session.MayMoveMoneyOut).
+// The cooling-off limit of the wallet (README "Cooling-off and new
+// devices"; hardening #10 items 2 and 3). (P2P during cooling-off and from
+// a new device is the risk rules' to refuse: risk.DefaultRules.)
 //   - During cooling-off, merchant payments (CPM and MPM) total at most
 //     Config.CoolingOffPaymentCap since the period began, unless the paying
 //     session — for CPM, the session that issued the code — stepped up with
@@ -70,24 +67,6 @@ func (p payer) capSince(u identity.User, now time.Time) time.Time {
 		return time.Time{}
 	}
 	return u.CoolingOffSince
-}
-
-// errNewDevice refuses money out of a session whose device is not
-// recognised yet.
-func errNewDevice(recognisedAt time.Time) error {
-	at := recognisedAt.UTC().Format(time.RFC3339)
-	return apperr.E(apperr.StepUpRequired, "this device signed in to your account only recently, with a password alone: "+
-		"confirm it is you with your authenticator app or passkey (POST /api/v1/reauth), or send money from it after "+at+" (sign in again then)").
-		JA("この端末は最近パスワードのみでログインしたため、まだ送金できません。認証アプリまたはパスキーで本人確認するか、" + at + " 以降に再度ログインしてからお試しください")
-}
-
-// checkMoneyOut refuses money out of sess at now when its device is not
-// recognised and it did not step up with a trusted second factor.
-func checkMoneyOut(sess identity.Session, now time.Time) error {
-	if sess.MayMoveMoneyOut(now) {
-		return nil
-	}
-	return errNewDevice(sess.DeviceRecognisedAt)
 }
 
 // declinePayment records a payment declined before any money moved (the
