@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/csv"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,29 +113,41 @@ func handleOpsSearch(o *ops.Operators) http.Handler {
 		if err != nil {
 			return err
 		}
+		w.Header().Add("Vary", "Accept")
+		if accepts(r, "text/csv") {
+			res, err := o.ExportSearch(r.Context(), opSessionFrom(r), q.ops(), "csv")
+			if err != nil {
+				return err
+			}
+			return writeSearchCSV(w, res)
+		}
 		res, err := o.Search(r.Context(), opSessionFrom(r), q.ops())
 		if err != nil {
 			return err
-		}
-		w.Header().Add("Vary", "Accept")
-		if accepts(r, "text/csv") {
-			return writeSearchCSV(w, res)
 		}
 		encode(w, r, http.StatusOK, viewSearch(res))
 		return nil
 	})
 }
 
+// utf8BOM opens the CSV export.
+const utf8BOM = "\ufeff"
+
 // searchCSVHeader names the CSV export's columns.
 var searchCSVHeader = []string{"user_id", "email", "event", "at", "amount", "ref", "ip", "device", "new_device", "detail", "steps"}
 
 // writeSearchCSV writes one row per matched event, under a header, as an
-// attachment (RFC 4180 quoting by encoding/csv; UTF-8).
+// attachment (RFC 4180 quoting by encoding/csv; UTF-8 with a byte order
+// mark, without which Excel — what an operator opens it with — reads
+// Japanese names as Shift_JIS and garbles them).
 func writeSearchCSV(w http.ResponseWriter, res ops.SearchResult) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="saifu-search-`+res.Until.UTC().Format("20060102T150405Z")+`.csv"`)
 	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, utf8BOM); err != nil {
+		return nil // the client went away
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(searchCSVHeader); err != nil {
 		return nil // the client went away; nothing more to tell it

@@ -221,8 +221,14 @@ func TestOpsSearch(t *testing.T) {
 			t.Errorf("searched %s to %s, want %s to now (the default)", r.str("since"), r.str("until"), since)
 		}
 
-		// The CSV has the same rows, formula-like cells defused.
+		// The CSV has the same rows, formula-like cells defused; its
+		// audit entry says the result left as a file.
 		csvRes := searchCSV(t, riskA, sevenPay)
+		var exported string
+		if err := db.QueryRow(ctx, `SELECT details FROM audit_log WHERE action = 'search' ORDER BY pos DESC LIMIT 1`).Scan(&exported); err != nil ||
+			!strings.HasPrefix(exported, "exported as csv: events=password_reset(new_device)>card_topup") {
+			t.Errorf("the CSV export audited as %q (%v)", exported, err)
+		}
 		if cd := csvRes.header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment; filename=") {
 			t.Errorf("Content-Disposition %q", cd)
 		}
@@ -336,7 +342,12 @@ func searchCSV(t *testing.T, op *operator, body any) resp {
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("CSV search: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), raw)
 	}
-	return resp{status: res.StatusCode, raw: string(raw), header: res.Header}
+	// A byte order mark first, so that Excel reads it as UTF-8.
+	text, ok := strings.CutPrefix(string(raw), "\ufeff")
+	if !ok {
+		t.Errorf("CSV without a UTF-8 byte order mark: %q", raw[:min(len(raw), 16)])
+	}
+	return resp{status: res.StatusCode, raw: text, header: res.Header}
 }
 
 // TestOpsSearchBadInput: every bad search, and every bad compensation

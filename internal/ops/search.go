@@ -92,6 +92,21 @@ func (o *Operators) Search(ctx context.Context, s Session, req SearchRequest) (S
 	return o.runSearch(ctx, s, q, "")
 }
 
+// ExportSearch is Search for an export of its result (a CSV file): the
+// same checks, and the audit entry says that the result left saifu and
+// in what format.
+func (o *Operators) ExportSearch(ctx context.Context, s Session, req SearchRequest, format string) (SearchResult, error) {
+	const action = "search"
+	if err := o.require(ctx, s, RoleRisk, action); err != nil {
+		return SearchResult{}, err
+	}
+	q, err := parseSearch(req, o.now())
+	if err != nil {
+		return SearchResult{}, o.refuse(ctx, s, action, "search", err)
+	}
+	return o.runSearch(ctx, s, q, "exported as "+format)
+}
+
 // runSearch reads, matches and audits q; purpose, if any, says what for
 // in the audit entry.
 func (o *Operators) runSearch(ctx context.Context, s Session, q search, purpose string) (SearchResult, error) {
