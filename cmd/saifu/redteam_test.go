@@ -181,8 +181,9 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 		{"new-destination rule removed", "sbi/withdrawal-to-new-bank-link", func(c *app.Config) {
 			c.RiskRules = withoutRule(risk.DefaultRules(), "sbi-new-destination-wait")
 		}},
-		{"untrusted-session 3-D Secure rule removed", "7pay/takeover-tops-up-from-card", func(c *app.Config) {
-			c.RiskRules = withoutRule(risk.DefaultRules(), "7pay-card-topup-untrusted-session")
+		{"3-D Secure rules removed", "7pay/takeover-tops-up-from-card", func(c *app.Config) {
+			// The victim's card is new: the first-top-up rule would ask too.
+			c.RiskRules = withoutRule(withoutRule(risk.DefaultRules(), "7pay-card-topup-untrusted-session"), "card-topup-first-or-large")
 		}},
 		{"passkey origins opened to the phishing site", "onedrive/passkey-assertion-for-another-origin", func(c *app.Config) {
 			c.RPOrigins = []string{c.PublicURL, "https://saifu-login.example"}

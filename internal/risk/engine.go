@@ -313,7 +313,7 @@ func (e *Engine) SaveDraft(ctx context.Context, actor string, r Rule) (Rule, err
 			return fmt.Errorf("risk: next version: %w", err)
 		}
 		r.Version = max + 1
-		if _, err := Compile(r); err != nil {
+		if err := compileDraft(r); err != nil {
 			return err
 		}
 		if err := insertRule(ctx, tx, r, StatusDraft, actor, now); err != nil {

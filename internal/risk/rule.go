@@ -85,6 +85,7 @@ type Rule struct {
 // A compiled rule, ready to evaluate.
 type compiled struct {
 	Rule
+	ast   *cel.Ast
 	prg   cel.Program
 	reads []string // the features the expression names
 }
@@ -166,7 +167,7 @@ func Compile(r Rule) (compiled, error) {
 	if err != nil {
 		return compiled{}, invalid("%s", err.Error())
 	}
-	return compiled{Rule: r, prg: prg, reads: reads(ast)}, nil
+	return compiled{Rule: r, ast: ast, prg: prg, reads: reads(ast)}, nil
 }
 
 // reads lists the features an expression names, from its checked AST.

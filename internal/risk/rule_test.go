@@ -209,3 +209,45 @@ func matched(d Decision, id string) bool {
 	}
 	return false
 }
+
+// TestDraftRefusesLoginRulesOnTheAccount: a drafted rule that would refuse
+// a login on what the account is (so that an address with an account is
+// answered differently from one without) is refused, naming the features;
+// the same condition as a step-up, on other kinds, or on everyone's
+// counts is accepted; every default rule passes.
+func TestDraftRefusesLoginRulesOnTheAccount(t *testing.T) {
+	tests := []struct {
+		expr    string
+		action  Action
+		refused string // a feature the refusal names ("": accepted)
+	}{
+		{`kind == "login" && !kyc_verified`, Decline, "kyc_verified"},
+		{`account_age_hours < 1`, Hold, "account_age_hours"},
+		{`(kind == "login" || kind == "p2p") && hours_since_password_reset < 2`, Decline, "hours_since_password_reset"},
+		{`kind == "login" && user_count_1h >= 5 && ip_count_1h > 1`, Decline, "user_count_1h"},
+		{`kind == "login" && !network_seen`, Delay, "network_seen"},
+		{`kind == "card_topup" && !kyc_verified`, Decline, ""},
+		{`kind != "login" && account_age_hours < 1`, Decline, ""},
+		{`kind == "login" && !kyc_verified`, StepUp, ""},
+		{`kind == "login" && ip_count_1h > 50`, Decline, ""},
+		{`kind == "login" && failures_1h > 20`, Hold, ""},
+	}
+	for _, tt := range tests {
+		r := Rule{ID: "r", Version: 1, Name: "n", Expression: tt.expr, Action: tt.action, Reason: "r"}
+		if tt.action == Delay {
+			r.Until = "cooling_off_until"
+		}
+		err := compileDraft(r)
+		switch {
+		case tt.refused == "" && err != nil:
+			t.Errorf("%s (%s) refused: %v", tt.expr, tt.action, err)
+		case tt.refused != "" && (err == nil || !strings.Contains(err.Error(), tt.refused)):
+			t.Errorf("%s (%s) = %v, want refused naming %s", tt.expr, tt.action, err, tt.refused)
+		}
+	}
+	for _, r := range DefaultRules() {
+		if err := compileDraft(r); err != nil {
+			t.Errorf("default rule %s: %v", r.ID, err)
+		}
+	}
+}
