@@ -54,10 +54,14 @@ func TestHandler(t *testing.T) {
 	m.Watch(Sources{
 		LedgerQueue: func() (int, int) { return 7, 65536 },
 		Backlogs: map[string]func(context.Context) (Backlog, error){
-			"outbox":  func(context.Context) (Backlog, error) { return Backlog{Pending: 2, OldestPending: 3 * time.Second}, nil },
+			"outbox": func(context.Context) (Backlog, error) {
+				return Backlog{Pending: 2, OldestPending: 3 * time.Second}, nil
+			},
 			"webhook": func(context.Context) (Backlog, error) { return Backlog{}, errors.New("database gone") },
 		},
-		Switches: func(context.Context) (map[string]bool, error) { return map[string]bool{"payment": false, "p2p": true}, nil },
+		Switches: func(context.Context) (map[string]bool, error) {
+			return map[string]bool{"payment": false, "p2p": true}, nil
+		},
 	})
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
