@@ -120,10 +120,13 @@ func TestServeMetrics(t *testing.T) {
 				t.Errorf("%d distinct route labels after %d unknown paths: %v", len(routes), unknownPaths, routes)
 			}
 
-			for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/goroutine?debug=1"} {
+			for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1"} {
 				if st := status(t, private+p); st != http.StatusOK {
 					t.Errorf("private GET %s = %d, want 200", p, st)
 				}
+			}
+			if st := status(t, private+"/debug/pprof/cmdline"); st != http.StatusNotFound {
+				t.Errorf("private GET /debug/pprof/cmdline = %d, want 404: it would show a --secret-key", st)
 			}
 			for _, p := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/goroutine?debug=1"} {
 				if st := status(t, d.base+p); st != http.StatusNotFound {

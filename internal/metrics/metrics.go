@@ -144,7 +144,10 @@ func statusLabel(code int) string {
 // Handler is the private listener's handler: /metrics (this registry,
 // OpenMetrics when asked) and net/http/pprof's handlers under
 // /debug/pprof/, registered on a mux of its own, never on
-// http.DefaultServeMux.
+// http.DefaultServeMux (which importing net/http/pprof fills, and which
+// saifu serves nowhere). /debug/pprof/cmdline is left out: it would show
+// the command line, a --secret-key given there included, to whoever
+// reaches the listener; `go tool pprof` does not need it.
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
@@ -152,7 +155,6 @@ func (m *Metrics) Handler() http.Handler {
 		EnableOpenMetrics: true,
 	}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

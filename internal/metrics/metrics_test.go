@@ -96,10 +96,14 @@ func TestHandler(t *testing.T) {
 	if strings.Contains(body, `queue="webhook"`) {
 		t.Error("a failed backlog read still yielded series")
 	}
-	for _, p := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap"} {
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1", "/debug/pprof/symbol"} {
 		if status, _ := get(p); status != 200 {
 			t.Errorf("%s = %d, want 200", p, status)
 		}
+	}
+	// The command line may hold --secret-key: never served.
+	if status, body := get("/debug/pprof/cmdline"); status != 404 {
+		t.Errorf("/debug/pprof/cmdline = %d %q, want 404", status, body)
 	}
 	if status, _ := get("/"); status != 404 {
 		t.Errorf("/ = %d, want 404", status)
