@@ -99,8 +99,10 @@ func TestServeMetrics(t *testing.T) {
 					}
 				}
 			}
-			if v, ok := value(fam, "saifu_ledger_queue_depth", nil); !ok || v < 0 {
-				t.Errorf("saifu_ledger_queue_depth = %v (present %v)", v, ok)
+			for _, name := range []string{"saifu_ledger_queue_depth", "saifu_store_group_commit_queued"} {
+				if v, ok := value(fam, name, nil); !ok || v < 0 {
+					t.Errorf("%s = %v (present %v)", name, v, ok)
+				}
 			}
 			// Bounded labels: every route is a pattern of routes.go.
 			routes := map[string]bool{}

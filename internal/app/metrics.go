@@ -26,7 +26,8 @@ func (a *App) watchMetrics(context.Context) error {
 		return nil
 	}
 	a.Metrics.Watch(metrics.Sources{
-		LedgerQueue: func() (int, int) { return a.Ledger.QueueDepth(), a.Ledger.QueueMax() },
+		LedgerQueue:       func() (int, int) { return a.Ledger.QueueDepth(), a.Ledger.QueueMax() },
+		GroupCommitQueued: a.DB.GroupCommitQueued,
 		Backlogs: map[string]func(context.Context) (metrics.Backlog, error){
 			"outbox":  backlogOf(a.Outbox.Backlog),
 			"webhook": backlogOf(a.Webhooks.Backlog),

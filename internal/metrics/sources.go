@@ -25,6 +25,9 @@ type Sources struct {
 	// LedgerQueue returns how many requests wait for the ledger's
 	// committer, and its bound.
 	LedgerQueue func() (depth, max int)
+	// GroupCommitQueued returns how many small transactions wait for the
+	// database's group committers (store.DB.GroupCommitQueued).
+	GroupCommitQueued func() int64
 	// Backlogs returns a delivery queue's backlog, by queue name
 	// ("outbox", "webhook").
 	Backlogs map[string]func(context.Context) (Backlog, error)
@@ -37,6 +40,8 @@ var (
 		"Requests waiting for the ledger's group committer now.", nil, nil)
 	descQueueMax = prometheus.NewDesc("saifu_ledger_queue_max",
 		"Bound of the committer's queue: beyond it the ledger answers unavailable.", nil, nil)
+	descGroupQueued = prometheus.NewDesc("saifu_store_group_commit_queued",
+		"Small write transactions (payments' records, risk decisions, idempotency keys) waiting for a group commit.", nil, nil)
 	descPending = prometheus.NewDesc("saifu_notify_pending",
 		"Deliveries waiting (queue=outbox: mail and SMS; queue=webhook: merchant webhooks).", []string{"queue"}, nil)
 	descLag = prometheus.NewDesc("saifu_notify_lag_seconds",
@@ -64,6 +69,9 @@ func (c sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		depth, max := c.s.LedgerQueue()
 		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(depth))
 		ch <- prometheus.MustNewConstMetric(descQueueMax, prometheus.GaugeValue, float64(max))
+	}
+	if c.s.GroupCommitQueued != nil {
+		ch <- prometheus.MustNewConstMetric(descGroupQueued, prometheus.GaugeValue, float64(c.s.GroupCommitQueued()))
 	}
 	for queue, read := range c.s.Backlogs {
 		b, err := read(ctx)
