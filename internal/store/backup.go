@@ -19,7 +19,7 @@ var ErrBackupPostgres = errors.New("store: backup copies an SQLite database only
 // every write meanwhile), which reads one snapshot (WAL: writers carry on, the copy holds every commit
 // before the snapshot, none after), into a temporary file beside path.
 // The copy is synced to disk, checked (PRAGMA quick_check) and only then
-// renamed to path, so that path never names a partial copy. path must not
+// linked to path, so that path never names a partial copy. path must not
 // exist. It returns the copy's size in bytes.
 func (db *DB) Backup(ctx context.Context, path string) (int64, error) {
 	if db.Dialect != SQLite {
@@ -49,7 +49,7 @@ func (db *DB) Backup(ctx context.Context, path string) (int64, error) {
 	return size, nil
 }
 
-// finishBackup syncs the copy at tmp, checks it, and renames it to path.
+// finishBackup syncs the copy at tmp, checks it, and links it to path.
 func finishBackup(ctx context.Context, tmp, path string) (int64, error) {
 	// VACUUM INTO does not fsync what it wrote.
 	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
@@ -72,9 +72,11 @@ func finishBackup(ctx context.Context, tmp, path string) (int64, error) {
 	if err := quickCheck(ctx, tmp); err != nil {
 		return 0, err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	// A link, not a rename: it fails if path was made meanwhile.
+	if err := os.Link(tmp, path); err != nil {
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
+	os.Remove(tmp)
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		d.Sync() // the rename reaches the disk
 		d.Close()
