@@ -109,3 +109,29 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/ = %d, want 404", status)
 	}
 }
+
+// BenchmarkHotPath: what one API request, one ledger batch and one
+// throttle refusal cost in metrics (docs/operations.md quotes it).
+func BenchmarkHotPath(b *testing.B) {
+	m := New()
+	b.Run("request", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				m.ObserveRequest("POST /api/v1/payments", 201, 3*time.Millisecond)
+			}
+		})
+	})
+	b.Run("batch", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.ObserveBatch(64, 2*time.Millisecond, false)
+		}
+	})
+	b.Run("refusal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.ThrottleRefused("login:ip")
+		}
+	})
+}
