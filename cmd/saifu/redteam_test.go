@@ -36,17 +36,18 @@ const redteamRunMax = 4 * time.Minute
 type demo struct {
 	base, key string
 	dbArgs    []string
+	out       *syncBuffer // what serve printed
 }
 
 // startDemo starts `saifu serve --demo` on SQLite (or on dsn) with
-// adjust applied after cheapHashes.
-func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) demo {
+// adjust applied after cheapHashes, and extra flags.
+func startDemo(t *testing.T, dsn string, adjust func(*app.Config), extra ...string) demo {
 	t.Helper()
 	dbArgs := []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
 	if dsn != "" {
 		dbArgs = append(dbArgs, "--db", dsn)
 	}
-	args := append([]string{"--demo"}, dbArgs...)
+	args := append(append([]string{"--demo"}, dbArgs...), extra...)
 	base, out := startServerAdjusted(t, func(c *app.Config) {
 		cheapHashes(c)
 		if adjust != nil {
@@ -57,7 +58,7 @@ func startDemo(t *testing.T, dsn string, adjust func(*app.Config)) demo {
 	if m == nil {
 		t.Fatalf("serve --demo printed no merchant key:\n%s", out.String())
 	}
-	return demo{base: base, key: m[1], dbArgs: dbArgs}
+	return demo{base: base, key: m[1], dbArgs: dbArgs, out: out}
 }
 
 var bootstrapTokenRE = regexp.MustCompile(`bootstrap_token:\s+(opsb_\S+)`)

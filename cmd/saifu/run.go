@@ -15,6 +15,7 @@ commands:
   serve     run the HTTP service (embedded SQLite in ./saifu-data by default)
   migrate   apply database migrations and exit
   verify    check the ledger: balances, hash chain, zero sums, holds
+  backup    copy the SQLite database while it is in use (saifu backup -h)
   bench     measure throughput (saifu bench -h)
   merchant  create a merchant or rotate its secret key (saifu merchant -h)
   ops       bootstrap the first operator; how to invite more (saifu ops -h)
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "merchant":
 		return runMerchant(ctx, rest, getenv, stdout, stderr)
 	case "ops":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -23,7 +24,10 @@ type serveConfig struct {
 	dbConfig
 	addr     string
 	logLevel string
-	demo     bool
+	// metricsAddr is the private listener of /metrics and /debug/pprof
+	// (empty: none).
+	metricsAddr string
+	demo        bool
 
 	// publicURL is where browsers reach this server (sandbox challenge pages).
 	publicURL string
@@ -42,6 +46,7 @@ type serveConfig struct {
 func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	c.dbConfig.register(fs, getenv)
 	envFlag(fs, getenv, &c.addr, "addr", "SAIFU_ADDR", "127.0.0.1:8080", "address to listen on")
+	envFlag(fs, getenv, &c.metricsAddr, "metrics-addr", "SAIFU_METRICS_ADDR", "", "private address for Prometheus /metrics and /debug/pprof (e.g. 127.0.0.1:9090; empty: off); never the public --addr, keep it off the internet")
 	envFlag(fs, getenv, &c.logLevel, "log-level", "SAIFU_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	envFlag(fs, getenv, &c.publicURL, "public-url", "SAIFU_PUBLIC_URL", "", "URL where browsers reach this server, used by the sandbox's challenge pages (default: from --addr)")
 	envFlag(fs, getenv, &c.idemLease, "idempotency-lease", "SAIFU_IDEMPOTENCY_LEASE", "30s", "how long a running request holds its Idempotency-Key without renewing it; after a crash a retry with the key waits at most this long")
@@ -88,6 +93,7 @@ func (c *serveConfig) appConfig(addr string) (app.Config, error) {
 		CoolingOff:       cooling,
 		TrustedProxies:   proxies,
 		IdempotencyLease: lease,
+		Metrics:          c.metricsAddr != "",
 	}, nil
 }
 
@@ -134,10 +140,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("database open", "dialect", a.DB.Dialect, "dsn", app.RedactURL(cfg.DSN))
 
 	srv := a.Server()
+	served := make(chan error, 2)
+	var msrv *http.Server
+	if c.metricsAddr != "" {
+		if msrv, err = serveMetrics(c.metricsAddr, a, stdout, served); err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	fmt.Fprintf(stdout, "saifu listening on %s (socket %s)\n", cfg.PublicURL, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "demo", c.demo)
 
-	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
@@ -151,6 +164,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
+	}
+	if msrv != nil {
+		msrv.Close() // a scrape would read services being closed
 	}
 	a.Close()
 	log.Info("stopped")

@@ -30,6 +30,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity/password"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/merchant"
+	"github.com/saifu-pay/saifu/internal/metrics"
 	"github.com/saifu-pay/saifu/internal/notify"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
@@ -113,6 +114,11 @@ type Config struct {
 	// SandboxFaults break the demo sandbox's counterparts on purpose
 	// (the red team's can-fail tests); no flag sets them.
 	SandboxFaults sandbox.Faults
+
+	// Metrics builds the Prometheus registry (App.Metrics) and hands
+	// every service its hook; MetricsHandler serves it. Off: no hook,
+	// no cost.
+	Metrics bool
 }
 
 // App is the running services. Its fields are for tests and the bench;
@@ -142,6 +148,8 @@ type App struct {
 	// Mailbox and Sandbox exist in demo mode only.
 	Mailbox *notify.Mailbox
 	Sandbox *sandbox.Sandbox
+	// Metrics is nil unless Config.Metrics.
+	Metrics *metrics.Metrics
 
 	cfg    Config
 	now    func() time.Time
@@ -199,6 +207,7 @@ func (a *App) build(ctx context.Context) error {
 		name  string
 		build func(context.Context) error
 	}{
+		{"metrics", a.buildMetrics},
 		{"mail", a.chooseMail},
 		{"keys", a.loadKeys},
 		{"notify", a.buildNotify},
@@ -213,6 +222,7 @@ func (a *App) build(ctx context.Context) error {
 		{"funding", a.buildFunding},
 		{"operators' users", a.wireOpsUsers},
 		{"demo", a.seedDemo},
+		{"metrics' sources", a.watchMetrics},
 	}
 	for _, s := range steps {
 		if err := s.build(ctx); err != nil {
@@ -307,6 +317,9 @@ func (a *App) deps() httpapi.Deps {
 		IdempotencyLease:   a.cfg.IdempotencyLease,
 		Fault:              a.cfg.Fault,
 		Ready:              func() error { return a.DB.W.Ping() },
+	}
+	if a.Metrics != nil {
+		d.ObserveRequest = a.Metrics.ObserveRequest
 	}
 	if a.Sandbox != nil {
 		d.Sandbox = a.Sandbox.Handler()

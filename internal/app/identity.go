@@ -67,6 +67,9 @@ func (a *App) buildIdentity(context.Context) error {
 	}
 	a.Hasher = password.NewHasher(a.keys.passwordPepper, params, workers, workers*HashQueuePerWorker)
 	a.Limiter = throttle.New(a.DB, c.Now)
+	if a.Metrics != nil {
+		a.Limiter.SetObserver(a.Metrics.ThrottleRefused)
+	}
 	a.Identity, err = identity.New(a.DB, a.Hasher, a.Limiter, a.Outbox, identity.Config{
 		Pepper:     a.keys.identityPepper,
 		SealKey:    a.keys.identitySeal,

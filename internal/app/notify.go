@@ -70,6 +70,9 @@ func (a *App) chooseMail(context.Context) error {
 // closing before it can still enqueue.
 func (a *App) buildNotify(context.Context) error {
 	a.Outbox = notify.NewOutbox(a.DB, a.sender, a.Log)
+	if a.Metrics != nil {
+		a.Outbox.SetObserver(a.Metrics.Delivery("outbox"))
+	}
 	a.Outbox.Start(context.Background())
 	a.closers = append(a.closers, a.Outbox.Close)
 
@@ -78,6 +81,9 @@ func (a *App) buildNotify(context.Context) error {
 	a.Webhooks = notify.NewWebhooks(a.DB, nil, a.Log)
 	if err := a.Webhooks.SetKey(a.keys.webhooksSeal); err != nil {
 		return err
+	}
+	if a.Metrics != nil {
+		a.Webhooks.SetObserver(a.Metrics.Delivery("webhook"))
 	}
 	a.Webhooks.Start(context.Background())
 	a.closers = append(a.closers, a.Webhooks.Close)

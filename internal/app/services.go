@@ -48,7 +48,11 @@ func (a *App) sandboxSMS(ctx context.Context, to, subject, body string) error {
 
 // buildLedger opens the ledger's committer; Close flushes it.
 func (a *App) buildLedger(context.Context) error {
-	a.Ledger = ledger.Open(a.DB, ledger.Options{Log: a.Log, Now: a.cfg.Now})
+	o := ledger.Options{Log: a.Log, Now: a.cfg.Now}
+	if a.Metrics != nil {
+		o.ObserveBatch = a.Metrics.ObserveBatch
+	}
+	a.Ledger = ledger.Open(a.DB, o)
 	a.closers = append(a.closers, a.Ledger.Close)
 	return nil
 }
@@ -137,6 +141,9 @@ func (a *App) buildRisk(ctx context.Context) error {
 func (a *App) decider() risk.Decider {
 	if a.Risk == nil {
 		return nil
+	}
+	if a.Metrics != nil {
+		return observedDecider{Decider: a.Risk, m: a.Metrics}
 	}
 	return a.Risk
 }

@@ -39,6 +39,10 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database reachable,
 	// ledger committer running).
 	Ready func() error
+	// ObserveRequest, when set, is told of every answered request: its
+	// route pattern (RouteUnmatched for none), status and duration
+	// (metrics). It runs on the request's goroutine and must be quick.
+	ObserveRequest func(route string, status int, took time.Duration)
 
 	// --- identity deps ---
 	// Identity runs accounts, sessions and second factors; nil leaves
@@ -87,7 +91,8 @@ func New(d Deps) http.Handler {
 	d.idem = newIdemService(d.DB, d.IdempotencySealKey, d.IdempotencyLease, d.Fault)
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return chain(mux, recoverer(d.Log), requestID, clientAddr(d.TrustedProxies), logRequests(d.Log), securityHeaders)
+	return chain(mux, recoverer(d.Log), requestID, clientAddr(d.TrustedProxies), logRequests(d.Log), securityHeaders,
+		observeRequests(d.ObserveRequest)) // last: on the mux (observeRequests)
 }
 
 func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {

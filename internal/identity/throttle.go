@@ -48,6 +48,7 @@ func (s *Service) full(ctx context.Context, key string, r Rate) error {
 	if err != nil || n < r.N {
 		return nil // a failed read leaves the decision to the atomic Hit
 	}
+	s.limiter.Refused(key)
 	now := s.now().UnixMilli()
 	w := r.Window.Milliseconds()
 	return rateLimited(time.Duration(now-now%w+w-now) * time.Millisecond)

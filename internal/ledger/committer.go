@@ -102,6 +102,7 @@ func (l *Ledger) fill(batch []*pending) []*pending {
 func (l *Ledger) commitBatch(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	start := time.Now()
 	var outs []outcome
 	err := l.prepareSQLite(ctx)
 	if err == nil {
@@ -119,9 +120,18 @@ func (l *Ledger) commitBatch(batch []*pending) {
 		for _, p := range batch {
 			p.reply <- outcome{err: apperr.Wrap(apperr.Internal, "ledger write failed", err)}
 		}
+		l.observed(len(batch), start, true)
 		return
 	}
 	for i, p := range batch {
 		p.reply <- outs[i]
+	}
+	l.observed(len(batch), start, false)
+}
+
+// observed tells Options.ObserveBatch of a batch written since start.
+func (l *Ledger) observed(requests int, start time.Time, failed bool) {
+	if l.observe != nil {
+		l.observe(requests, time.Since(start), failed)
 	}
 }

@@ -82,6 +82,11 @@ type Options struct {
 	// QueueMax bounds the requests waiting for the committer; beyond it
 	// Commit answers apperr.Unavailable at once instead of piling up.
 	QueueMax int
+	// ObserveBatch, when set, is told of every batch the committer wrote
+	// (metrics): how many requests it held, how long its transaction
+	// took, and whether it failed. It runs on the committer's goroutine,
+	// after the callers have their answers, and must return quickly.
+	ObserveBatch func(requests int, took time.Duration, failed bool)
 }
 
 // Ledger is the double-entry engine on one database.
@@ -99,6 +104,7 @@ type Ledger struct {
 	closeMu   sync.RWMutex
 	closed    bool
 	testHook  func(stage string) // crash tests and unit tests only
+	observe   func(requests int, took time.Duration, failed bool)
 
 	stmts map[string]*sql.Stmt // SQLite statements; committer goroutine only
 }
@@ -130,11 +136,20 @@ func Open(db *store.DB, o Options) *Ledger {
 		done:      make(chan struct{}),
 		statsDone: make(chan struct{}),
 		stmts:     map[string]*sql.Stmt{},
+		observe:   o.ObserveBatch,
 	}
 	go l.commitLoop()
 	go l.keepStatistics()
 	return l
 }
+
+// QueueDepth is how many requests wait for the committer now, and
+// QueueMax how many may: a depth near the bound means the database
+// cannot keep up and Commit will soon answer apperr.Unavailable.
+func (l *Ledger) QueueDepth() int { return len(l.queue) }
+
+// QueueMax is the bound of QueueDepth (Options.QueueMax).
+func (l *Ledger) QueueMax() int { return cap(l.queue) }
 
 // Close stops accepting requests, commits everything already queued, and
 // returns when the committer has flushed.

@@ -48,6 +48,8 @@ type Outbox struct {
 	log    *slog.Logger
 	now    func() time.Time
 	w      *worker
+	// observe is SetObserver's (nil: none).
+	observe func(outcome string)
 }
 
 // NewOutbox returns an outbox on db that delivers through sender. A nil log
@@ -174,13 +176,16 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var err error
+	outcome := OutcomeRetry
 	switch {
 	case sendErr == nil:
+		outcome = OutcomeDelivered
 		err = o.db.Write(rctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(rctx, `DELETE FROM notify_outbox WHERE id = ? AND attempts = ?`, c.id, c.attempts)
 			return err
 		})
 	case c.attempts >= attemptsMax || errors.Is(sendErr, ErrPermanent):
+		outcome = OutcomeDead
 		o.log.Error("notify: message dead", "id", c.id, "channel", c.m.Channel, "attempts", c.attempts, "err", sendErr)
 		err = o.db.Write(rctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(rctx, `UPDATE notify_outbox SET state = 'dead', last_error = ? WHERE id = ? AND attempts = ?`,
@@ -195,6 +200,9 @@ func (o *Outbox) deliver(ctx context.Context, c claimed) {
 				next.UnixMilli(), truncate(sendErr.Error(), errorBytesMax), c.id, c.attempts)
 			return err
 		})
+	}
+	if o.observe != nil {
+		o.observe(outcome)
 	}
 	if err != nil {
 		// The lease runs out and the message is tried again: at least once.

@@ -52,6 +52,8 @@ type Webhooks struct {
 	log    *slog.Logger
 	now    func() time.Time
 	w      *worker
+	// observe is SetObserver's (nil: none).
+	observe func(outcome string)
 
 	mu        sync.Mutex
 	box       *seal.Box

@@ -106,6 +106,9 @@ func (w *Webhooks) deliver(ctx context.Context, c claimedHook) {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if w.observe != nil {
+		w.observe(hookOutcome(sendErr, c.attempts))
+	}
 	err := w.db.Write(rctx, func(tx *store.Tx) error {
 		switch {
 		case sendErr == nil:
@@ -124,6 +127,19 @@ func (w *Webhooks) deliver(ctx context.Context, c claimedHook) {
 	})
 	if err != nil {
 		w.log.Error("notify: record webhook outcome", "event_id", c.eventID, "err", err)
+	}
+}
+
+// hookOutcome is the outcome deliver records for an attempt that
+// ended with sendErr (Outcome…).
+func hookOutcome(sendErr error, attempts int) string {
+	switch {
+	case sendErr == nil:
+		return OutcomeDelivered
+	case attempts >= webhookAttemptsMax || errors.Is(sendErr, ErrPermanent):
+		return OutcomeDead
+	default:
+		return OutcomeRetry
 	}
 }
 

@@ -88,6 +88,7 @@ func (g *GroupCommit) Do(ctx context.Context, fn func(ctx context.Context, tx *T
 	it := &groupItem{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, it)
+	g.db.groupQueued.Add(1)
 	if !g.writing {
 		g.writing = true
 		go g.write()
@@ -120,6 +121,7 @@ func (g *GroupCommit) write() {
 		}
 		taken := g.pending[:n:n]
 		g.pending = g.pending[n:]
+		g.db.groupQueued.Add(int64(-n))
 		g.mu.Unlock()
 		batch := taken[:0]
 		for _, it := range taken {

@@ -113,8 +113,14 @@ func TestGroupCommitBatches(t *testing.T) {
 					wg.Go(func() { errs <- g.Do(context.Background(), insertItem(fmt.Sprintf("i%03d", i))) })
 				}
 				waitQueued(t, g, tt.items)
+				if n := db.GroupCommitQueued(); n != int64(tt.items) {
+					t.Errorf("GroupCommitQueued while held = %d, want %d", n, tt.items)
+				}
 				release()
 				wg.Wait()
+				if n := db.GroupCommitQueued(); n != 0 {
+					t.Errorf("GroupCommitQueued after = %d, want 0", n)
+				}
 				close(errs)
 				for err := range errs {
 					if err != nil {

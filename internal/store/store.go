@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,7 +58,16 @@ type DB struct {
 	URL string
 
 	rebound sync.Map // query → rebound query (PostgreSQL)
+	// groupQueued counts the items waiting in the queues of every
+	// GroupCommit on this database (GroupCommitQueued).
+	groupQueued atomic.Int64
 }
+
+// GroupCommitQueued is how many items wait, not yet taken into a batch,
+// in the queues of every GroupCommit on db (metrics): a number that stays
+// high means the writer cannot keep up with the small transactions of
+// payments, risk decisions and idempotency records.
+func (db *DB) GroupCommitQueued() int64 { return db.groupQueued.Load() }
 
 // Open opens dsn: a postgres:// or postgresql:// URL, or a SQLite file path
 // (optionally prefixed with sqlite:// or file:). Open pings the database

@@ -48,6 +48,8 @@ const (
 type Limiter struct {
 	db  *store.DB
 	now func() time.Time
+	// observe is SetObserver's (nil: none).
+	observe func(scope string)
 }
 
 // New returns a Limiter on db (migrated with Migrations); now is the clock,
@@ -86,6 +88,7 @@ func (l *Limiter) Hit(ctx context.Context, key string, limit int, window time.Du
 	if n <= int64(limit) {
 		return true, 0, nil
 	}
+	l.Refused(key)
 	return false, time.Duration(start+w-now) * time.Millisecond, nil
 }
 

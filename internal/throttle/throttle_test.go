@@ -230,3 +230,21 @@ func BenchmarkHit(b *testing.B) {
 		})
 	}
 }
+
+func TestScope(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"login:ip:203.0.113.7", "login:ip"},
+		{"login:acct-dev:k:d", "login:acct-dev"},
+		{"login:global:known", "login:global"},
+		{"ops:login:acct:someone", "ops:login:acct"},
+		{"card:reg:user:u1", "card:reg:user"},
+		{"reauth:session-id", "reauth"},
+		{"email-change:u1", "email-change"},
+		{"a:b:c:ip", "a"},
+		{"plain", "plain"},
+	} {
+		if got := Scope(tc.key); got != tc.want {
+			t.Errorf("Scope(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
