@@ -56,6 +56,7 @@ type Error struct {
 	Message   string            // English, safe to show
 	MessageJA string            // Japanese, safe to show; optional
 	Fields    map[string]string // per-field validation problems; optional
+	FieldsJA  map[string]string // Fields in Japanese, where the writer has them; optional
 	// RetryAfter, when positive, tells a rate-limited caller when to retry.
 	RetryAfter time.Duration
 	Err        error

@@ -42,6 +42,7 @@ type errorDetail struct {
 	Message   string            `json:"message"`
 	MessageJA string            `json:"message_ja,omitempty"`
 	Fields    map[string]string `json:"fields,omitempty"`
+	FieldsJA  map[string]string `json:"fields_ja,omitempty"`
 	RequestID string            `json:"request_id,omitempty"`
 }
 
@@ -54,7 +55,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}
 	encode(w, r, statusOf(e.Code), errorBody{Error: errorDetail{
-		Code: e.Code, Message: e.Message, MessageJA: e.MessageJA, Fields: e.Fields,
+		Code: e.Code, Message: e.Message, MessageJA: e.MessageJA, Fields: e.Fields, FieldsJA: fieldsJA(e.Fields, e.FieldsJA),
 		RequestID: requestIDFrom(r),
 	}})
 }

@@ -588,6 +588,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		if f, _ := bad.body["error"].(map[string]any)["fields"].(map[string]any); f["amount"] == nil {
 			t.Errorf("invalid amount: no fields.amount in %s", bad.raw)
 		}
+		// … and in Japanese.
+		if f, _ := bad.body["error"].(map[string]any)["fields_ja"].(map[string]any); f["amount"] != "1から1000000までの値を指定してください" {
+			t.Errorf("invalid amount: fields_ja.amount in %s", bad.raw)
+		}
 		s.r(t, "GET", "/api/v1/payments/{id}", a.do("GET", "/api/v1/payments/pay_nope", nil)).want(t, 404, "not_found")
 		s.r(t, "POST", "/api/v1/merchant/charges", rawDo(t, "POST", base+"/api/v1/merchant/charges", "sk_wrong", "{}")).want(t, 401)
 		s.r(t, "POST", "/api/v1/login", e.agent("x", "192.0.2.202").do("POST", "/api/v1/login", map[string]string{"email": addr, "password": "wrong"})).want(t, 401, "invalid_credentials")

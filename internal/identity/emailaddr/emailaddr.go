@@ -89,5 +89,6 @@ func Key(normalized string) string {
 func invalid(en, ja string) error {
 	e := apperr.E(apperr.Invalid, en).JA(ja)
 	e.Fields = map[string]string{"email": en}
+	e.FieldsJA = map[string]string{"email": ja}
 	return e
 }

@@ -71,5 +71,6 @@ func checkPolicy(pw, email string, list map[string]struct{}) error {
 func invalid(en, ja string) error {
 	e := apperr.E(apperr.Invalid, en).JA(ja)
 	e.Fields = map[string]string{"password": en}
+	e.FieldsJA = map[string]string{"password": ja}
 	return e
 }
