@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/saifu-pay/saifu/internal/redteam"
 )
@@ -26,6 +27,13 @@ func runRedteam(ctx context.Context, args []string, getenv func(string) string, 
 	fs.StringVar(&junit, "junit", "", "also write the report as JUnit XML to this file")
 	fs.BoolVar(&ownIt, "i-own-this-target", false, "attack a target that exposes no demo sandbox (only a deployment you own)")
 	fs.BoolVar(&listScenarios, "list", false, "list the scenarios and exit")
+	fs.Func("node", "base URL of another node of the target (behind the same load balancer, on the same database); once per node: the scenarios that check every node need them", func(s string) error {
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			return errors.New("want an http:// or https:// URL")
+		}
+		cfg.Nodes = append(cfg.Nodes, s)
+		return nil
+	})
 	envFlag(fs, getenv, &cfg.MerchantKey, "merchant-key", "SAIFU_MERCHANT_KEY", "", "the demo merchant's secret key (serve --demo prints it at its first start); without it the merchant-side scenarios are skipped")
 	envFlag(fs, getenv, &cfg.OpsBootstrapToken, "ops-bootstrap-token", "SAIFU_OPS_BOOTSTRAP_TOKEN", "", "a token of `saifu ops bootstrap` on the target's database (single use): the run makes its own admin and viewer operators with it; without it the operator scenarios are skipped")
 	if err := parseFlags(fs, args, stderr); err != nil {

@@ -114,6 +114,10 @@ type Config struct {
 	// SandboxFaults break the demo sandbox's counterparts on purpose
 	// (the red team's can-fail tests); no flag sets them.
 	SandboxFaults sandbox.Faults
+	// SwitchWatch tunes how the kill switches reach this node (zero: the
+	// defaults, within a second); set from Go only, by the test that
+	// shows the red team sees a node the switch reaches too late.
+	SwitchWatch ops.WatchConfig
 
 	// Metrics builds the Prometheus registry (App.Metrics) and hands
 	// every service its hook; MetricsHandler serves it. Off: no hook,
@@ -280,7 +284,9 @@ func (a *App) Close() {
 // second; Close stops it.
 func (a *App) buildControls(context.Context) error {
 	a.Controls = ops.New(a.DB, a.cfg.Now)
-	a.closers = append(a.closers, a.Controls.Watch(ops.WatchConfig{Log: a.Log}))
+	watch := a.cfg.SwitchWatch
+	watch.Log = a.Log
+	a.closers = append(a.closers, a.Controls.Watch(watch))
 	return nil
 }
 

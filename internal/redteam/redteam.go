@@ -76,6 +76,9 @@ type Scenario struct {
 	// Operator marks a scenario that needs the run's operators (Crew):
 	// it skips without Config.OpsBootstrapToken.
 	Operator bool
+	// Nodes marks a scenario that needs the target's other nodes
+	// (Config.Nodes): it skips without them.
+	Nodes bool
 	// Last runs the scenario after all others: it leaves the target's
 	// throttles tight for the attacker's address (a flood).
 	Last bool

@@ -108,6 +108,10 @@ func runOne(ctx context.Context, base *url.URL, cfg Config, run string, seq *ato
 		res.Outcome, res.Detail = Skipped, "needs an operator (--ops-bootstrap-token: `saifu ops bootstrap` on the target's database prints one; the run makes its own admin and viewer with it)"
 		return res
 	}
+	if s.Nodes && len(cfg.Nodes) == 0 {
+		res.Outcome, res.Detail = Skipped, "needs the target's other nodes (--node URL, once per node behind the same load balancer)"
+		return res
+	}
 	budget := s.Requests
 	if budget <= 0 {
 		budget = requestsPerScenarioMax

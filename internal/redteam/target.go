@@ -47,6 +47,10 @@ type Config struct {
 	// admin and a viewer) through the operator API; empty: the operator
 	// scenarios skip.
 	OpsBootstrapToken string
+	// Nodes are the base URLs of the target's other nodes (behind the
+	// same load balancer, on the same database), for the scenarios that
+	// check what every node does (Scenario.Nodes); none: they skip.
+	Nodes []string
 	// Transport carries the requests (nil: http.DefaultTransport).
 	Transport http.RoundTripper
 }
@@ -55,6 +59,7 @@ type Config struct {
 // the scenario's requests against its bound and keeps their evidence.
 type Target struct {
 	base        *url.URL
+	nodes       []*url.URL
 	merchantKey string
 	transport   http.RoundTripper
 	run         string        // this run's unique tag, in every address
@@ -75,8 +80,17 @@ func newTarget(base *url.URL, cfg Config, run string, seq *atomic.Int64, crew *o
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
-	return &Target{base: base, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, crew: crew, sources: src, budget: budget}
+	t := &Target{base: base, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, crew: crew, sources: src, budget: budget}
+	for _, n := range cfg.Nodes {
+		if u, err := parseBase(n); err == nil {
+			t.nodes = append(t.nodes, u)
+		}
+	}
+	return t
 }
+
+// Nodes are the target's other nodes (Config.Nodes).
+func (t *Target) Nodes() []*url.URL { return t.nodes }
 
 // runTag is a fresh tag for a run's addresses: unique per run, so that a
 // second run on the same server never meets the first one's accounts.
@@ -97,11 +111,14 @@ func (t *Target) Address(who string) string {
 }
 
 // URL is the absolute URL of a path on the target.
-func (t *Target) URL(p string) string {
-	u := *t.base
+func (t *Target) URL(p string) string { return resolve(t.base, p) }
+
+// resolve is the absolute URL of a path on base.
+func resolve(base *url.URL, p string) string {
+	u := *base
 	rel, err := url.Parse(p)
 	if err != nil {
-		return t.base.String() + p
+		return base.String() + p
 	}
 	return u.ResolveReference(rel).String()
 }
@@ -143,6 +160,17 @@ type Agent struct {
 	Email, Password string
 	// Bearer overrides Token (a merchant's secret key).
 	Bearer string
+	// node, when set, is the node the agent talks to instead of the
+	// target (At).
+	node *url.URL
+}
+
+// At is a with its requests sent to node, one of the target's other
+// nodes: the same device (cookies), session and user.
+func (a *Agent) At(node *url.URL) *Agent {
+	c := *a
+	c.node = node
+	return &c
 }
 
 // NewAgent is a new device named name (its user agent).
@@ -240,7 +268,11 @@ func (a *Agent) Do(ctx context.Context, method, path string, body any, headers .
 		}
 		rd, ct = bytes.NewReader(j), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.t.URL(path), rd)
+	target := a.t.URL(path)
+	if a.node != nil {
+		target = resolve(a.node, path)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +312,9 @@ func (a *Agent) send(req *http.Request) (*Resp, error) {
 		return nil, fmt.Errorf("%w (%d) at %s %s", errBudget, a.t.budget, req.Method, req.URL.Path)
 	}
 	line := req.Method + " " + req.URL.Path
+	if a.node != nil {
+		line = req.Method + " " + req.URL.Host + req.URL.Path // which node
+	}
 	res, err := a.client.Do(req)
 	if err != nil {
 		a.t.note(line + " → no answer: " + err.Error())
