@@ -125,13 +125,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				a, uid, _ := r.person("phone", r.ip(1, 1), "YAMADA TARO")
 				r.oe.fund(uid, 200000, 0)
 				link := r.link(a, uid, sandbox.TestAccounts[0])
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 150000}).want(t, 202)
-				})
-				if w.str("status") != "held" || w.str("hold_reason") != "risk_review" {
-					t.Errorf("a large withdrawal to a new destination: %s, want held for risk_review", w.raw)
-				}
+				r.withdraw(a, uid, link, 150000, 202, "held", "risk_review")
 			},
 			// The same amount to an account linked eight days ago is paid.
 			ordinary: func(t *testing.T, r *ruleRun) {
@@ -141,13 +135,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				r.fe.clock.Advance(8 * 24 * time.Hour)
 				a.login(addr, pwAlice).want(t, 200)
 				a.do("POST", "/api/v1/reauth", map[string]string{"password": pwAlice}).want(t, 200)
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 150000}).want(t, 201)
-				})
-				if w.str("status") != "succeeded" {
-					t.Errorf("a large withdrawal to an old destination: %s, want paid", w.raw)
-				}
+				r.withdraw(a, uid, link, 150000, 201, "succeeded", "")
 			}},
 
 		{rule: "sbi-new-destination-wait", kind: risk.KindWithdrawal,
@@ -157,13 +145,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				a, uid, _ := r.person("phone", r.ip(1, 1), "YAMADA TARO")
 				r.oe.fund(uid, 20000, 0)
 				link := r.link(a, uid, sandbox.TestAccounts[0])
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
-				})
-				if w.str("status") != "held" || w.str("hold_reason") != "new_destination" {
-					t.Errorf("a withdrawal to a new link: %s, want held for new_destination", w.raw)
-				}
+				r.withdraw(a, uid, link, 3000, 202, "held", "new_destination")
 			},
 			// Two days later the same withdrawal is paid at once.
 			ordinary: func(t *testing.T, r *ruleRun) {
@@ -172,13 +154,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				link := r.link(a, uid, sandbox.TestAccounts[1])
 				r.fe.clock.Advance(48 * time.Hour)
 				r.signInAgain(a, addr, pwAlice)
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
-				})
-				if w.str("status") != "succeeded" {
-					t.Errorf("a withdrawal to a two-day-old link: %s, want paid", w.raw)
-				}
+				r.withdraw(a, uid, link, 3000, 201, "succeeded", "")
 			}},
 
 		{rule: "cooling-off-money-out", kind: risk.KindWithdrawal,
@@ -192,13 +168,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				r.fe.clock.Advance(48 * time.Hour)
 				a.resetPassword(addr, pwAlice, pwNew, "")
 				a.do("POST", "/api/v1/reauth", map[string]string{"password": pwNew}).want(t, 200)
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
-				})
-				if w.str("status") != "held" || w.str("hold_reason") != "cooling_off" {
-					t.Errorf("a withdrawal right after a reset: %s, want held for cooling_off", w.raw)
-				}
+				r.withdraw(a, uid, link, 3000, 202, "held", "cooling_off")
 			},
 			// Four days after a reset, the period over, it is paid.
 			ordinary: func(t *testing.T, r *ruleRun) {
@@ -208,13 +178,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				a.resetPassword(addr, pwAlice, pwNew, "")
 				r.fe.clock.Advance(96 * time.Hour)
 				r.signInAgain(a, addr, pwNew)
-				var w resp
-				r.decided(uid, func() {
-					w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
-				})
-				if w.str("status") != "succeeded" {
-					t.Errorf("a withdrawal four days after a reset: %s, want paid", w.raw)
-				}
+				r.withdraw(a, uid, link, 3000, 201, "succeeded", "")
 			}},
 
 		{rule: "new-device-money-out", kind: risk.KindWithdrawal,
@@ -230,13 +194,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				r.fe.clock.Advance(48 * time.Hour)
 				thief := r.fe.agent("thief phone", r.ip(2, 1))
 				r.signInAgain(thief, addr, pwAlice)
-				var w resp
-				r.decided(uid, func() {
-					w = thief.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 202)
-				})
-				if w.str("status") != "held" || w.str("hold_reason") != "new_device" {
-					t.Errorf("a withdrawal from a new device: %s, want held for new_device", w.raw)
-				}
+				r.withdraw(thief, uid, link, 3000, 202, "held", "new_device")
 			},
 			// The owner's new laptop, signed in two days ago, is recognised.
 			ordinary: func(t *testing.T, r *ruleRun) {
@@ -247,13 +205,7 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				laptop.login(addr, pwAlice).want(t, 200)
 				r.fe.clock.Advance(48 * time.Hour)
 				r.signInAgain(laptop, addr, pwAlice)
-				var w resp
-				r.decided(uid, func() {
-					w = laptop.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": 3000}).want(t, 201)
-				})
-				if w.str("status") != "succeeded" {
-					t.Errorf("a withdrawal from a recognised laptop: %s, want paid", w.raw)
-				}
+				r.withdraw(laptop, uid, link, 3000, 201, "succeeded", "")
 			}},
 
 		{rule: "7pay-card-topup-untrusted-session", kind: risk.KindCardTopup,
@@ -701,6 +653,20 @@ func (r *ruleRun) link(a *agent, uid string, acct sandbox.TestAccount) string {
 		}
 	})
 	return link
+}
+
+// withdraw asks, as a's user uid, for a withdrawal of amount to link (the
+// decision probed) and checks the answer: its HTTP status, then the
+// withdrawal's status and hold reason ("": none).
+func (r *ruleRun) withdraw(a *agent, uid, link string, amount int64, code int, status, holdReason string) {
+	r.t.Helper()
+	var w resp
+	r.decided(uid, func() {
+		w = a.do("POST", "/api/v1/withdrawals", map[string]any{"bank_link_id": link, "amount": amount}).want(r.t, code)
+	})
+	if w.str("status") != status || w.str("hold_reason") != holdReason {
+		r.t.Errorf("a withdrawal of %d: %s, want %s %q", amount, w.raw, status, holdReason)
+	}
 }
 
 // signInAgain signs a in with pw and confirms the session with it

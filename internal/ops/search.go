@@ -81,21 +81,18 @@ var errNoActivity = apperr.E(apperr.Unavailable, "the incident search is not con
 // a search that would read more than 200,000 events or answer more than
 // 10,000 users: narrow it).
 func (o *Operators) Search(ctx context.Context, s Session, req SearchRequest) (SearchResult, error) {
-	const action = "search"
-	if err := o.require(ctx, s, RoleRisk, action); err != nil {
-		return SearchResult{}, err
-	}
-	q, err := parseSearch(req, o.now())
-	if err != nil {
-		return SearchResult{}, o.refuse(ctx, s, action, "search", err)
-	}
-	return o.runSearch(ctx, s, q, "")
+	return o.search(ctx, s, req, "")
 }
 
 // ExportSearch is Search for an export of its result (a CSV file): the
 // same checks, and the audit entry says that the result left saifu and
 // in what format.
 func (o *Operators) ExportSearch(ctx context.Context, s Session, req SearchRequest, format string) (SearchResult, error) {
+	return o.search(ctx, s, req, "exported as "+format)
+}
+
+// search checks the role and the request, then runs it (runSearch).
+func (o *Operators) search(ctx context.Context, s Session, req SearchRequest, purpose string) (SearchResult, error) {
 	const action = "search"
 	if err := o.require(ctx, s, RoleRisk, action); err != nil {
 		return SearchResult{}, err
@@ -104,7 +101,7 @@ func (o *Operators) ExportSearch(ctx context.Context, s Session, req SearchReque
 	if err != nil {
 		return SearchResult{}, o.refuse(ctx, s, action, "search", err)
 	}
-	return o.runSearch(ctx, s, q, "exported as "+format)
+	return o.runSearch(ctx, s, q, purpose)
 }
 
 // runSearch reads, matches and audits q; purpose, if any, says what for
