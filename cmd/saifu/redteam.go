@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/redteam"
 )
@@ -32,6 +33,14 @@ func runRedteam(ctx context.Context, args []string, getenv func(string) string, 
 			return errors.New("want an http:// or https:// URL")
 		}
 		cfg.Nodes = append(cfg.Nodes, s)
+		return nil
+	})
+	fs.Func("ops-session-idle", "the target's --ops-session-idle (at most 1m): netlogon/idle-operator-session-reuse waits it out; without it that scenario is skipped", func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > time.Minute {
+			return errors.New("want a duration up to 1m, as the target's --ops-session-idle")
+		}
+		cfg.OpsIdle = d
 		return nil
 	})
 	envFlag(fs, getenv, &cfg.MerchantKey, "merchant-key", "SAIFU_MERCHANT_KEY", "", "the demo merchant's secret key (serve --demo prints it at its first start); without it the merchant-side scenarios are skipped")

@@ -93,7 +93,9 @@ func redteamRun(t *testing.T, args ...string) (string, error) {
 // `saifu serve --demo` on SQLite and on PostgreSQL, failing on any
 // breach or error, with its JUnit report. On PostgreSQL a second node
 // serves the same database (--node), as behind a load balancer; SQLite
-// is one node, so the scenarios of every node skip there, and only they.
+// is one node, so the scenarios of every node skip there. The idle
+// operator session skips on both (its own test waits it out: the suite's
+// operators must not idle out between scenarios).
 func TestRedteamSuite(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
@@ -103,11 +105,11 @@ func TestRedteamSuite(t *testing.T) {
 			}
 			d := startDemo(t, dsn, nil)
 			args := []string{"--target", d.base, "--merchant-key", d.key}
-			wantSkipped := 0
+			wantSkipped := 1 // netlogon/idle-operator-session-reuse
 			if dsn != "" {
 				args = append(args, "--node", d.node(t, nil))
 			} else {
-				wantSkipped = nodeScenarios()
+				wantSkipped += nodeScenarios()
 			}
 			junit := filepath.Join(t.TempDir(), "redteam.xml")
 			out, err := redteamRun(t, append(args, "--ops-bootstrap-token", d.opsToken(t), "--junit", junit)...)
@@ -178,6 +180,30 @@ func TestRedteamKillSwitchReachesEveryNode(t *testing.T) {
 	out, err := redteamRun(t, "--target", d.base, "--node", late, "--ops-bootstrap-token", d.opsToken(t), "--only", scenario)
 	if exitCode(err) != 1 || !strings.Contains(out, "BREACHED "+scenario) {
 		t.Errorf("a node that hears late: want BREACHED %s, got err %v:\n%s", scenario, err, out)
+	}
+}
+
+// TestRedteamIdleOperatorSession: an operator session left unused past
+// the target's idle timeout (--ops-session-idle 2s) is refused —
+// defended; against a target whose sessions last the default 15 minutes,
+// the scenario told 2 s breaches.
+func TestRedteamIdleOperatorSession(t *testing.T) {
+	const scenario = "netlogon/idle-operator-session-reuse"
+	for _, tc := range []struct {
+		name   string
+		serve  []string
+		expect string
+	}{
+		{"idle timeout on", []string{"--ops-session-idle", "2s"}, "defended "},
+		{"idle timeout off (15 minutes)", nil, "BREACHED "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDemo(t, "", nil, tc.serve...)
+			out, err := redteamRun(t, "--target", d.base, "--ops-bootstrap-token", d.opsToken(t), "--ops-session-idle", "2s", "--only", scenario)
+			if !strings.Contains(out, tc.expect+scenario) || (tc.expect == "defended ") != (err == nil) {
+				t.Errorf("want %s%s, got err %v:\n%s", tc.expect, scenario, err, out)
+			}
+		})
 	}
 }
 

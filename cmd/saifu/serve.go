@@ -40,6 +40,7 @@ type serveConfig struct {
 	rpOrigins      string
 	coolingOff     string
 	trustedProxies string
+	opsIdle        string
 }
 
 // register registers every flag of `saifu serve` on fs.
@@ -58,6 +59,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	envFlag(fs, getenv, &c.rpID, "rp-id", "SAIFU_RP_ID", "localhost", "WebAuthn relying-party ID (the site's registrable domain)")
 	envFlag(fs, getenv, &c.rpOrigins, "rp-origins", "SAIFU_RP_ORIGINS", "", "comma-separated origins passkey assertions may come from (default: --public-url, or http://localhost:PORT of --addr)")
 	envFlag(fs, getenv, &c.coolingOff, "cooling-off", "SAIFU_COOLING_OFF", "72h", "how long outgoing money is held after a password reset or email change")
+	envFlag(fs, getenv, &c.opsIdle, "ops-session-idle", "SAIFU_OPS_SESSION_IDLE", "15m", "how long an unused operator session lasts (at most 15m, the promise of API.md; a deployment may shorten it)")
 	envFlag(fs, getenv, &c.trustedProxies, "trusted-proxies", "SAIFU_TRUSTED_PROXIES", "", "comma-separated CIDR prefixes of proxies whose X-Forwarded-For is believed")
 }
 
@@ -72,6 +74,10 @@ func (c *serveConfig) appConfig(addr string) (app.Config, error) {
 	cooling, err := time.ParseDuration(c.coolingOff)
 	if err != nil || cooling < 0 {
 		return app.Config{}, fmt.Errorf("%w: --cooling-off %q: want a duration like 72h", errUsage, c.coolingOff)
+	}
+	opsIdle, err := time.ParseDuration(c.opsIdle)
+	if err != nil || opsIdle < time.Second || opsIdle > opsIdleMax {
+		return app.Config{}, fmt.Errorf("%w: --ops-session-idle %q: want a duration from 1s to 15m", errUsage, c.opsIdle)
 	}
 	proxies, err := httpapi.ParseTrustedProxies(c.trustedProxies)
 	if err != nil {
@@ -93,9 +99,14 @@ func (c *serveConfig) appConfig(addr string) (app.Config, error) {
 		CoolingOff:       cooling,
 		TrustedProxies:   proxies,
 		IdempotencyLease: lease,
+		OpsSessionIdle:   opsIdle,
 		Metrics:          c.metricsAddr != "",
 	}, nil
 }
+
+// opsIdleMax is the longest --ops-session-idle: operator sessions idle
+// out within 15 minutes (API.md).
+const opsIdleMax = 15 * time.Minute
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return serve(ctx, args, getenv, stdout, stderr, nil)

@@ -118,6 +118,9 @@ type Config struct {
 	// defaults, within a second); set from Go only, by the test that
 	// shows the red team sees a node the switch reaches too late.
 	SwitchWatch ops.WatchConfig
+	// OpsSessionIdle ends an operator session unused this long (zero:
+	// ops' default, 15 minutes).
+	OpsSessionIdle time.Duration
 
 	// Metrics builds the Prometheus registry (App.Metrics) and hands
 	// every service its hook; MetricsHandler serves it. Off: no hook,
@@ -296,7 +299,7 @@ func (a *App) buildControls(context.Context) error {
 func (a *App) buildOperators(context.Context) error {
 	var err error
 	a.opsUsers = &opsusers.Users{Identity: a.Identity}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Log: a.Log})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Log: a.Log})
 	return err
 }
 

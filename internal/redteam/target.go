@@ -51,6 +51,10 @@ type Config struct {
 	// same load balancer, on the same database), for the scenarios that
 	// check what every node does (Scenario.Nodes); none: they skip.
 	Nodes []string
+	// OpsIdle is the target's operator idle timeout (its
+	// --ops-session-idle), which netlogon/idle-operator-session-reuse
+	// waits out (at most a minute); zero: that scenario skips.
+	OpsIdle time.Duration
 	// Transport carries the requests (nil: http.DefaultTransport).
 	Transport http.RoundTripper
 }
@@ -60,6 +64,7 @@ type Config struct {
 type Target struct {
 	base        *url.URL
 	nodes       []*url.URL
+	opsIdle     time.Duration
 	merchantKey string
 	transport   http.RoundTripper
 	run         string        // this run's unique tag, in every address
@@ -80,7 +85,7 @@ func newTarget(base *url.URL, cfg Config, run string, seq *atomic.Int64, crew *o
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
-	t := &Target{base: base, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, crew: crew, sources: src, budget: budget}
+	t := &Target{base: base, opsIdle: cfg.OpsIdle, merchantKey: cfg.MerchantKey, transport: tr, run: run, seq: seq, crew: crew, sources: src, budget: budget}
 	for _, n := range cfg.Nodes {
 		if u, err := parseBase(n); err == nil {
 			t.nodes = append(t.nodes, u)
