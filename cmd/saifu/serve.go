@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/app"
-	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/clientip"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a signal.
@@ -68,7 +68,7 @@ func (c *serveConfig) appConfig(addr string) (app.Config, error) {
 	if err != nil || cooling < 0 {
 		return app.Config{}, fmt.Errorf("%w: --cooling-off %q: want a duration like 72h", errUsage, c.coolingOff)
 	}
-	proxies, err := httpapi.ParseTrustedProxies(c.trustedProxies)
+	proxies, err := clientip.ParseTrusted(c.trustedProxies)
 	if err != nil {
 		return app.Config{}, fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
 	}
