@@ -220,7 +220,7 @@ func (a *App) build(ctx context.Context) error {
 		}
 	}
 	a.jobs = a.jobList()
-	a.handler = httpapi.New(a.deps())
+	a.handler = splitHandler(httpapi.New(a.deps()), a.pages())
 	return nil
 }
 
@@ -234,8 +234,9 @@ func (a *App) loadKeys(context.Context) error {
 	return nil
 }
 
-// Handler is the HTTP API (and, in demo mode, the sandbox) on the app's
-// services.
+// Handler is the HTTP surface on the app's services: the JSON API (and,
+// in demo mode, the sandbox) and, on every other path, the web wallet
+// (handler.go).
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Server is the HTTP server of `saifu serve` on Handler, with its timeouts.
