@@ -200,3 +200,9 @@ func (b *browser) signUp(email, pw string) answer {
 	}
 	return a
 }
+
+func (b *inbox) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.got)
+}
