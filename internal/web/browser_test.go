@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/saifu-pay/saifu/internal/app"
+	"github.com/saifu-pay/saifu/internal/store"
+	"github.com/saifu-pay/saifu/internal/store/storetest"
+)
+
+// browserTimeout bounds one browser test: the journey takes a few
+// seconds; more means something hangs.
+const browserTimeout = 45 * time.Second
+
+// chromiumPath finds Debian's Chromium (or another Chrome). Without one the
+// browser tests skip, unless SAIFU_REQUIRE_BROWSER=1 (CI), where they fail.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("SAIFU_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no Chromium found and SAIFU_REQUIRE_BROWSER=1: install Debian's chromium")
+	}
+	t.Skip("no Chromium found (apt-get install chromium): browser tests skipped; SAIFU_REQUIRE_BROWSER=1 makes this a failure")
+	return ""
+}
+
+// chrome starts a headless Chromium showing pages width CSS pixels wide
+// (a phone's, as a mobile viewport) and returns its context.
+func chrome(t *testing.T, width int64) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // CI runs as root
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(ctx)
+	t.Cleanup(cancelCtx)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800, chromedp.EmulateMobile)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// TestBrowserJourney: in a real Chromium at 360 px, a person signs up,
+// types the mailed code, logs out, logs in, and the payment code page
+// shows its QR code as SVG with the countdown running (the one external
+// script runs under the CSP); the session cookie is __Host-, HttpOnly,
+// Secure and SameSite=Lax as the browser stored it.
+func TestBrowserJourney(t *testing.T) {
+	ctx := chrome(t, 360)
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	email, pw := "browser@example.com", "correct horse battery"
+	u := e.srv.URL
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	read := func(what string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+	run("sign up",
+		chromedp.Navigate(u+"/signup"),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#code")),
+	)
+	run("verify",
+		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(t, email)),
+		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("section.balance")),
+	)
+	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session *network.Cookie
+	for _, c := range got.Cookies {
+		if c.Name == "__Host-saifu_session" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatalf("Chromium kept no session cookie over %s: %v", u, got.Cookies)
+	}
+	if !session.HTTPOnly || !session.Secure || session.SameSite != network.CookieSameSiteLax || session.Path != "/" {
+		t.Errorf("session cookie as stored: %+v", session)
+	}
+
+	run("log out",
+		chromedp.Click(chromedp.CSS("footer button")),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+	)
+	run("log in",
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("section.balance")),
+	)
+	balance := read("read home", chromedp.Text(chromedp.CSS("section.balance .big")))
+	if balance != "0円" {
+		t.Errorf("home balance = %q, want 0円", balance)
+	}
+
+	run("payment code",
+		chromedp.Click(chromedp.CSS("form.cta button")),
+		chromedp.WaitVisible(chromedp.CSS(".qr-box svg")),
+		chromedp.Sleep(1200*time.Millisecond),
+	)
+	hasQR, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(".qr-box svg path") !== null && document.querySelector(".qr-box svg").getBoundingClientRect().width > 100`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	countdown := read("countdown", chromedp.Text(chromedp.CSS("#countdown")))
+	path := read("location", chromedp.Evaluate[string](`location.pathname`))
+	if !hasQR || path != "/pay/code" {
+		t.Errorf("payment code page at %s shows no QR code in SVG", path)
+	}
+	if !strings.Contains(countdown, "残り") {
+		t.Errorf("countdown = %q, want the seconds left (pay.js ran)", countdown)
+	}
+	if dir := os.Getenv("SAIFU_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "pay-code-ja-360.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
