@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -127,3 +128,21 @@ func TestUnknownPaths(t *testing.T) {
 }
 
 func clientOf() identity.Client { return identity.Client{UserAgent: "test", Lang: "ja"} }
+
+func totpNow(t *testing.T, secret string) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func regexpFind(t *testing.T, s, expr string) string {
+	t.Helper()
+	m := regexp.MustCompile(expr).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", expr, s)
+	}
+	return m[1]
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/clientip"
@@ -70,6 +71,10 @@ func (s *server) withState(next http.Handler) http.Handler {
 		if c, err := r.Cookie(cookieLang); err == nil && langs[c.Value] != nil {
 			st.lang = langs[c.Value]
 		}
+		if isStatic(r) { // the stylesheet and script need no session
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+			return
+		}
 		st.client = identity.Client{IP: clientip.Resolve(r, s.d.TrustedProxies), UserAgent: r.UserAgent(), Lang: st.lang.code}
 		if c, err := r.Cookie(cookieDevice); err == nil && len(c.Value) >= 16 && len(c.Value) <= 64 {
 			st.client.DeviceID = c.Value
@@ -81,7 +86,7 @@ func (s *server) withState(next http.Handler) http.Handler {
 				clearCookie(w, cookieSession)
 			}
 		}
-		if !st.signedIn && !isStatic(r) {
+		if !st.signedIn {
 			if c, err := r.Cookie(cookiePre); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
 				st.pre = c.Value
 			} else {
@@ -93,9 +98,7 @@ func (s *server) withState(next http.Handler) http.Handler {
 	})
 }
 
-func isStatic(r *http.Request) bool {
-	return len(r.URL.Path) >= len("/static/") && r.URL.Path[:len("/static/")] == "/static/"
-}
+func isStatic(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/static/") }
 
 // ensureDevice gives the browser a device cookie before a login, so that
 // identity recognises it next time.
