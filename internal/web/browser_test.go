@@ -82,6 +82,33 @@ func TestBrowserJourney(t *testing.T) {
 		}
 		return v
 	}
+	// fits: the page is readable at the phone's width, with nothing wider
+	// than the screen.
+	fits := func(what string) {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w > 360 {
+			t.Errorf("%s is %d px wide on a 360 px screen", what, w)
+		}
+	}
+	// shot saves a screenshot when SAIFU_SCREENSHOTS names a directory.
+	shot := func(name string) {
+		t.Helper()
+		dir := os.Getenv("SAIFU_SCREENSHOTS")
+		if dir == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run("sign up",
 		chromedp.Navigate(u+"/signup"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
@@ -89,6 +116,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#code")),
 	)
+	fits("the code page")
 	run("verify",
 		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(t, email)),
 		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
@@ -125,6 +153,8 @@ func TestBrowserJourney(t *testing.T) {
 	if balance != "0円" {
 		t.Errorf("home balance = %q, want 0円", balance)
 	}
+	fits("home")
+	shot("home-ja-phone")
 
 	run("payment code",
 		chromedp.Click(chromedp.CSS("form.cta button")),
@@ -143,13 +173,19 @@ func TestBrowserJourney(t *testing.T) {
 	if !strings.Contains(countdown, "残り") {
 		t.Errorf("countdown = %q, want the seconds left (pay.js ran)", countdown)
 	}
-	if dir := os.Getenv("SAIFU_SCREENSHOTS"); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "pay-code-ja-360.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	fits("the payment code")
+	shot("pay-code-ja-phone")
+
+	// The same wallet in English on a desktop.
+	run("English on a desktop",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Click(chromedp.CSS("form.lang button")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)),
+		chromedp.Navigate(u+"/"),
+		chromedp.WaitVisible(chromedp.CSS("section.balance")),
+	)
+	if b := read("English home", chromedp.Text(chromedp.CSS("section.balance .big"))); b != "¥0" {
+		t.Errorf("English home balance = %q, want ¥0", b)
 	}
+	shot("home-en-desktop")
 }
