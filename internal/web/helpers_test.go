@@ -40,21 +40,29 @@ var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 // code waits for the latest mail to addr and returns its 6-digit code.
 func (b *inbox) code(t testing.TB, addr string) string {
 	t.Helper()
+	return b.match(t, addr, sixDigits)
+}
+
+// match waits for the latest mail to addr in which re matches and
+// returns the match (its first group, when re has one).
+func (b *inbox) match(t testing.TB, addr string, re *regexp.Regexp) string {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		b.mu.Lock()
 		for i := len(b.got) - 1; i >= 0; i-- {
-			if strings.EqualFold(b.got[i].To, addr) {
-				if c := sixDigits.FindString(b.got[i].Body); c != "" {
-					b.mu.Unlock()
-					return c
-				}
+			if !strings.EqualFold(b.got[i].To, addr) {
+				continue
+			}
+			if m := re.FindStringSubmatch(b.got[i].Body); m != nil {
+				b.mu.Unlock()
+				return m[len(m)-1]
 			}
 		}
 		b.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no code mailed to %s", addr)
+	t.Fatalf("no mail to %s matching %s", addr, re)
 	return ""
 }
 

@@ -34,6 +34,19 @@ var messagesJA = map[string]string{
 	"login.submit":     "ログイン",
 	"login.no_account": "はじめての方:",
 
+	"forgot.title":  "パスワードを忘れた場合",
+	"forgot.intro":  "登録したメールアドレスを入力してください。登録済みであれば、パスワード再設定用のトークンをメールでお送りします。",
+	"forgot.submit": "再設定用トークンを送る",
+
+	"reset.title":     "パスワードの再設定",
+	"reset.sent":      "登録済みのアドレスであれば、再設定用トークンをメールでお送りしました。メールのトークンを貼り付けてください。",
+	"reset.token":     "再設定用トークン",
+	"reset.new":       "新しいパスワード",
+	"reset.code":      "2段階認証のコード(設定している場合)",
+	"reset.code_hint": "認証アプリのコード、またはリカバリーコード。",
+	"reset.submit":    "パスワードを再設定",
+	"reset.done":      "パスワードを再設定しました。新しいパスワードでログインしてください。",
+
 	"mfa.title":         "2段階認証",
 	"mfa.intro":         "認証アプリに表示されたコード、またはリカバリーコードを入力してください。",
 	"mfa.method":        "確認の方法",
@@ -131,6 +144,19 @@ var messagesEN = map[string]string{
 	"login.title":      "Log in",
 	"login.submit":     "Log in",
 	"login.no_account": "New here?",
+
+	"forgot.title":  "Forgot your password?",
+	"forgot.intro":  "Enter the address you signed up with. If it is registered, we mail it a token to reset your password.",
+	"forgot.submit": "Send me a reset token",
+
+	"reset.title":     "Reset your password",
+	"reset.sent":      "If the address is registered, a reset token is on its way. Paste the token from the mail.",
+	"reset.token":     "Reset token",
+	"reset.new":       "New password",
+	"reset.code":      "Two-step verification code (if you use it)",
+	"reset.code_hint": "Your authenticator app's code, or a recovery code.",
+	"reset.submit":    "Reset password",
+	"reset.done":      "Your password is reset. Log in with the new one.",
 
 	"mfa.title":         "Two-step verification",
 	"mfa.intro":         "Enter the code your authenticator app shows, or a recovery code.",

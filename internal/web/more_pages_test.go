@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,45 @@ func TestRecoveryCodeLogin(t *testing.T) {
 	if a := b.post("/login/mfa", url.Values{"method": {"recovery_code"}, "code": {codes[0]}}); a.path == "/" {
 		t.Fatal("a used recovery code signed in again")
 	}
+}
+
+var resetTokenRE = regexp.MustCompile(`(?m)^([A-Za-z0-9_-]{20,})\s*$`)
+
+// TestPasswordReset: forgot → the mailed token → a new password; the
+// old one stops working. With TOTP enrolled, the reset asks for its code.
+func TestPasswordReset(t *testing.T) {
+	storetest.Each(t, app.Migrations(), func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		b, _ := signedInUser(t, e, "forgetful@example.com")
+		ctx := context.Background()
+		sess, _ := e.app.Identity.Authenticate(ctx, b.jar.get("__Host-saifu_session").Value)
+		secret, _, err := e.app.Identity.BeginTOTP(ctx, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.app.Identity.ConfirmTOTP(ctx, sess, totpNow(t, secret), clientOf()); err != nil {
+			t.Fatal(err)
+		}
+		b.post("/logout", url.Values{})
+
+		b.get("/password/forgot")
+		if a := b.post("/password/forgot", url.Values{"email": {"forgetful@example.com"}}); a.path != "/password/reset" || !strings.Contains(a.body, "再設定用トークンをメールでお送りしました") {
+			t.Fatalf("forgot ended on %s (%d)", a.path, a.status)
+		}
+		token := e.mail.match(t, "forgetful@example.com", resetTokenRE)
+		form := url.Values{"token": {token}, "new_password": {"a brand new passphrase"}}
+		if a := b.post("/password/reset", form); a.path != "/password/reset" || a.status == 200 {
+			t.Fatalf("a reset without the second factor: %s %d", a.path, a.status)
+		}
+		form.Set("code", totpCode(t, secret, 30*time.Second))
+		if a := b.post("/password/reset", form); a.path != "/login" || !strings.Contains(a.body, "パスワードを再設定しました") {
+			t.Fatalf("reset ended on %s (%d):\n%s", a.path, a.status, a.body)
+		}
+		if a := b.post("/login", url.Values{"email": {"forgetful@example.com"}, "password": {"correct horse battery"}}); a.path != "/login" || a.status != 401 {
+			t.Errorf("the old password after a reset: %s %d", a.path, a.status)
+		}
+		if a := b.post("/login", url.Values{"email": {"forgetful@example.com"}, "password": {"a brand new passphrase"}}); a.path != "/login/mfa" {
+			t.Errorf("the new password ended on %s", a.path)
+		}
+	})
 }

@@ -6,14 +6,18 @@ import (
 	"github.com/saifu-pay/saifu/internal/identity"
 )
 
-type loginData struct{ Email string }
+type loginData struct {
+	Email string
+	// Reset says the password was just reset.
+	Reset bool
+}
 
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if stateOf(r).signedIn {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "login", "login.title", loginData{}, "")
+	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Reset: r.URL.Query().Get("reset") == "1"}, "")
 	return nil
 }
 

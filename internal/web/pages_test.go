@@ -138,6 +138,15 @@ func totpNow(t *testing.T, secret string) string {
 	return c
 }
 
+func totpCode(t *testing.T, secret string, after time.Duration) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, time.Now().Add(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func regexpFind(t *testing.T, s, expr string) string {
 	t.Helper()
 	m := regexp.MustCompile(expr).FindStringSubmatch(s)

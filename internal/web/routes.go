@@ -14,6 +14,10 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("GET /login/mfa", s.page(s.mfaForm))
 	mux.Handle("POST /login/mfa", s.page(s.loginMFA))
+	mux.Handle("GET /password/forgot", s.page(s.forgotForm))
+	mux.Handle("POST /password/forgot", s.page(s.forgot))
+	mux.Handle("GET /password/reset", s.page(s.resetForm))
+	mux.Handle("POST /password/reset", s.page(s.reset))
 	mux.Handle("POST /lang", s.page(s.setLang))
 
 	mux.Handle("POST /logout", s.user(s.logout))

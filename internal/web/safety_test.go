@@ -142,7 +142,7 @@ func TestEveryPageIsSafe(t *testing.T) {
 		check("redirect to "+req.URL.Path, answer{header: req.Response.Header})
 		return nil
 	}
-	for _, p := range []string{"/login", "/signup", "/signup/verify", "/login/mfa", "/nope", "/static/app.css", "/"} {
+	for _, p := range []string{"/login", "/signup", "/signup/verify", "/login/mfa", "/password/forgot", "/password/reset", "/nope", "/static/app.css", "/static/pay.js", "/"} {
 		check("signed out GET "+p, b.get(p))
 	}
 	b.signUp("safe@example.com", "correct horse battery")
