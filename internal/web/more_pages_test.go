@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/app"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet"
@@ -164,4 +165,26 @@ func TestPasswordReset(t *testing.T) {
 			t.Errorf("the new password ended on %s", a.path)
 		}
 	})
+}
+
+// TestPaymentsPaused: with payments switched off by an operator, the
+// payment code page says so (the wallet service refuses; the page only
+// shows its message) and issues no code.
+func TestPaymentsPaused(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	b, _ := signedInUser(t, e, "paused@example.com")
+	ctx := context.Background()
+	if err := e.app.Controls.SetCapability(ctx, "op_test", ops.CapPayment, false, "incident drill"); err != nil {
+		t.Fatal(err)
+	}
+	a := b.post("/pay/code", url.Values{})
+	if a.status != 503 || strings.Contains(a.body, "<svg") {
+		t.Fatalf("payment code with payments off = %d:\n%s", a.status, a.body)
+	}
+	if err := e.app.Controls.SetCapability(ctx, "op_test", ops.CapPayment, true, "drill over"); err != nil {
+		t.Fatal(err)
+	}
+	if a := b.post("/pay/code", url.Values{}); a.status != 200 || !strings.Contains(a.body, `<svg class="qr"`) {
+		t.Fatalf("payment code with payments on again = %d", a.status)
+	}
 }

@@ -29,16 +29,25 @@ func (s *server) formError(w http.ResponseWriter, r *http.Request, name, title s
 	if apperr.CodeOf(err) == apperr.Internal {
 		return err
 	}
-	s.render(w, r, statusOfForm(err), name, title, data, s.publicMessage(r, err))
+	s.render(w, r, statusOf(err), name, title, data, s.publicMessage(r, err))
 	return nil
 }
 
-func statusOfForm(err error) int {
+// statusOf is the HTTP status of a page that shows err.
+func statusOf(err error) int {
 	switch apperr.CodeOf(err) {
+	case apperr.Internal:
+		return http.StatusInternalServerError
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
-	case apperr.InvalidCredentials, apperr.Unauthenticated:
+	case apperr.InvalidCredentials, apperr.Unauthenticated, apperr.MFARequired:
 		return http.StatusUnauthorized
+	case apperr.Forbidden, apperr.FourEyesRequired, apperr.RiskDeclined, apperr.ReauthRequired, apperr.StepUpRequired, apperr.KYCRequired, apperr.AccountFrozen:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
 	case apperr.CapabilityDisabled, apperr.Unavailable:
 		return http.StatusServiceUnavailable
 	}

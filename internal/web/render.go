@@ -104,12 +104,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	msg := s.publicMessage(r, err)
-	status := http.StatusInternalServerError
-	if apperr.CodeOf(err) != apperr.Internal {
-		status = http.StatusBadRequest
-	}
-	s.render(w, r, status, "error", "error.title", struct{ Message string }{msg}, "")
+	s.render(w, r, statusOf(err), "error", "error.title", struct{ Message string }{s.publicMessage(r, err)}, "")
 }
 
 // publicMessage is what the browser may be told of err.

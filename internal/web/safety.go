@@ -9,7 +9,7 @@ import (
 
 // csp is the Content-Security-Policy of every answer: only this origin's
 // own embedded files, no inline script or style, no framing.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // formBytesMax bounds a form body: the largest form is a few fields.
