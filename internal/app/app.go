@@ -70,6 +70,9 @@ type Config struct {
 	// the origin of PublicURL).
 	RPID      string
 	RPOrigins []string
+	// PaymentCodeTTL is how long a customer-presented payment code is
+	// valid (zero: the wallet's default and maximum, 5 minutes).
+	PaymentCodeTTL time.Duration
 	// CoolingOff is how long outgoing money is held after a password
 	// reset or an email change (zero: identity's default, 72h).
 	CoolingOff time.Duration

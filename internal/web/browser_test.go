@@ -21,6 +21,9 @@ import (
 // seconds; more means something hangs.
 const browserTimeout = 45 * time.Second
 
+// codeTTL is the payment codes' lifetime in the browser test.
+const codeTTL = 8 * time.Second
+
 // chromiumPath finds Debian's Chromium (or another Chrome). Without one the
 // browser tests skip, unless SAIFU_REQUIRE_BROWSER=1 (CI), where they fail.
 func chromiumPath(t *testing.T) string {
@@ -64,7 +67,8 @@ func chrome(t *testing.T, width int64) context.Context {
 // Secure and SameSite=Lax as the browser stored it.
 func TestBrowserJourney(t *testing.T) {
 	ctx := chrome(t, 360)
-	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	// Codes live 8 s, so that the page asks for the next one within the test.
+	e := newEnvWith(t, storetest.Open(t, store.SQLite, app.Migrations()...), func(c *app.Config) { c.PaymentCodeTTL = codeTTL })
 	email, pw := "browser@example.com", "correct horse battery"
 	u := e.srv.URL
 
@@ -175,6 +179,22 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	fits("the payment code")
 	shot("pay-code-ja-phone")
+
+	// pay.js asks for the next code 5 s before this one expires.
+	first := read("code", chromedp.Text(chromedp.CSS("#code-digits")))
+	refreshed := false
+	for deadline := time.Now().Add(codeTTL); !refreshed && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		// A read during the page's navigation fails; the next one answers.
+		now, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("code-digits") || {}).textContent || ""`))
+		refreshed = err == nil && now != "" && now != first
+	}
+	if !refreshed {
+		t.Fatal("the payment code was not refreshed before it expired")
+	}
+	if p := read("location", chromedp.Evaluate[string](`location.pathname`)); p != "/pay/code" {
+		t.Errorf("after the refresh the page is %s", p)
+	}
 
 	// The same wallet in English on a desktop.
 	run("English on a desktop",

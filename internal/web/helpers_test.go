@@ -74,14 +74,21 @@ type env struct {
 	mail *inbox
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t *testing.T, db *store.DB) *env { return newEnvWith(t, db, nil) }
+
+// newEnvWith is newEnv with the app's Config changed by change first.
+func newEnvWith(t *testing.T, db *store.DB, change func(*app.Config)) *env {
 	t.Helper()
 	e := &env{mail: &inbox{}}
-	a, err := app.New(context.Background(), app.Config{
+	cfg := app.Config{
 		DB: db, DataDir: t.TempDir(), SecretKey: strings.Repeat("web-test-secret-", 3),
 		Demo: true, PublicURL: "http://localhost:1", Mail: e.mail,
 		PasswordParams: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, HashWorkers: 2,
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	a, err := app.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

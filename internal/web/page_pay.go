@@ -18,10 +18,9 @@ type payCodeData struct {
 	QR        template.HTML
 	Barcode   template.HTML
 	ExpiresAt time.Time
-	// ExpiresMS is ExpiresAt in Unix milliseconds, for the countdown
-	// script; Seconds the seconds left when the page was made.
-	ExpiresMS int64
-	Seconds   int
+	// Seconds are the seconds left when the page was made, for the
+	// countdown script.
+	Seconds int
 }
 
 // payCode: POST /pay/code — a new one-time customer-presented code, as a
@@ -41,7 +40,7 @@ func (s *server) payCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	left := int(exp.Sub(s.d.Now()).Seconds())
-	d := payCodeData{Code: groupDigits(code), QR: qr, Barcode: bar, ExpiresAt: exp, ExpiresMS: exp.UnixMilli(), Seconds: max(left, 0)}
+	d := payCodeData{Code: groupDigits(code), QR: qr, Barcode: bar, ExpiresAt: exp, Seconds: max(left, 0)}
 	s.render(w, r, http.StatusOK, "pay_code", "pay.title", d, "")
 	return nil
 }

@@ -1,20 +1,23 @@
 // The payment code page's countdown: it shows the seconds left and,
 // shortly before the code expires, asks for the next one by submitting
-// the page's own "new code" form (which carries the CSRF token). The page
-// works without this script: the expiry time is printed and the button
-// is there.
+// the page's own "new code" form (which carries the CSRF token). It counts
+// from the seconds the server said were left when it made the page, on
+// the page's own monotonic clock, so a wrong clock on the phone changes
+// nothing. The page works without this script: the expiry time is printed
+// and the button is there.
 (function () {
   "use strict";
   var refreshBeforeMS = 5000; // ask for the next code 5 s before expiry
   var el = document.getElementById("countdown");
   var form = document.getElementById("refresh");
   if (!el || !form) { return; }
-  var expires = parseInt(el.getAttribute("data-expires"), 10);
+  var leftAtLoadMS = parseInt(el.getAttribute("data-seconds"), 10) * 1000;
+  var loadedAt = performance.now();
   var leftText = el.getAttribute("data-left") || "%d";
   var expiredText = el.getAttribute("data-expired") || "";
   var submitted = false;
   function tick() {
-    var leftMS = expires - Date.now();
+    var leftMS = leftAtLoadMS - (performance.now() - loadedAt);
     if (leftMS <= 0) {
       el.textContent = expiredText;
     } else {
