@@ -80,9 +80,13 @@ func newEnv(t *testing.T, db *store.DB) *env { return newEnvWith(t, db, nil) }
 func newEnvWith(t *testing.T, db *store.DB, change func(*app.Config)) *env {
 	t.Helper()
 	e := &env{mail: &inbox{}}
+	// The server's address is known before the app is built, so that the
+	// app's public URL (the demo sandbox's eKYC, bank and card pages) is
+	// this server.
+	e.srv = httptest.NewUnstartedServer(nil)
 	cfg := app.Config{
 		DB: db, DataDir: t.TempDir(), SecretKey: strings.Repeat("web-test-secret-", 3),
-		Demo: true, PublicURL: "http://localhost:1", Mail: e.mail,
+		Demo: true, PublicURL: "http://" + e.srv.Listener.Addr().String(), Mail: e.mail,
 		PasswordParams: password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, HashWorkers: 2,
 	}
 	if change != nil {
@@ -90,10 +94,12 @@ func newEnvWith(t *testing.T, db *store.DB, change func(*app.Config)) *env {
 	}
 	a, err := app.New(context.Background(), cfg)
 	if err != nil {
+		e.srv.Close()
 		t.Fatal(err)
 	}
 	e.app = a
-	e.srv = httptest.NewServer(a.Handler())
+	e.srv.Config.Handler = a.Handler()
+	e.srv.Start()
 	t.Cleanup(func() { e.srv.Close(); a.Close() })
 	return e
 }

@@ -188,3 +188,24 @@ func TestPaymentsPaused(t *testing.T) {
 		t.Fatalf("payment code with payments on again = %d", a.status)
 	}
 }
+
+// TestKYC: the identity check through the demo's sandbox eKYC: a
+// rejected document says so, an approved one verifies the account and
+// the form goes away.
+func TestKYC(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	b, _ := signedInUser(t, e, "kyc@example.com")
+	if a := b.get("/kyc"); !strings.Contains(a.body, "未提出") || !strings.Contains(a.body, `name="document_token"`) {
+		t.Fatalf("KYC page before:\n%s", a.body)
+	}
+	if a := b.post("/kyc", url.Values{"full_name": {"山田 花子"}, "birth_date": {"1990-04-01"}, "document_token": {"nope"}}); a.status == 200 && strings.Contains(a.body, "確認済み") {
+		t.Fatalf("an unknown document token verified the account")
+	}
+	if a := b.post("/kyc", url.Values{"full_name": {"山田 花子"}, "birth_date": {"not a date"}, "document_token": {"sandbox-approve"}}); a.status != 400 || !strings.Contains(a.body, "YYYY-MM-DD") {
+		t.Errorf("a bad birth date = %d", a.status)
+	}
+	a := b.post("/kyc", url.Values{"full_name": {"山田 花子"}, "birth_date": {"1990-04-01"}, "document_token": {"sandbox-approve"}})
+	if a.path != "/kyc" || !strings.Contains(a.body, "確認済み") || strings.Contains(a.body, `name="document_token"`) {
+		t.Fatalf("KYC page after approval (%d):\n%s", a.status, a.body)
+	}
+}

@@ -26,6 +26,8 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /pay/code", s.user(s.payCode))
 	mux.Handle("GET /history", s.user(s.history))
 	mux.Handle("GET /notices", s.user(s.notices))
+	mux.Handle("GET /kyc", s.user(s.kycForm))
+	mux.Handle("POST /kyc", s.user(s.kyc))
 
 	mux.Handle("/", s.page(s.notFound))
 }
