@@ -47,6 +47,29 @@ var messagesJA = map[string]string{
 	"reset.submit":    "パスワードを再設定",
 	"reset.done":      "パスワードを再設定しました。新しいパスワードでログインしてください。",
 
+	"security.title":         "セキュリティ",
+	"security.totp":          "認証アプリ(2段階認証)",
+	"security.totp_on":       "設定済みです。ログインのたびに、パスワードのあとで認証アプリのコードを入力します。",
+	"security.totp_off":      "未設定です。設定すると、パスワードが漏れてもアカウントを守れます。",
+	"security.totp_setup":    "認証アプリを設定する",
+	"security.recovery_left": "残りのリカバリーコード: %d個",
+
+	"totp.title":     "認証アプリの設定",
+	"totp.step_scan": "認証アプリ(Google Authenticator など)でこのQRコードを読み取ります。",
+	"totp.step_code": "アプリに表示された6桁のコードを入力します。",
+	"totp.qr_label":  "認証アプリに登録するQRコード",
+	"totp.manual":    "読み取れない場合は、このキーを手で入力してください:",
+	"totp.confirm":   "確認して設定を完了",
+
+	"recovery.title": "リカバリーコード",
+	"recovery.done":  "認証アプリを設定しました。",
+	"recovery.intro": "スマートフォンをなくしたときは、これらのコードで1回ずつログインできます。今しか表示されません。安全な場所に保管してください。",
+	"recovery.saved": "保管しました",
+
+	"reauth.title":  "ご本人の確認",
+	"reauth.intro":  "大切な設定を変えるため、もう一度ご本人であることを確認します。",
+	"reauth.submit": "確認する",
+
 	"mfa.title":         "2段階認証",
 	"mfa.intro":         "認証アプリに表示されたコード、またはリカバリーコードを入力してください。",
 	"mfa.method":        "確認の方法",
@@ -165,6 +188,29 @@ var messagesEN = map[string]string{
 	"reset.code_hint": "Your authenticator app's code, or a recovery code.",
 	"reset.submit":    "Reset password",
 	"reset.done":      "Your password is reset. Log in with the new one.",
+
+	"security.title":         "Security",
+	"security.totp":          "Authenticator app (two-step verification)",
+	"security.totp_on":       "Set up. Each login asks for the app's code after your password.",
+	"security.totp_off":      "Not set up. With it, a leaked password alone cannot open your account.",
+	"security.totp_setup":    "Set up an authenticator app",
+	"security.recovery_left": "Recovery codes left: %d",
+
+	"totp.title":     "Set up an authenticator app",
+	"totp.step_scan": "Scan this QR code with an authenticator app (Google Authenticator or another).",
+	"totp.step_code": "Type the 6-digit code the app shows.",
+	"totp.qr_label":  "QR code to add to the authenticator app",
+	"totp.manual":    "If you cannot scan it, type this key instead:",
+	"totp.confirm":   "Confirm and finish",
+
+	"recovery.title": "Recovery codes",
+	"recovery.done":  "The authenticator app is set up.",
+	"recovery.intro": "If you lose your phone, each of these codes logs you in once. They are shown only now: keep them somewhere safe.",
+	"recovery.saved": "I have saved them",
+
+	"reauth.title":  "Confirm it is you",
+	"reauth.intro":  "This changes an important setting: please confirm it is you once more.",
+	"reauth.submit": "Confirm",
 
 	"mfa.title":         "Two-step verification",
 	"mfa.intro":         "Enter the code your authenticator app shows, or a recovery code.",

@@ -138,6 +138,15 @@ func totpNow(t *testing.T, secret string) string {
 	return c
 }
 
+func totpAt(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func totpCode(t *testing.T, secret string, after time.Duration) string {
 	t.Helper()
 	c, err := totp.GenerateCode(secret, time.Now().Add(after))

@@ -26,6 +26,10 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /pay/code", s.user(s.payCode))
 	mux.Handle("GET /history", s.user(s.history))
 	mux.Handle("GET /notices", s.user(s.notices))
+	mux.Handle("GET /security", s.user(s.security))
+	mux.Handle("POST /security/totp", s.user(s.totpBegin))
+	mux.Handle("POST /security/totp/confirm", s.user(s.totpConfirm))
+	mux.Handle("POST /reauth", s.user(s.reauth))
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 

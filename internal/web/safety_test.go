@@ -146,10 +146,11 @@ func TestEveryPageIsSafe(t *testing.T) {
 		check("signed out GET "+p, b.get(p))
 	}
 	b.signUp("safe@example.com", "correct horse battery")
-	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/nope"} {
+	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/security", "/nope"} {
 		check("signed in GET "+p, b.get(p))
 	}
 	check("POST /pay/code", b.post("/pay/code", url.Values{}))
+	check("POST /security/totp", b.post("/security/totp", url.Values{}))
 	check("POST refused", b.post("/logout", url.Values{"csrf": {"no"}}))
 }
 
