@@ -9,16 +9,36 @@ import (
 )
 
 type securityData struct {
-	Profile identity.Profile
+	Profile  identity.Profile
+	Sessions []identity.Session
+	// Current is the id of this browser's session.
+	Current string
 }
 
-// security: GET /security — the second factors of the account.
+// security: GET /security — the second factors of the account and its
+// signed-in devices.
 func (s *server) security(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.d.Identity.Profile(r.Context(), stateOf(r).sess.UserID)
+	ctx, st := r.Context(), stateOf(r)
+	p, err := s.d.Identity.Profile(ctx, st.sess.UserID)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "security", "security.title", securityData{Profile: p}, "")
+	list, err := s.d.Identity.Sessions(ctx, st.sess.UserID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "security", "security.title", securityData{Profile: p, Sessions: list, Current: st.sess.ID}, "")
+	return nil
+}
+
+// revokeSession: POST /security/sessions/{id}/revoke ends one of the
+// user's sessions (identity refuses another user's as not found).
+func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	st := stateOf(r)
+	if err := s.d.Identity.RevokeSession(r.Context(), st.sess.UserID, r.PathValue("id"), st.client); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/security", http.StatusSeeOther)
 	return nil
 }
 

@@ -78,3 +78,36 @@ func TestTOTPEnrolment(t *testing.T) {
 		}
 	})
 }
+
+// TestRevokeSession: the security page lists the user's devices; one
+// signed in elsewhere can be signed out from here, which ends it; another
+// user's session cannot be.
+func TestRevokeSession(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	phone, _ := signedInUser(t, e, "devices@example.com")
+	laptop := e.browser(t)
+	laptop.get("/login")
+	laptop.post("/login", url.Values{"email": {"devices@example.com"}, "password": {"correct horse battery"}})
+	other, _ := signedInUser(t, e, "other@example.com")
+
+	page := phone.get("/security")
+	if strings.Count(page.body, `action="/security/sessions/`) != 1 || !strings.Contains(page.body, "このデバイス") {
+		t.Fatalf("security page lists:\n%s", page.body)
+	}
+	laptopSess, err := e.app.Identity.Authenticate(t.Context(), laptop.jar.get("__Host-saifu_session").Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := other.post("/security/sessions/"+laptopSess.ID+"/revoke", url.Values{}); a.status != 404 {
+		t.Errorf("another user revoking the session = %d, want 404", a.status)
+	}
+	if a := laptop.get("/"); a.path != "/" {
+		t.Fatal("another user's revoke ended the session")
+	}
+	if a := phone.post("/security/sessions/"+laptopSess.ID+"/revoke", url.Values{}); a.path != "/security" {
+		t.Fatalf("revoke ended on %s (%d)", a.path, a.status)
+	}
+	if a := laptop.get("/"); a.path != "/login" {
+		t.Errorf("the revoked device still sees %s", a.path)
+	}
+}
