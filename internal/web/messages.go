@@ -92,6 +92,14 @@ var messagesJA = map[string]string{
 	"home.notices":     "お知らせ",
 	"home.unread":      "件の未読",
 	"home.latest":      "最近の取引",
+	"home.limits":      "利用できる残りの金額",
+	"home.limits_hint": "直近24時間と30日間の上限から、すでに使った額を引いた金額です。",
+	"home.not_allowed": "本人確認後に利用できます",
+
+	"flow.payment":     "お支払い",
+	"flow.p2p":         "送金",
+	"flow.topup":       "チャージ",
+	"flow.withdrawal":  "出金",
 	"home.all_history": "すべての履歴を見る",
 
 	"kyc.title":         "本人確認",
@@ -239,6 +247,14 @@ var messagesEN = map[string]string{
 	"home.notices":     "Notices",
 	"home.unread":      "unread",
 	"home.latest":      "Latest movements",
+	"home.limits":      "What you can still move",
+	"home.limits_hint": "Your limits over the last 24 hours and 30 days, less what you already used.",
+	"home.not_allowed": "after the identity check",
+
+	"flow.payment":     "Payments",
+	"flow.p2p":         "Transfers",
+	"flow.topup":       "Top-ups",
+	"flow.withdrawal":  "Withdrawals",
 	"home.all_history": "See all history",
 
 	"kyc.title":         "Identity check",

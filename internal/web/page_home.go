@@ -10,8 +10,19 @@ import (
 // history page has the rest.
 const homeMovementsMax = 5
 
+// homeFlows are the flows whose room home shows, in this order.
+var homeFlows = []string{wallet.FlowPayment, wallet.FlowP2P, wallet.FlowTopup, wallet.FlowWithdrawal}
+
+// limitRow is one flow's room under the user's limits.
+type limitRow struct {
+	Flow    string
+	Left    int64
+	Allowed bool
+}
+
 type homeData struct {
 	Balance   wallet.Balance
+	Limits    []limitRow
 	Movements []wallet.Transaction
 	Unread    int
 	UnreadMax int
@@ -32,6 +43,12 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "home", "home.title", homeData{Balance: b, Movements: items, Unread: unread, UnreadMax: wallet.UnreadMax}, "")
+	var rows []limitRow
+	for _, f := range homeFlows {
+		if l, ok := b.Limits[f]; ok {
+			rows = append(rows, limitRow{Flow: f, Left: b.Left(f), Allowed: l.PerDay > 0 && l.PerTransaction > 0})
+		}
+	}
+	s.render(w, r, http.StatusOK, "home", "home.title", homeData{Balance: b, Limits: rows, Movements: items, Unread: unread, UnreadMax: wallet.UnreadMax}, "")
 	return nil
 }

@@ -27,7 +27,7 @@ func TestWalletJourney(t *testing.T) {
 			t.Fatalf("GET / signed out ended on %s, want /login", a.path)
 		}
 		home := b.signUp("hanako@example.com", "correct horse battery")
-		for _, want := range []string{"残高", "0円", "マネーライト", "支払いコードを表示"} {
+		for _, want := range []string{"残高", "0円", "マネーライト", "支払いコードを表示", "利用できる残りの金額", "300,000円"} {
 			if !strings.Contains(home.body, want) {
 				t.Errorf("home does not show %q", want)
 			}
