@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/saifu-pay/saifu/internal/app"
@@ -57,6 +58,13 @@ func chrome(t *testing.T, width int64) context.Context {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800, chromedp.EmulateMobile)); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
+	// Every page records what its Content-Security-Policy refused (a
+	// script run by the browser itself, which the CSP does not govern).
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = []; document.addEventListener("securitypolicyviolation", function (e) { window.__csp.push(e.violatedDirective + " " + e.blockedURI); });`,
+	}); err != nil {
+		t.Fatalf("watch CSP violations: %v", err)
+	}
 	return ctx
 }
 
@@ -87,7 +95,8 @@ func TestBrowserJourney(t *testing.T) {
 		return v
 	}
 	// fits: the page is readable at the phone's width, with nothing wider
-	// than the screen.
+	// than the screen, and its CSP refused nothing (no page of ours needs
+	// anything it forbids).
 	fits := func(what string) {
 		t.Helper()
 		w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
@@ -96,6 +105,9 @@ func TestBrowserJourney(t *testing.T) {
 		}
 		if w > 360 {
 			t.Errorf("%s is %d px wide on a 360 px screen", what, w)
+		}
+		if v := read("CSP violations", chromedp.Evaluate[string](`JSON.stringify(window.__csp || [])`)); v != "[]" {
+			t.Errorf("%s: the CSP refused %s", what, v)
 		}
 	}
 	// shot saves a screenshot when SAIFU_SCREENSHOTS names a directory.
@@ -194,6 +206,21 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	if p := read("location", chromedp.Evaluate[string](`location.pathname`)); p != "/pay/code" {
 		t.Errorf("after the refresh the page is %s", p)
+	}
+
+	// An inline script, were one ever injected into a page, does not run.
+	ran, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function () {
+		var s = document.createElement("script");
+		s.textContent = "window.__inlineRan = true";
+		document.body.appendChild(s);
+		return window.__inlineRan === true;
+	})()`))
+	if err != nil || ran {
+		t.Errorf("an injected inline script ran: %v %v", ran, err)
+	}
+	run("wait for the violation report", chromedp.Sleep(200*time.Millisecond))
+	if v := read("CSP violations", chromedp.Evaluate[string](`JSON.stringify(window.__csp || [])`)); !strings.Contains(v, "script-src") {
+		t.Errorf("the CSP reported %s for an inline script, want a script-src refusal", v)
 	}
 
 	// The same wallet in English on a desktop.
