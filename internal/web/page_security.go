@@ -13,11 +13,20 @@ type securityData struct {
 	Sessions []identity.Session
 	// Current is the id of this browser's session.
 	Current string
+	// Done names the change just made ("password", "phrase"; "" for none).
+	Done string
 }
 
-// security: GET /security — the second factors of the account and its
-// signed-in devices.
+// security: GET /security — the second factors of the account, its
+// signed-in devices, the password and the anti-phishing phrase.
 func (s *server) security(w http.ResponseWriter, r *http.Request) error {
+	return s.securityWith(w, r, nil)
+}
+
+// securityWith renders the security page, with formErr's message above
+// it when a form of the page was refused (an internal error is the error
+// page instead).
+func (s *server) securityWith(w http.ResponseWriter, r *http.Request, formErr error) error {
 	ctx, st := r.Context(), stateOf(r)
 	p, err := s.d.Identity.Profile(ctx, st.sess.UserID)
 	if err != nil {
@@ -27,7 +36,15 @@ func (s *server) security(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "security", "security.title", securityData{Profile: p, Sessions: list, Current: st.sess.ID}, "")
+	d := securityData{Profile: p, Sessions: list, Current: st.sess.ID}
+	if formErr != nil {
+		return s.formError(w, r, "security", "security.title", d, formErr)
+	}
+	switch r.URL.Query().Get("done") {
+	case "password", "phrase":
+		d.Done = r.URL.Query().Get("done")
+	}
+	s.render(w, r, http.StatusOK, "security", "security.title", d, "")
 	return nil
 }
 

@@ -30,6 +30,8 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /security/totp", s.user(s.totpBegin))
 	mux.Handle("POST /security/totp/confirm", s.user(s.totpConfirm))
 	mux.Handle("POST /security/sessions/{id}/revoke", s.user(s.revokeSession))
+	mux.Handle("POST /security/password", s.user(s.changePassword))
+	mux.Handle("POST /security/phrase", s.user(s.antiPhishing))
 	mux.Handle("POST /reauth", s.user(s.reauth))
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))

@@ -146,7 +146,7 @@ func TestEveryPageIsSafe(t *testing.T) {
 		check("signed out GET "+p, b.get(p))
 	}
 	b.signUp("safe@example.com", "correct horse battery")
-	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/security", "/nope"} {
+	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/security", "/security?done=phrase", "/nope"} {
 		check("signed in GET "+p, b.get(p))
 	}
 	check("POST /pay/code", b.post("/pay/code", url.Values{}))

@@ -111,3 +111,39 @@ func TestRevokeSession(t *testing.T) {
 		t.Errorf("the revoked device still sees %s", a.path)
 	}
 }
+
+// TestPasswordChangeAndPhrase: the security page changes the password
+// (the other devices are signed out) and sets the anti-phishing phrase;
+// identity refuses a phrase that reads as a link.
+func TestPasswordChangeAndPhrase(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	b, uid := signedInUser(t, e, "changer@example.com")
+	other := e.browser(t)
+	other.get("/login")
+	other.post("/login", url.Values{"email": {"changer@example.com"}, "password": {"correct horse battery"}})
+
+	if a := b.post("/security/password", url.Values{"current_password": {"wrong"}, "new_password": {"another long passphrase"}}); a.status == 200 || !strings.Contains(a.body, `role="alert"`) {
+		t.Errorf("a wrong current password = %d", a.status)
+	}
+	a := b.post("/security/password", url.Values{"current_password": {"correct horse battery"}, "new_password": {"another long passphrase"}})
+	if a.path != "/security" || !strings.Contains(a.body, "パスワードを変更しました") {
+		t.Fatalf("password change ended on %s (%d):\n%s", a.path, a.status, a.body)
+	}
+	if a := other.get("/"); a.path != "/login" {
+		t.Errorf("the other device is still signed in after the change (%s)", a.path)
+	}
+	if a := b.get("/"); a.path != "/" {
+		t.Errorf("the changing device was signed out (%s)", a.path)
+	}
+
+	if a := b.post("/security/phrase", url.Values{"phrase": {"visit https://evil.example"}}); a.status == 200 || !strings.Contains(a.body, `role="alert"`) {
+		t.Errorf("a phrase with a link = %d", a.status)
+	}
+	if a := b.post("/security/phrase", url.Values{"phrase": {"青いりんご"}}); a.path != "/security" || !strings.Contains(a.body, "あいことばを保存しました") || !strings.Contains(a.body, "設定済み") {
+		t.Fatalf("phrase ended on %s (%d)", a.path, a.status)
+	}
+	u, err := e.app.Identity.User(t.Context(), uid)
+	if err != nil || u.AntiPhishing != "青いりんご" {
+		t.Errorf("phrase stored = %q, %v", u.AntiPhishing, err)
+	}
+}
