@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/app"
-	"github.com/saifu-pay/saifu/internal/httpapi"
+	"github.com/saifu-pay/saifu/internal/clientip"
 )
 
 // shutdownTimeout bounds how long in-flight requests may run after a signal.
@@ -79,7 +79,7 @@ func (c *serveConfig) appConfig(addr string) (app.Config, error) {
 	if err != nil || opsIdle < time.Second || opsIdle > opsIdleMax {
 		return app.Config{}, fmt.Errorf("%w: --ops-session-idle %q: want a duration from 1s to 15m", errUsage, c.opsIdle)
 	}
-	proxies, err := httpapi.ParseTrustedProxies(c.trustedProxies)
+	proxies, err := clientip.ParseTrusted(c.trustedProxies)
 	if err != nil {
 		return app.Config{}, fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
 	}

@@ -71,6 +71,9 @@ type Config struct {
 	// the origin of PublicURL).
 	RPID      string
 	RPOrigins []string
+	// PaymentCodeTTL is how long a customer-presented payment code is
+	// valid (zero: the wallet's default and maximum, 5 minutes).
+	PaymentCodeTTL time.Duration
 	// CoolingOff is how long outgoing money is held after a password
 	// reset or an email change (zero: identity's default, 72h).
 	CoolingOff time.Duration
@@ -237,7 +240,7 @@ func (a *App) build(ctx context.Context) error {
 		}
 	}
 	a.jobs = a.jobList()
-	a.handler = httpapi.New(a.deps())
+	a.handler = splitHandler(httpapi.New(a.deps()), a.pages())
 	return nil
 }
 
@@ -251,8 +254,9 @@ func (a *App) loadKeys(context.Context) error {
 	return nil
 }
 
-// Handler is the HTTP API (and, in demo mode, the sandbox) on the app's
-// services.
+// Handler is the HTTP surface on the app's services: the JSON API (and,
+// in demo mode, the sandbox) and, on every other path, the web wallet
+// (handler.go).
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Server is the HTTP server of `saifu serve` on Handler, with its timeouts.

@@ -38,6 +38,7 @@ type keys struct {
 	webhooksSeal   []byte // the webhook queue's signing secrets
 	idemSeal       []byte // answers kept for Idempotency-Key replays
 	opsSeal        []byte // operators' TOTP seeds at rest
+	webCSRF        []byte // the browser pages' CSRF tokens
 }
 
 func deriveKeys(secret []byte) keys {
@@ -50,6 +51,7 @@ func deriveKeys(secret []byte) keys {
 		webhooksSeal:   derive(secret, "saifu/notify/webhooks"),
 		idemSeal:       derive(secret, "saifu/httpapi/idempotency/seal"),
 		opsSeal:        derive(secret, "saifu/ops/seal"),
+		webCSRF:        derive(secret, "saifu/web/csrf"),
 	}
 }
 

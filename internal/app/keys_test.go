@@ -15,7 +15,7 @@ import (
 // user out; this test pins the labels and what they derive.
 func TestKeyLabelsNeverChange(t *testing.T) {
 	want := []string{"saifu/password/pepper", "saifu/identity/pepper", "saifu/identity/seal",
-		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks", "saifu/httpapi/idempotency/seal", "saifu/ops/seal"}
+		"saifu/funding/seal", "saifu/merchant/seal", "saifu/notify/webhooks", "saifu/httpapi/idempotency/seal", "saifu/ops/seal", "saifu/web/csrf"}
 	b, err := os.ReadFile("keys.go")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestKeyLabelsNeverChange(t *testing.T) {
 	}
 	// And each purpose gets its own key, under its own label.
 	k := deriveKeys(secret)
-	all := [][]byte{k.passwordPepper, k.identityPepper, k.identitySeal, k.fundingSeal, k.merchantSeal, k.webhooksSeal, k.idemSeal, k.opsSeal}
+	all := [][]byte{k.passwordPepper, k.identityPepper, k.identitySeal, k.fundingSeal, k.merchantSeal, k.webhooksSeal, k.idemSeal, k.opsSeal, k.webCSRF}
 	for i, label := range want {
 		if hex.EncodeToString(all[i]) != hex.EncodeToString(derive(secret, label)) {
 			t.Errorf("key %d is not derived under %q", i, label)

@@ -76,7 +76,7 @@ func (a *App) buildMerchants(context.Context) error {
 // answers 503 unavailable.
 func (a *App) buildWallet(context.Context) error {
 	cfg := wallet.Config{Now: a.cfg.Now, Limits: a.cfg.WalletLimits, Merchants: a.Merchants, Webhooks: a.Webhooks, Log: a.Log, Fault: a.cfg.Fault,
-		Controls: a.Controls, Risk: a.decider()}
+		Controls: a.Controls, Risk: a.decider(), PaymentCodeTTL: a.cfg.PaymentCodeTTL}
 	if a.cfg.Demo && a.cfg.PublicURL != "" {
 		kyc, err := connector.NewKYCClient(a.cfg.PublicURL+"/sandbox/kyc", "", nil)
 		if err != nil {

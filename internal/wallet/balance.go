@@ -93,3 +93,16 @@ func (s *Service) MerchantBalance(ctx context.Context, merchantID string) (Merch
 	b.Available, b.Pending, b.Currency = a.Available(), a.PendingCredits, a.Currency
 	return b, nil
 }
+
+// Left is what flow may still move now under the user's limits: the least
+// of the room left in its rolling day and rolling month, never below
+// zero; 0 for a flow the limits do not allow (a zero limit) or do not
+// name.
+func (b Balance) Left(flow string) int64 {
+	l, ok := b.Limits[flow]
+	if !ok || l.PerDay <= 0 || l.PerMonth <= 0 || l.PerTransaction <= 0 {
+		return 0
+	}
+	u := b.Used[flow]
+	return max(min(l.PerDay-u.Day, l.PerMonth-u.Month), 0)
+}

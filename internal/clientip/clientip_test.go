@@ -1,4 +1,4 @@
-package httpapi
+package clientip
 
 import (
 	"net/http/httptest"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestClientIP(t *testing.T) {
-	trusted, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.1")
+	trusted, err := ParseTrusted("10.0.0.0/8, 192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,17 +35,17 @@ func TestClientIP(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := resolveClientIP(r, trusted); got != netip.MustParseAddr(tt.wantIP) {
+			if got := Resolve(r, trusted); got != netip.MustParseAddr(tt.wantIP) {
 				t.Errorf("clientIP = %v, want %v", got, tt.wantIP)
 			}
 		})
 	}
 }
 
-func TestParseTrustedProxiesRefusesJunk(t *testing.T) {
+func TestParseTrustedRefusesJunk(t *testing.T) {
 	for _, s := range []string{"10.0.0.0/33", "example.com", "10.0.0.1/8/2"} {
-		if _, err := ParseTrustedProxies(s); err == nil {
-			t.Errorf("ParseTrustedProxies(%q) accepted", s)
+		if _, err := ParseTrusted(s); err == nil {
+			t.Errorf("ParseTrusted(%q) accepted", s)
 		}
 	}
 }

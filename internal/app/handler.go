@@ -1,0 +1,55 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/saifu-pay/saifu/internal/web"
+)
+
+// apiPrefixes are the paths of the JSON API mux (internal/httpapi), the
+// operators' API and, in demo mode, the sandbox: they keep their JSON
+// answers, token authentication and no cookies. Every other path is the
+// browser mux's (internal/web), with its cookies, CSRF and CSP.
+var apiPrefixes = []string{"/api/", "/ops/", "/sandbox/"}
+
+// apiPaths are the API's exact paths outside those prefixes.
+var apiPaths = map[string]bool{"/healthz": true, "/readyz": true, "/api": true, "/ops": true, "/sandbox": true}
+
+// splitHandler sends each request to the JSON API or to the pages by its
+// path alone: the two muxes share no middleware, so a rule of one (the
+// pages' CSRF check, the API's bearer tokens) never applies to the other.
+func splitHandler(api, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
+}
+
+func isAPIPath(p string) bool {
+	if apiPaths[p] {
+		return true
+	}
+	for _, pre := range apiPrefixes {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// pages is the web wallet on the app's services.
+func (a *App) pages() http.Handler {
+	return web.New(web.Deps{
+		Log:            a.Log,
+		Identity:       a.Identity,
+		Wallet:         a.Wallet,
+		CSRFKey:        a.keys.webCSRF,
+		TrustedProxies: a.cfg.TrustedProxies,
+		Demo:           a.Mailbox != nil,
+		Now:            a.now,
+	})
+}
