@@ -133,8 +133,16 @@ func TestOpsCases(t *testing.T) {
 		if dec["kind"] != "withdrawal" || dec["action"] != "hold" || re["rule_id"] != "sbi-withdrawal-to-new-destination" || re["version"] != float64(1) {
 			t.Errorf("the decision shown: %v", dec)
 		}
-		if rv := timelineEvent(t, c, "review_held")["review"].(map[string]any); rv["review_id"] != wd || rv["status"] != "pending" {
-			t.Errorf("the review shown: %v", rv)
+		// Below the risk role, a review is shown without what the review
+		// queue keeps to risk operators: the amount and the reasons.
+		if rv := timelineEvent(t, c, "review_held")["review"].(map[string]any); rv["review_id"] != wd || rv["status"] != "pending" ||
+			rv["redacted"] != true || rv["amount"] != float64(0) || len(rv["reasons"].([]any)) != 0 {
+			t.Errorf("the review shown to a viewer: %v", rv)
+		}
+		full := s.r(t, "GET", "/ops/api/cases/{id}", riskA.do("GET", "/ops/api/cases/"+id, nil)).want(t, 200)
+		if rv := timelineEvent(t, full, "review_held")["review"].(map[string]any); rv["redacted"] != nil || rv["amount"] == float64(0) ||
+			len(rv["reasons"].([]any)) == 0 {
+			t.Errorf("the review shown to a risk operator: %v", rv)
 		}
 
 		// Review rejected, a note, the investigation starts.
@@ -211,7 +219,11 @@ func TestOpsCases(t *testing.T) {
 		if d := cmp.Diff(timelineKinds(t, c), want); d != "" {
 			t.Errorf("timeline when closed (-got +want):\n%s\n%s", d, c.raw)
 		}
-		if ev := timelineEvent(t, c, "review_rejected"); ev["actor"] != "operator:"+riskA.id || ev["text"] != "not the owner" {
+		if ev := timelineEvent(t, c, "review_rejected"); ev["actor"] != "operator:"+riskA.id || ev["text"] != "" {
+			t.Errorf("the review's decision shown to a viewer: %v (its reason is the risk operators')", ev)
+		}
+		full = s.r(t, "GET", "/ops/api/cases/{id}", riskA.do("GET", "/ops/api/cases/"+id, nil)).want(t, 200)
+		if ev := timelineEvent(t, full, "review_rejected"); ev["actor"] != "operator:"+riskA.id || ev["text"] != "not the owner" {
 			t.Errorf("the review's decision: %v", ev)
 		}
 		if c.str("outcome") != "confirmed_fraud" || c.str("closed_by") == "" {
@@ -238,7 +250,7 @@ func TestOpsCases(t *testing.T) {
 		// Every step once in the audit chain, which verifies.
 		auditHolds(t, db, fe.clock.Now(), []auditWant{
 			{"case.opened", "case:" + id, 1}, {"case.noted", "case:" + id, 1}, {"case.status_changed", "case:" + id, 2},
-			{"case.read", "case:" + id, 2}, {"case.read", "case:" + id2, 1}, {"user.frozen", uid, 1}, {"sessions.ended", uid, 1},
+			{"case.read", "case:" + id, 4}, {"case.read", "case:" + id2, 1}, {"user.frozen", uid, 1}, {"sessions.ended", uid, 1},
 			{"operator.refused", "case:" + id, 4}, // the parallel loser, the three after closing
 			{"operator.refused", uid, 1},          // the second case while one was open
 			{"operator.denied", "case.status", 1}, // support closing

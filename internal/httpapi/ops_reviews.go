@@ -28,6 +28,9 @@ type opsReviewView struct {
 	// case's timeline); CaseID the user's case not closed (in the queue).
 	Status string `json:"status"`
 	CaseID string `json:"case_id"`
+	// Redacted: amount, recipient and reasons left out (a case's
+	// timeline read below the risk role).
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 func viewReasons(rs []ops.ReviewReason) []opsReviewReasonView {
@@ -40,7 +43,7 @@ func viewReasons(rs []ops.ReviewReason) []opsReviewReasonView {
 
 func viewReview(it ops.Review) opsReviewView {
 	return opsReviewView{ReviewID: it.ID, Kind: it.Kind, UserID: it.UserID, ToUserID: it.ToUserID, Amount: it.Amount, CreatedAt: rfc(it.CreatedAt),
-		Reasons: viewReasons(it.Reasons), Status: it.Status, CaseID: it.CaseID}
+		Reasons: viewReasons(it.Reasons), Status: it.Status, CaseID: it.CaseID, Redacted: it.Redacted}
 }
 
 // handleOpsReviews: GET /ops/api/reviews?limit → {items}: what the risk

@@ -72,7 +72,27 @@ func (o *Operators) GetCase(ctx context.Context, s Session, id string) (Case, er
 	if c.Timeline, err = o.timeline(ctx, c); err != nil {
 		return Case{}, err
 	}
+	if !has(s.Operator.Roles, RoleRisk) {
+		redactReviews(c.Timeline)
+	}
 	return c, o.auditRead(ctx, s, "case.read", "case:"+id, "")
+}
+
+// redactReviews keeps of a timeline's review events what an operator
+// below the risk role may know — that a movement was held for review,
+// its kind and id, its status and who decided it — and drops what the
+// review queue shows only to risk operators: the amount, the recipient,
+// the rules' reasons and signals, and the decision's written reason.
+func redactReviews(timeline []CaseEvent) {
+	for i, e := range timeline {
+		if e.Review == nil {
+			continue
+		}
+		r := *e.Review
+		timeline[i].Review = &Review{ID: r.ID, Kind: r.Kind, UserID: r.UserID, CreatedAt: r.CreatedAt, DecisionID: r.DecisionID, Status: r.Status, CaseID: r.CaseID,
+			Redacted: true}
+		timeline[i].Text = ""
+	}
 }
 
 // ListCases returns a page of cases, newest first, narrowed by f, after

@@ -55,6 +55,9 @@ type Review struct {
 	// CaseID is the user's case not closed, if there is one ("" when
 	// none): set by Operators.Reviews.
 	CaseID string
+	// Redacted says the amount, the recipient and the reasons were left
+	// out: a case's timeline read below the risk role.
+	Redacted bool
 }
 
 // ReviewPending is the Status of an item that waits for review.
