@@ -59,7 +59,7 @@ func TestServeMetrics(t *testing.T) {
 				t.Fatal("ten password resets for one address in a row were never refused")
 			}
 			for i := range unknownPaths {
-				c.do("GET", fmt.Sprintf("/no/such/%d/%d", i, run), "", "", nil)
+				c.do("GET", fmt.Sprintf("/api/no/such/%d/%d", i, run), "", "", nil)
 			}
 
 			fam := scrape(t, private+"/metrics")

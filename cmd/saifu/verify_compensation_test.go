@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/notify"
+	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -45,9 +46,21 @@ func TestVerifyComparesCompensationsWithTheLedger(t *testing.T) {
 				}
 			}
 			approved := time.Now().Add(-time.Hour).UnixMilli()
-			exec(`INSERT INTO ops_compensations (id, reason, total, items, status, requested_by, created_at, approved_at, approved_by)
-				VALUES ('cmp_1', 'incident', 8000, 2, 'approved', 'opr_a', ?, ?, 'opr_b')`, approved, approved)
-			exec(`INSERT INTO ops_compensation_items (compensation_id, user_id, amount) VALUES ('cmp_1', 'usr_a', 3000), ('cmp_1', 'usr_b', 5000)`)
+			// The compensation and its items in one transaction, as ops
+			// writes them: the background job must never see the one
+			// without the others (it would take an approved compensation
+			// without unpaid items for paid).
+			err = db.Write(ctx, func(tx *store.Tx) error {
+				if _, err := tx.Exec(ctx, `INSERT INTO ops_compensations (id, reason, total, items, status, requested_by, created_at, approved_at, approved_by)
+					VALUES ('cmp_1', 'incident', 8000, 2, 'approved', 'opr_a', ?, ?, 'opr_b')`, approved, approved); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `INSERT INTO ops_compensation_items (compensation_id, user_id, amount) VALUES ('cmp_1', 'usr_a', 3000), ('cmp_1', 'usr_b', 5000)`)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			// The job that pays approved compensations (it also runs in the
 			// background; paying twice pays once).
 			if _, err := a.Operators.PayCompensations(ctx); err != nil {
