@@ -44,7 +44,7 @@ as_root() {
 ensure_packages() {
 	local missing=()
 	command -v patroni >/dev/null || missing+=(patroni)
-	python3 -c 'import etcd' 2>/dev/null || missing+=(python3-etcd)
+	dpkg -s python3-etcd >/dev/null 2>&1 || missing+=(python3-etcd)
 	command -v etcd >/dev/null || missing+=(etcd-server)
 	command -v etcdctl >/dev/null || missing+=(etcd-client)
 	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)

@@ -169,7 +169,7 @@ func payTarget(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error
 	})
 	fmt.Fprintf(stdout, "saifu pay: %d payments acknowledged in %.1fs = %.0f payments/s (merchant %s)\n", len(acked), elapsed.Seconds(), float64(len(acked))/elapsed.Seconds(), mer.ID)
 	fmt.Fprintf(stdout, "refused or unanswered requests (not acknowledged): %s; unanswered after %s of retries: %d\n", refused, c.RetryFor, lost)
-	tl.report(stdout)
+	tl.report(stdout, start)
 	if c.Record != "" {
 		if err := writeRecord(c.Record, acked); err != nil {
 			return err

@@ -19,22 +19,21 @@ type outage struct {
 	failures               int
 }
 
-// outages groups the failed attempts into outages.
+// outages groups the failed attempts into outages: one lasts from its
+// first failure to the first success after its last failure; a failure
+// within outageGapSeconds of that success reopens it.
 func (t *timeline) outages() []outage {
-	t.mu.Lock()
-	a := slices.Clone(t.a)
-	t.mu.Unlock()
-	slices.SortFunc(a, func(x, y attempt) int { return x.at.Compare(y.at) })
+	a := t.sorted()
 	var out []outage
 	for _, at := range a {
+		n := len(out)
 		if at.fail == "" {
-			if n := len(out); n > 0 && out[n-1].recovered.IsZero() {
+			if n > 0 && out[n-1].recovered.IsZero() {
 				out[n-1].recovered = at.at
 			}
 			continue
 		}
-		n := len(out)
-		if n == 0 || at.at.Sub(out[n-1].last) > outageGapSeconds*time.Second {
+		if n == 0 || (!out[n-1].recovered.IsZero() && at.at.Sub(out[n-1].recovered) > outageGapSeconds*time.Second) {
 			out = append(out, outage{first: at.at, kinds: map[string]int{}})
 			n++
 		}
@@ -46,9 +45,37 @@ func (t *timeline) outages() []outage {
 	return out
 }
 
+func (t *timeline) sorted() []attempt {
+	t.mu.Lock()
+	a := slices.Clone(t.a)
+	t.mu.Unlock()
+	slices.SortFunc(a, func(x, y attempt) int { return x.at.Compare(y.at) })
+	return a
+}
+
+// longestWithoutSuccess is the longest stretch between two successes
+// (from the start of the load), and when it began.
+func (t *timeline) longestWithoutSuccess(start time.Time) (time.Duration, time.Time) {
+	var longest time.Duration
+	var from time.Time
+	prev := start
+	for _, at := range t.sorted() {
+		if at.fail != "" {
+			continue
+		}
+		if d := at.at.Sub(prev); d > longest {
+			longest, from = d, prev
+		}
+		prev = at.at
+	}
+	return longest, from
+}
+
 // report prints each outage: when, how long until the first success
 // after it, and the errors the clients saw.
-func (t *timeline) report(w io.Writer) {
+func (t *timeline) report(w io.Writer, start time.Time) {
+	d, from := t.longestWithoutSuccess(start)
+	fmt.Fprintf(w, "longest stretch without a successful request: %s from %s\n", d.Round(time.Millisecond), from.UTC().Format("15:04:05.000"))
 	os := t.outages()
 	if len(os) == 0 {
 		fmt.Fprintln(w, "outages: none (no request failed)")
