@@ -9,6 +9,9 @@
 #   scripts/cluster.sh failover  the test: SIGKILL the primary PostgreSQL, then a
 #                                saifu node, under payment load; exits non-zero on
 #                                any lost or duplicated acknowledgement
+#   scripts/cluster.sh redteam   `saifu redteam` through the load balancer (the kill
+#                                switch, throttles and idempotency across the nodes);
+#                                once per `up` with operators (one bootstrap token)
 #   scripts/cluster.sh down      stop everything and remove the state
 #
 # Ports: etcd 23790 (peer 23800); PostgreSQL pg0 54331, pg1 54332 (Patroni
@@ -28,6 +31,8 @@ PG_PASS=saifu-cluster-superuser
 REPL_PASS=saifu-cluster-replicator
 DB_URL="postgres://postgres:${PG_PASS}@127.0.0.1:54330/saifu?sslmode=disable"
 LB=http://127.0.0.1:18080
+# The nodes' public URL: the load balancer, by the name passkeys are bound to (--rp-id localhost).
+PUBLIC=http://localhost:18080
 NODES=(18081 18082 18083)
 PGPORTS=(54331 54332)
 RESTPORTS=(18008 18009)
@@ -185,7 +190,11 @@ backend saifu_nodes
   retries 3
   retry-on conn-failure
   option redispatch
-  option httpchk GET /readyz
+  # /healthz (the process answers), not /readyz (it also pings the
+  # database): a database failover would take every node out at once and
+  # turn waits into 503s; the nodes ride it out (store: a transaction
+  # that lost its connection before committing runs again).
+  option httpchk GET /healthz
   default-server inter 500ms fastinter 250ms fall 2 rise 2
   server s1 127.0.0.1:${NODES[0]} check
   server s2 127.0.0.1:${NODES[1]} check
@@ -211,7 +220,7 @@ leader() {
 start_saifu_node() {
 	local n=$1 port=${NODES[$1]}
 	start "saifu$n" root "$(saifu_bin)" serve --db "$DB_URL" --demo --addr "127.0.0.1:$port" \
-		--public-url "$LB" --trusted-proxies 127.0.0.1/32 --idempotency-lease 5s --log-level warn
+		--public-url "$PUBLIC" --trusted-proxies 127.0.0.1/32 --idempotency-lease 5s --log-level warn
 }
 
 cmd_up() {
@@ -347,7 +356,13 @@ cmd_failover() {
 	[ -n "$new" ] && log "Patroni promoted $new at $promoted" || log "no new leader within 60s"
 	sleep $((t0 + kill_node_at - SECONDS > 0 ? t0 + kill_node_at - SECONDS : 0))
 	local np; np=$(pid_of saifu1)
-	log "SIGKILL saifu node 1 (pid $np)"
+	# Mid-payment: when HAProxy counts a request in progress on it.
+	local cur=0 end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ]; do
+		cur=$(curl -fs 'http://127.0.0.1:18070/;csv' | awk -F, '$1 == "saifu_nodes" && $2 == "s2" { print $5 }')
+		[ "${cur:-0}" -ge 1 ] && break
+	done
+	log "SIGKILL saifu node 1 (pid $np) with ${cur:-0} request(s) in progress on it"
 	kill -KILL "$np"
 	local killed_node; killed_node=$(date -u +%H:%M:%S.%3N)
 	sleep 3
@@ -366,10 +381,25 @@ cmd_failover() {
 	return "$rc"
 }
 
+# cmd_redteam runs the red team through the load balancer: requests
+# spread over the three nodes, so the kill switch must hold on a node
+# other than the one that turned it off, and a credential-stuffing flood
+# must be throttled as one.
+cmd_redteam() {
+	alive etcd || cmd_up
+	local bin; bin=$(saifu_bin)
+	export SAIFU_SECRET_KEY; SAIFU_SECRET_KEY=$(cat "$DIR/secret.key")
+	local key; key=$(awk '/secret key:/ { print $3; exit }' "$DIR/log/saifu0.log")
+	local token; token=$("$bin" ops bootstrap --db "$DB_URL" 2>/dev/null | awk '/^bootstrap_token:/ { print $2 }') || true
+	[ -n "$token" ] || log "no bootstrap token (an admin exists already: a red team ran on this cluster); the operator scenarios are skipped"
+	"$bin" redteam --target "$LB" --merchant-key "$key" ${token:+--ops-bootstrap-token "$token"} "$@"
+}
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 failover) cmd_failover ;;
-*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+redteam) shift; cmd_redteam "$@" ;;
+*) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
