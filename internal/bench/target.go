@@ -32,15 +32,30 @@ const (
 	targetRequestTimeoutSeconds = 10
 )
 
-// Acked is one payment the server acknowledged (201, succeeded), as a line
-// of the record file.
+// Kinds of acknowledged operations.
+const (
+	AckedCharge   = "charge"   // POST /api/v1/merchant/charges
+	AckedTransfer = "transfer" // POST /api/v1/transfers (P2P)
+)
+
+// targetTransferEvery: every this many iterations a client sends a P2P
+// transfer instead of a payment.
+const targetTransferEvery = 4
+
+// Acked is one operation the server acknowledged (a charge 201
+// succeeded; a transfer 201 succeeded or 202 held), as a line of the
+// record file.
 type Acked struct {
-	Key      string `json:"idempotency_key"` // of the charge
-	OrderID  string `json:"order_id"`
+	Kind     string `json:"kind"` // AckedCharge or AckedTransfer
+	Key      string `json:"idempotency_key"`
+	Ref      string `json:"ref"` // the charge's order_id, the transfer's message
 	Amount   int64  `json:"amount"`
-	ChargeID string `json:"charge_id"`
-	Attempts int    `json:"attempts"` // sends of the charge with this key
+	ID       string `json:"id"` // charge_id or transfer_id
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"` // sends with this key
 	At       string `json:"at"`       // when the acknowledgement came
+	path     string
+	token    string
 	body     []byte
 }
 
@@ -127,71 +142,105 @@ func payTarget(ctx context.Context, c PayConfig, stdout, stderr io.Writer) error
 	)
 	start := time.Now()
 	fmt.Fprintf(stdout, "load started at %s\n", start.UTC().Format(time.RFC3339Nano))
+	ack := func(a Acked, ans opAnswer, body []byte) {
+		a.ID, a.Status, a.Attempts, a.At, a.body = ans.id(), ans.Status, ans.attempts, time.Now().UTC().Format(time.RFC3339Nano), body
+		mu.Lock()
+		acked = append(acked, a)
+		mu.Unlock()
+		done.Add(1)
+	}
+	unanswered := func() { mu.Lock(); lost++; mu.Unlock() }
 	elapsed := runClients(ctx, c.Clients, c.Duration, stderr, "pay", &done, func(ctx context.Context, i int, rng *mrand.Rand) {
 		for n := 0; ctx.Err() == nil; n++ {
-			token := tokens[rng.IntN(len(tokens))]
+			from := rng.IntN(len(tokens))
+			token := tokens[from]
+			amount := 1 + rng.Int64N(benchPayAmountMax)
+			ref := fmt.Sprintf("%s-%d-%d", run, i, n)
+			if n%targetTransferEvery == targetTransferEvery-1 && len(tokens) > 1 {
+				// P2P, always to the next user: one payee per payer.
+				to := fmt.Sprintf("bench-%s-%d@example.com", run, (from+1)%len(tokens))
+				body, _ := json.Marshal(map[string]any{"to_email": to, "amount": amount, "message": ref})
+				key := fmt.Sprintf("%s-t%d-%d", run, i, n)
+				var tr opAnswer
+				st, e := targetSend(hc, &tl, c.RetryFor, base+"/api/v1/transfers", token, key, body, &tr)
+				switch {
+				case st == 0:
+					unanswered()
+					refused.add("transfers: unanswered: " + e)
+				case st != http.StatusCreated && st != http.StatusAccepted:
+					refused.add("transfers: " + e)
+				case tr.Status != wallet.StatusSucceeded && tr.Status != wallet.StatusHeld:
+					refused.add("transfers: status " + tr.Status)
+				default:
+					ack(Acked{Kind: AckedTransfer, Key: key, Ref: ref, Amount: amount, path: "/api/v1/transfers", token: token}, tr, body)
+				}
+				continue
+			}
 			var code struct {
 				Code string `json:"code"`
 			}
 			st, e := targetSend(hc, &tl, c.RetryFor, base+"/api/v1/payment-codes", token, fmt.Sprintf("%s-c%d-%d", run, i, n), []byte("{}"), &code)
 			if st != http.StatusCreated {
-				mu.Lock()
 				if st == 0 {
-					lost++
+					unanswered()
 				}
-				mu.Unlock()
 				refused.add("payment-codes: " + e)
 				continue
 			}
-			order := fmt.Sprintf("%s-%d-%d", run, i, n)
-			amount := 1 + rng.Int64N(benchPayAmountMax)
-			body, _ := json.Marshal(map[string]any{"payment_code": code.Code, "amount": amount, "order_id": order})
+			body, _ := json.Marshal(map[string]any{"payment_code": code.Code, "amount": amount, "order_id": ref})
 			key := fmt.Sprintf("%s-m%d-%d", run, i, n)
-			var ch chargeAnswer
+			var ch opAnswer
 			st, e = targetSend(hc, &tl, c.RetryFor, base+"/api/v1/merchant/charges", merchantKey, key, body, &ch)
 			switch {
 			case st == 0:
-				mu.Lock()
-				lost++
-				mu.Unlock()
+				unanswered()
 				refused.add("charges: unanswered: " + e)
 			case st != http.StatusCreated:
 				refused.add("charges: " + e)
 			case ch.Status != wallet.StatusSucceeded:
 				refused.add("charges: status " + ch.Status)
 			default:
-				mu.Lock()
-				acked = append(acked, Acked{Key: key, OrderID: order, Amount: amount, ChargeID: ch.ChargeID, Attempts: ch.attempts, At: time.Now().UTC().Format(time.RFC3339Nano), body: body})
-				mu.Unlock()
-				done.Add(1)
+				ack(Acked{Kind: AckedCharge, Key: key, Ref: ref, Amount: amount, path: "/api/v1/merchant/charges", token: merchantKey}, ch, body)
 			}
 		}
 	})
-	fmt.Fprintf(stdout, "saifu pay: %d payments acknowledged in %.1fs = %.0f payments/s (merchant %s)\n", len(acked), elapsed.Seconds(), float64(len(acked))/elapsed.Seconds(), mer.ID)
+	charges, transfers := 0, 0
+	for _, a := range acked {
+		if a.Kind == AckedCharge {
+			charges++
+		} else {
+			transfers++
+		}
+	}
+	fmt.Fprintf(stdout, "saifu pay: %d payments and %d P2P transfers acknowledged in %.1fs = %.0f operations/s (merchant %s)\n", charges, transfers, elapsed.Seconds(), float64(len(acked))/elapsed.Seconds(), mer.ID)
 	fmt.Fprintf(stdout, "refused or unanswered requests (not acknowledged): %s; unanswered after %s of retries: %d\n", refused, c.RetryFor, lost)
 	tl.report(stdout, start)
 	if c.Record != "" {
 		if err := writeRecord(c.Record, acked); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "record: %d acknowledged payments in %s\n", len(acked), c.Record)
+		fmt.Fprintf(stdout, "record: %d acknowledged operations in %s\n", len(acked), c.Record)
 	}
-	return checkAcked(ctx, db, hc, base, merchantKey, mer.ID, acked, stdout)
+	return checkAcked(ctx, db, hc, base, run, mer.ID, acked, stdout)
 }
 
-// chargeAnswer is the part of a charge's answer the bench reads.
-type chargeAnswer struct {
-	ChargeID string `json:"charge_id"`
-	Status   string `json:"status"`
-	Amount   int64  `json:"amount"`
-	attempts int
+// opAnswer is the part of a charge's or a transfer's answer the bench
+// reads.
+type opAnswer struct {
+	ChargeID   string `json:"charge_id"`
+	TransferID string `json:"transfer_id"`
+	Status     string `json:"status"`
+	Amount     int64  `json:"amount"`
+	attempts   int
 }
+
+func (a opAnswer) id() string { return a.ChargeID + a.TransferID }
 
 // targetSend POSTs body with the Idempotency-Key key until it is answered
 // with a status that is not worth retrying or retryFor has passed; every
 // attempt goes on tl. It returns the final status (0: never answered) and
 // what the last failure was; a 2xx answer is decoded into out (and, for a
-// *chargeAnswer, the attempts are counted).
+// *opAnswer, the attempts are counted).
 func targetSend(hc *http.Client, tl *timeline, retryFor time.Duration, url, token, key string, body []byte, out any) (int, string) {
 	deadline := time.Now().Add(retryFor)
 	var last string
@@ -202,7 +251,7 @@ func targetSend(hc *http.Client, tl *timeline, retryFor time.Duration, url, toke
 			if err := json.Unmarshal(raw, out); err != nil {
 				return 0, "bad response body"
 			}
-			if ch, ok := out.(*chargeAnswer); ok {
+			if ch, ok := out.(*opAnswer); ok {
 				ch.attempts = n
 			}
 			return st, ""
