@@ -81,6 +81,7 @@ start() {
 		setsid runuser -u "$user" -- "$@" >>"$DIR/log/$name.log" 2>&1 < /dev/null &
 	fi
 	echo $! >"$DIR/run/$name.pid"
+	disown $!
 }
 
 pid_of() { [ -f "$DIR/run/$1.pid" ] && cat "$DIR/run/$1.pid"; }
