@@ -1,11 +1,13 @@
 package store
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -36,3 +38,29 @@ func Disconnected(err error) bool {
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		strings.Contains(err.Error(), "conn closed")
 }
+
+// neverSent reports whether err says a statement never reached
+// PostgreSQL: sending it again cannot run it twice.
+func neverSent(err error) bool {
+	var connErr *pgconn.ConnectError
+	return errors.As(err, &connErr) || pgconn.SafeToRetry(err) || errors.Is(err, driver.ErrBadConn)
+}
+
+// reconnectPause waits before a statement that lost its connection is
+// sent again on a new one (PostgreSQL only, within reconnectFor of start);
+// false: give up.
+func (db *DB) reconnectPause(ctx context.Context, start time.Time) bool {
+	if db.Dialect != Postgres || time.Since(start) >= reconnectFor {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(reconnectPauseMillis * time.Millisecond):
+		return true
+	}
+}
+
+// reconnectPauseMillis is the pause between two attempts on a lost
+// connection: a failover takes seconds, a dial on loopback microseconds.
+const reconnectPauseMillis = 50

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
@@ -36,5 +37,43 @@ func TestWriteRunsAgainAfterLostConnection(t *testing.T) {
 	}
 	if runs != 2 || n != 1 {
 		t.Fatalf("runs = %d, counter = %d; want 2 runs and the counter once", runs, n)
+	}
+}
+
+// TestReadsRunAgainAfterLostConnections: the pool's connections are
+// terminated under it (as when the primary goes away); the next reads
+// outside a transaction are sent again on new connections.
+func TestReadsRunAgainAfterLostConnections(t *testing.T) {
+	db := storetest.Open(t, store.Postgres, testSet)
+	other, err := store.Open(context.Background(), db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	for round := range 3 {
+		// Warm the pool: idle connections that the termination kills.
+		var n int64
+		for range 4 {
+			if err := db.QueryRow(ctx, `SELECT n FROM counter WHERE id = 1`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := other.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if err := db.QueryRow(ctx, `SELECT n FROM counter WHERE id = 1`).Scan(&n); err != nil {
+			t.Fatalf("round %d: QueryRow after the connections were lost: %v", round, err)
+		}
+		if _, err := other.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		rows, err := db.Query(ctx, `SELECT n FROM counter`)
+		if err != nil {
+			t.Fatalf("round %d: Query after the connections were lost: %v", round, err)
+		}
+		rows.Close()
 	}
 }
