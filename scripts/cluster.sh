@@ -174,7 +174,9 @@ listen postgres_primary
   timeout server 24h
   option httpchk GET /primary
   http-check expect status 200
-  default-server inter 500ms fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions
+  # One 200 suffices to send connections to a node: Patroni answers it
+  # only on the leader holding the lock in etcd.
+  default-server inter 500ms fastinter 250ms downinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions
   server pg0 127.0.0.1:${PGPORTS[0]} check port ${RESTPORTS[0]}
   server pg1 127.0.0.1:${PGPORTS[1]} check port ${RESTPORTS[1]}
 # saifu: three stateless nodes. Only failed connections are retried here
