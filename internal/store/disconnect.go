@@ -12,6 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// ErrCommitUnknown marks a commit whose answer was lost with its
+// connection: the transaction may or may not have committed, and it is
+// not run again (DB.Write); whoever retries must find out which, by the
+// operation's idempotency key.
+var ErrCommitUnknown = errors.New("connection lost during commit: outcome unknown")
+
 // Disconnected reports whether err says the connection to PostgreSQL was
 // lost or refused, or reached a server that cannot take writes now (a
 // primary shutting down or crashed, a standby not yet promoted): the

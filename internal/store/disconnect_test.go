@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -75,5 +76,38 @@ func TestReadsRunAgainAfterLostConnections(t *testing.T) {
 			t.Fatalf("round %d: Query after the connections were lost: %v", round, err)
 		}
 		rows.Close()
+	}
+}
+
+// TestWriteCommitLostIsNotRunAgain: a connection lost at the commit
+// leaves the outcome unknown; the transaction is not run again, and the
+// error says so (store.ErrCommitUnknown).
+func TestWriteCommitLostIsNotRunAgain(t *testing.T) {
+	db := storetest.Open(t, store.Postgres, testSet)
+	other, err := store.Open(context.Background(), db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	runs := 0
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		runs++
+		var pid int64
+		if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE counter SET n = n + 1 WHERE id = 1`); err != nil {
+			return err
+		}
+		// The backend dies after the last statement, before the commit.
+		if _, err := other.Exec(ctx, `SELECT pg_terminate_backend(?)`, pid); err != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	if !errors.Is(err, store.ErrCommitUnknown) || runs != 1 {
+		t.Fatalf("err = %v after %d runs; want store.ErrCommitUnknown after 1", err, runs)
 	}
 }

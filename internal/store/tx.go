@@ -128,6 +128,9 @@ func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx 
 		return false, err
 	}
 	if err := stx.Commit(); err != nil {
+		if Disconnected(err) {
+			return true, fmt.Errorf("store: commit: %w: %w", ErrCommitUnknown, err)
+		}
 		return true, fmt.Errorf("store: commit: %w", err)
 	}
 	return false, nil
