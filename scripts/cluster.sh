@@ -26,7 +26,9 @@ set -euo pipefail
 DIR=${SAIFU_CLUSTER_DIR:-/tmp/saifu-cluster}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_USER=postgres
+# PostgreSQL refuses to run as root: as root it runs as postgres, else
+# as the user running this script.
+if [ "$(id -u)" = 0 ]; then PG_USER=postgres; else PG_USER=$(id -un); fi
 PG_PASS=saifu-cluster-superuser
 REPL_PASS=saifu-cluster-replicator
 DB_URL="postgres://postgres:${PG_PASS}@127.0.0.1:54330/saifu?sslmode=disable"
@@ -75,7 +77,7 @@ wait_for() {
 # $DIR/log/NAME.log and its pid in $DIR/run/NAME.pid.
 start() {
 	local name=$1 user=$2; shift 2
-	if [ "$user" = root ]; then
+	if [ "$user" = root ] || [ "$user" = "$(id -un)" ]; then
 		setsid "$@" >>"$DIR/log/$name.log" 2>&1 < /dev/null &
 	else
 		setsid runuser -u "$user" -- "$@" >>"$DIR/log/$name.log" 2>&1 < /dev/null &
@@ -230,7 +232,11 @@ cmd_up() {
 	if alive etcd; then log "already up (scripts/cluster.sh status)"; return 0; fi
 	ensure_packages
 	local bin; bin=$(saifu_bin)
+	if [ -e "$DIR" ] && [ ! -e "$DIR/.saifu-cluster" ] && [ -n "$(ls -A "$DIR")" ]; then
+		die "$DIR exists and is not a saifu cluster's directory: set SAIFU_CLUSTER_DIR to a new one"
+	fi
 	mkdir -p "$DIR/log" "$DIR/run" "$DIR/etcd"
+	touch "$DIR/.saifu-cluster"
 	chmod 755 "$DIR"
 	[ -f "$DIR/secret.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret.key"
 	chmod 600 "$DIR/secret.key"
@@ -246,7 +252,7 @@ cmd_up() {
 	for i in 0 1; do
 		mkdir -p "$DIR/pg$i"
 		patroni_yml "$i" >"$DIR/pg$i/patroni.yml"
-		chown -R "$PG_USER:$PG_USER" "$DIR/pg$i"
+		[ "$(id -u)" != 0 ] || chown -R "$PG_USER:$PG_USER" "$DIR/pg$i"
 		chmod 700 "$DIR/pg$i"
 		log "patroni pg$i: PostgreSQL 127.0.0.1:${PGPORTS[$i]}, REST 127.0.0.1:${RESTPORTS[$i]}"
 		start "patroni$i" "$PG_USER" patroni "$DIR/pg$i/patroni.yml"
@@ -318,8 +324,13 @@ cmd_down() {
 		kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
 	done
 	sleep 0.5
-	rm -rf "$DIR"
-	log "down; $DIR removed"
+	# Only a directory `up` made is removed.
+	if [ -e "$DIR/.saifu-cluster" ]; then
+		rm -rf "$DIR"
+		log "down; $DIR removed"
+	else
+		log "down; $DIR is not a saifu cluster's directory: left alone"
+	fi
 }
 
 # cmd_failover is the test. One load run through the load balancer; at
