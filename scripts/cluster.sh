@@ -230,13 +230,13 @@ start_saifu_node() {
 
 cmd_up() {
 	if alive etcd; then log "already up (scripts/cluster.sh status)"; return 0; fi
-	ensure_packages
-	local bin; bin=$(saifu_bin)
 	if [ -e "$DIR" ] && [ ! -e "$DIR/.saifu-cluster" ] && [ -n "$(ls -A "$DIR")" ]; then
 		die "$DIR exists and is not a saifu cluster's directory: set SAIFU_CLUSTER_DIR to a new one"
 	fi
 	mkdir -p "$DIR/log" "$DIR/run" "$DIR/etcd"
 	touch "$DIR/.saifu-cluster"
+	ensure_packages
+	local bin; bin=$(saifu_bin)
 	chmod 755 "$DIR"
 	[ -f "$DIR/secret.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret.key"
 	chmod 600 "$DIR/secret.key"
