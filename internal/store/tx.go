@@ -107,7 +107,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 		// (the pool dials again; behind a load balancer that is the new
 		// primary). A commit whose answer was lost may have committed: it
 		// is never run again here — the caller's idempotency decides.
-		case !committing && Disconnected(err) && time.Since(start) < reconnectFor:
+		case db.Dialect == Postgres && !committing && Disconnected(err) && time.Since(start) < reconnectFor:
 		default:
 			return err
 		}
