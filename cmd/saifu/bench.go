@@ -119,6 +119,9 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 	compare := fs.Bool("compare-risk", false, "run with risk on and with risk off, each on a new database beside --db/--data-dir, and print both and the difference")
 	rounds := fs.Int("compare-rounds", 1, "with --compare-risk: pairs of runs, alternating which goes first; the medians are compared")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	fs.StringVar(&c.Target, "target", "", "base URL of running `saifu serve --demo` nodes (a load balancer) to load instead of a server of the bench's own; --db must be their database and SAIFU_SECRET_KEY their secret (the set-up creates users there); failed requests are retried with the same Idempotency-Key, and every acknowledged payment is checked against the database and replayed at the end")
+	fs.StringVar(&c.Record, "record", "", "with --target: write every acknowledged payment (Idempotency-Key, order, charge id, amount) to this file, one JSON object a line")
+	fs.DurationVar(&c.RetryFor, "retry-for", time.Minute, "with --target: how long a client retries one request with the same Idempotency-Key")
 	hideFlags(fs, stderr, "cpuprofile")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
@@ -130,6 +133,10 @@ func benchPay(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("%w: --risk %q: want on or off", errUsage, *riskMode)
 	case *compare && set["risk"]:
 		return fmt.Errorf("%w: --compare-risk runs both with risk on and off: leave out --risk", errUsage)
+	case (set["record"] || set["retry-for"]) && c.Target == "":
+		return fmt.Errorf("%w: --record and --retry-for go with --target", errUsage)
+	case c.Target != "" && (*compare || set["risk"]):
+		return fmt.Errorf("%w: --target loads servers as they run: leave out --risk and --compare-risk", errUsage)
 	case set["compare-rounds"] && !*compare:
 		return fmt.Errorf("%w: --compare-rounds goes with --compare-risk", errUsage)
 	}

@@ -123,6 +123,11 @@ func TestBenchPayUsage(t *testing.T) {
 		{"compare with a risk mode", []string{"--compare-risk", "--risk", "off"}},
 		{"rounds without compare", []string{"--compare-rounds", "2"}},
 		{"no rounds", []string{"--compare-risk", "--compare-rounds", "0"}},
+		{"record without target", []string{"--record", "acks.jsonl"}},
+		{"retry-for without target", []string{"--retry-for", "5s"}},
+		{"target with a risk mode", []string{"--target", "http://127.0.0.1:1", "--risk", "off"}},
+		{"target with mpm", []string{"--target", "http://127.0.0.1:1", "--flow", "mpm"}},
+		{"target without the nodes' secret", []string{"--target", "http://127.0.0.1:1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,12 @@
 // Switch (how long a kill switch takes from one node to another).
 // Login and Pay build the same app as `saifu serve` (app.New) and drive it
 // over real HTTP on 127.0.0.1; each reports throughput, latency and peak
-// memory on stdout and its progress on stderr. cmd/saifu parses the flags
-// into their Config structs.
+// memory on stdout and its progress on stderr. Pay with a Target loads
+// running servers instead (a load balancer over several nodes; the
+// cluster failover test, scripts/cluster.sh): failed requests are retried
+// with their Idempotency-Key, and every acknowledged payment and transfer
+// is checked against the database and replayed. cmd/saifu parses the
+// flags into their Config structs.
 package bench
 
 import (

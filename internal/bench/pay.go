@@ -68,6 +68,13 @@ type PayConfig struct {
 	Duration   time.Duration
 	Flow       string // FlowCPM (empty) or FlowMPM
 	CPUProfile string // a CPU profile of the measured part, when set
+	// Target, when set, is the base URL of running servers to load
+	// instead of a server of the bench's own (payTarget); Record is the
+	// file its acknowledged payments are written to, RetryFor how long a
+	// client retries one request with the same Idempotency-Key.
+	Target   string
+	Record   string
+	RetryFor time.Duration
 }
 
 // PayResult is what one run of Pay measured.
@@ -120,6 +127,12 @@ func pay(ctx context.Context, c PayConfig, stdout, stderr io.Writer) (PayResult,
 	}
 	if c.Flow == "" {
 		c.Flow = FlowCPM
+	}
+	if c.Target != "" {
+		if c.Flow != FlowCPM || c.CPUProfile != "" {
+			return PayResult{}, fmt.Errorf("%w: --target runs the cpm flow without a profile", app.ErrConfig)
+		}
+		return PayResult{}, payTarget(ctx, c, stdout, stderr)
 	}
 	// The bench opens the database itself: it verifies the ledger after
 	// the app closed.

@@ -2,9 +2,11 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/store"
 )
 
 // The committer, back of the envelope (2-core machine, local disk):
@@ -116,7 +118,11 @@ func (l *Ledger) commitBatch(batch []*pending) {
 		l.testHook("committed")
 	}
 	if err != nil {
-		l.log.Error("ledger batch failed; nothing in it was committed", "requests", len(batch), "err", err)
+		if errors.Is(err, store.ErrCommitUnknown) {
+			l.log.Error("ledger batch's commit lost its connection: it may have committed; a retry of each request with its key finds out", "requests", len(batch), "err", err)
+		} else {
+			l.log.Error("ledger batch failed; nothing in it was committed", "requests", len(batch), "err", err)
+		}
 		for _, p := range batch {
 			p.reply <- outcome{err: apperr.Wrap(apperr.Internal, "ledger write failed", err)}
 		}

@@ -29,11 +29,21 @@ type migration struct {
 // recorded. On PostgreSQL an advisory lock keeps concurrent nodes from
 // migrating at once.
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
-	if _, err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// The table is created under the migrations' lock too: two nodes
+	// starting at once on a new PostgreSQL database would otherwise race
+	// in CREATE TABLE IF NOT EXISTS (a unique violation on pg_type).
+	err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.Serialise(ctx, lockMigrations); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		set_name TEXT NOT NULL,
 		version INTEGER NOT NULL,
 		name TEXT NOT NULL,
-		PRIMARY KEY (set_name, version))`); err != nil {
+		PRIMARY KEY (set_name, version))`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	for _, set := range sets {

@@ -189,17 +189,42 @@ func rebind(q string) string {
 
 // Exec runs a statement on the writer pool outside an explicit transaction.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return db.W.ExecContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	start := time.Now()
+	for {
+		res, err := db.W.ExecContext(ctx, q, args...)
+		// A statement is sent again only when it never left: the
+		// connection could not be made, or pgx says nothing was sent.
+		if err == nil || !neverSent(err) || !db.reconnectPause(ctx, start) {
+			return res, err
+		}
+	}
 }
 
 // QueryRow runs a single-row query on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.R.QueryRowContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	start := time.Now()
+	for {
+		// Reads only (the reader pool): one that lost its connection is
+		// run again on a new one, as a transaction is (DB.Read).
+		row := db.R.QueryRowContext(ctx, q, args...)
+		if !Disconnected(row.Err()) || !db.reconnectPause(ctx, start) {
+			return row
+		}
+	}
 }
 
 // Query runs a query on the reader pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.R.QueryContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	start := time.Now()
+	for {
+		rows, err := db.R.QueryContext(ctx, q, args...)
+		if !Disconnected(err) || !db.reconnectPause(ctx, start) {
+			return rows, err
+		}
+	}
 }
 
 // In is the condition "IN (?, ?, …)" with n ≥ 1 placeholders, for a

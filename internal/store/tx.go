@@ -72,9 +72,16 @@ func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.run(ctx, db.R, true, fn)
 }
 
+// reconnectFor bounds how long a transaction that lost its connection
+// before it committed is run again on a new one: about a failover of the
+// PostgreSQL primary (Patroni promotes the synchronous standby in a few
+// seconds; scripts/cluster.sh failover).
+const reconnectFor = 15 * time.Second
+
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
 	var err error
-	for attempt := 0; attempt < retriesMax; attempt++ {
+	start := time.Now()
+	for attempt, conflicts := 0, 0; ; attempt++ {
 		if attempt > 0 {
 			// Exponential back-off with jitter: 1, 2, 4 … ms, capped at 100 ms.
 			d := time.Duration(1<<min(attempt-1, 7)) * time.Millisecond
@@ -86,31 +93,47 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 			case <-time.After(d):
 			}
 		}
-		err = db.once(ctx, pool, readOnly, fn)
-		if err == nil || !Retryable(err) {
+		var committing bool
+		committing, err = db.once(ctx, pool, readOnly, fn)
+		switch {
+		case err == nil:
+			return nil
+		case Retryable(err):
+			if conflicts++; conflicts == retriesMax {
+				return fmt.Errorf("store: gave up after %d attempts: %w", retriesMax, err)
+			}
+		// A transaction that lost its connection before its commit was
+		// sent committed nothing and is run again on a new connection
+		// (the pool dials again; behind a load balancer that is the new
+		// primary). A commit whose answer was lost may have committed: it
+		// is never run again here — the caller's idempotency decides.
+		case db.Dialect == Postgres && !committing && Disconnected(err) && time.Since(start) < reconnectFor:
+		default:
 			return err
 		}
 	}
-	return fmt.Errorf("store: gave up after %d attempts: %w", retriesMax, err)
 }
 
-func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) (committing bool, err error) {
 	var opts *sql.TxOptions
 	if readOnly && db.Dialect == Postgres {
 		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 	}
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return false, fmt.Errorf("store: begin: %w", err)
 	}
 	defer stx.Rollback()
 	if err := fn(&Tx{Tx: stx, db: db}); err != nil {
-		return err
+		return false, err
 	}
 	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		if Disconnected(err) {
+			return true, fmt.Errorf("store: commit: %w: %w", ErrCommitUnknown, err)
+		}
+		return true, fmt.Errorf("store: commit: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // Retryable reports whether err is a transient conflict after which the
