@@ -73,6 +73,22 @@ func TestRiskDecidesLoginsCredentialChangesAndCharges(t *testing.T) {
 			fe.agent("phone", "198.51.100.77").login(ok, pw).want(t, 200)
 		})
 
+		t.Run("a login rule that fails for accounts only", func(t *testing.T) {
+			// It errs (divides by a login's amount, 0) only where the
+			// address has a verified account: its fail-safe must not be a
+			// refusal, which would tell those addresses from the others.
+			publish(risk.Rule{ID: "test-errs-on-accounts", Name: "errs", Expression: `kind == "login" && kyc_verified && 1 / amount == 0`,
+				Action: risk.StepUp, Reason: "never"})
+			_, _, addr := oe.user(true)
+			a := fe.agent("prober", "203.0.113.77")
+			a.login(addr, "wrong password one").want(t, 401, "invalid_credentials")
+			a.login("nobody-either@example.com", "wrong password one").want(t, 401, "invalid_credentials")
+			// The owner still signs in (the second factor asked for; none
+			// enrolled: a session on an unrecognised device).
+			fe.agent("owner", "198.51.100.78").login(addr, pw).want(t, 200)
+			publish(risk.Rule{ID: "test-errs-on-accounts", Name: "errs", Expression: `false`, Action: risk.StepUp, Reason: "never"})
+		})
+
 		t.Run("email change after a reset from a new device", func(t *testing.T) {
 			_, _, victim := oe.user(true)
 			thief := fe.agent("thief-phone", "203.0.113.50")

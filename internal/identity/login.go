@@ -80,11 +80,19 @@ func (s *Service) Login(ctx context.Context, email, pw string, c Client) (LoginR
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := d.Refusal(); err != nil {
-		return LoginResult{}, err
+	// A rule that could not be evaluated (or an engine that could not
+	// decide) asks for the second factor rather than refusing: a rule may
+	// fail for addresses with an account only (it reads what they have),
+	// and a refusal would then tell them from addresses without one.
+	// Still never a plain allow; the failure is in the decision's record.
+	failed := d.OnlyFailures()
+	if !failed {
+		if err := d.Refusal(); err != nil {
+			return LoginResult{}, err
+		}
 	}
 	devHash := deviceHash(c.DeviceID)
-	if d.SteppedUp() {
+	if d.SteppedUp() || failed {
 		devHash = ""
 	}
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
 )
 
 // A login is decided before its password is checked, for an address that
@@ -25,6 +27,9 @@ import (
 // account, so they are not among them.
 var accountFeatures = []string{
 	"account_age_hours", "kyc_verified", "device_seen", "ip_seen", "network_seen",
+	// Counts of distinct users: an earlier attempt on an address with an
+	// account counted its user, one without an account none.
+	"device_users_24h", "card_users", "bank_account_users", "network_kyc_names_24h",
 	"hours_since_password_reset", "hours_since_email_change", "hours_since_new_factor", "hours_since_bank_link",
 	"amount_max_30d", "first_to_payee", "user_count_1h", "user_count_24h", "user_amount_24h", "payees_1h",
 	"cooling_off_until", "money_out_trusted_at", "session_trusted",
@@ -59,19 +64,22 @@ func refusesLoginOnAccount(r Rule, ast *cel.Ast) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, det, err := prg.Eval(vars)
+	res, det, err := prg.Eval(vars)
 	if err != nil {
-		// An error on every login is the fail-safe hold for everyone,
-		// account or none: nothing told.
+		// An error on every login is the fail-safe for everyone, account
+		// or none (identity asks for the second factor): nothing told.
 		return nil, nil
+	}
+	if b, ok := res.Value().(bool); ok && !b {
+		return nil, nil // never true on a login
 	}
 	residual, err := e.ResidualAst(ast, det)
 	if err != nil {
-		return nil, err
+		return nil, errUncheckable(err)
 	}
 	checked, iss := e.Check(residual)
 	if iss != nil && iss.Err() != nil {
-		return nil, iss.Err()
+		return nil, errUncheckable(iss.Err())
 	}
 	var out []string
 	for _, name := range reads(checked) {
@@ -79,7 +87,19 @@ func refusesLoginOnAccount(r Rule, ast *cel.Ast) ([]string, error) {
 			out = append(out, name)
 		}
 	}
+	// A delay waits for its time feature: one of the account's (the end
+	// of its cooling-off period) tells as much as a condition on it.
+	if r.Action == Delay && slices.Contains(accountFeatures, r.Until) && !slices.Contains(out, r.Until) {
+		out = append(out, r.Until)
+	}
 	return out, nil
+}
+
+// errUncheckable refuses a rule whose login behaviour cannot be worked
+// out (a form partial evaluation does not take): it is not published on
+// trust.
+func errUncheckable(err error) error {
+	return invalid("saifu cannot tell what this rule would say on a login (%s): write it without comprehensions over the features, or restrict it to other kinds", err.Error())
 }
 
 // errLoginOnAccount is the refusal of a draft that refusesLoginOnAccount
@@ -97,6 +117,9 @@ func compileDraft(r Rule) error {
 		return err
 	}
 	names, err := refusesLoginOnAccount(r, c.ast)
+	if apperr.CodeOf(err) == apperr.Invalid {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("risk: check rule %s: %w", r.ID, err)
 	}

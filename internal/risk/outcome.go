@@ -55,6 +55,21 @@ func (d Decision) StepUpError(trustedAt, now time.Time) error {
 		JA("認証アプリまたはパスキーで本人確認してからお試しください")
 }
 
+// OnlyFailures reports whether the decision is the fail-safe hold and
+// nothing else: every reason a rule that could not be evaluated (or the
+// engine that could not decide).
+func (d Decision) OnlyFailures() bool {
+	if d.Action != Hold || len(d.Reasons) == 0 {
+		return false
+	}
+	for _, r := range d.Reasons {
+		if r.Reason != reasonRuleError {
+			return false
+		}
+	}
+	return true
+}
+
 // Held reports whether the decision holds the money for a person to
 // review.
 func (d Decision) Held() bool { return d.Action == Hold }

@@ -231,6 +231,13 @@ func TestDraftRefusesLoginRulesOnTheAccount(t *testing.T) {
 		{`kind == "login" && !kyc_verified`, StepUp, ""},
 		{`kind == "login" && ip_count_1h > 50`, Decline, ""},
 		{`kind == "login" && failures_1h > 20`, Hold, ""},
+		// The outside review's three: a delay waiting for the account's
+		// cooling-off, a count of the device's distinct users, and a
+		// comprehension partial evaluation cannot see through.
+		{`kind == "login"`, Delay, "cooling_off_until"},
+		{`kind == "login" && device_users_24h >= 2`, Decline, "device_users_24h"},
+		{`[kyc_verified].exists(x, !x) && kind == "login"`, Decline, "cannot tell"},
+		{`kind == "p2p"`, Delay, ""},
 	}
 	for _, tt := range tests {
 		r := Rule{ID: "r", Version: 1, Name: "n", Expression: tt.expr, Action: tt.action, Reason: "r"}
