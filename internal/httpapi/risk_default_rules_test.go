@@ -400,6 +400,31 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				})
 			}},
 
+		{rule: "new-device-credential-change", kind: risk.KindFactorChange,
+			// 7pay / SBI: the stolen password signs in on the thief's phone,
+			// which adds its own authenticator app — after which the
+			// owner's reset would ask for the thief's code. It waits for
+			// the device instead, as money out does.
+			incident: func(t *testing.T, r *ruleRun) {
+				_, uid, addr := r.person("owner phone", r.ip(1, 1), "")
+				thief := r.fe.agent("thief phone", r.ip(2, 1))
+				r.signInAgain(thief, addr, pwAlice)
+				secret := thief.do("POST", "/api/v1/mfa/totp", nil).want(t, 200).str("secret")
+				r.decided(uid, func() {
+					thief.do("POST", "/api/v1/mfa/totp/verify", map[string]string{"code": thief.totpCode(secret)}).want(t, 403, "step_up_required")
+				})
+				// The owner's reset still needs no second factor.
+				r.fe.agent("owner phone", r.ip(1, 1)).resetPassword(addr, pwAlice, pwNew, "")
+			},
+			// The owner adds one on the phone they signed up on.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, _ := r.person("phone", r.ip(50, 1), "")
+				secret := a.do("POST", "/api/v1/mfa/totp", nil).want(t, 200).str("secret")
+				r.decided(uid, func() {
+					a.do("POST", "/api/v1/mfa/totp/verify", map[string]string{"code": a.totpCode(secret)}).want(t, 200)
+				})
+			}},
+
 		{rule: "login-new-device-after-failures", kind: risk.KindLogin,
 			// SBI / 7pay: stuffing from rotating proxies; the third try has
 			// the leaked password. The account has no second factor to ask

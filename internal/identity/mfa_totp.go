@@ -6,6 +6,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -51,6 +52,9 @@ func (s *Service) BeginTOTP(ctx context.Context, sess Session) (secret, uri stri
 // returns ten new recovery codes (shown once), and tells the user by mail.
 func (s *Service) ConfirmTOTP(ctx context.Context, sess Session, code string, c Client) ([]string, error) {
 	if err := s.RequirePrivileged(ctx, sess); err != nil {
+		return nil, err
+	}
+	if err := s.decideChange(ctx, risk.KindFactorChange, sess, c); err != nil {
 		return nil, err
 	}
 	if err := s.hit(ctx, "mfa:acct:"+sess.UserID, s.lim.MFAAccount); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -185,6 +186,9 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, sess Session) (s
 // passkey; the user is told by mail.
 func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess Session, ceremonyID string, credential []byte, c Client) error {
 	if err := s.RequirePrivileged(ctx, sess); err != nil {
+		return err
+	}
+	if err := s.decideChange(ctx, risk.KindFactorChange, sess, c); err != nil {
 		return err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)

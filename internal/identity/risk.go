@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *Service) accountFeatures(ctx context.Context, userID, emailKey string, 
 // c, whose device the user has (deviceSeen) or has not used before. When
 // the engine fails, its decision is the fail-safe hold, and the failure
 // is logged: the caller refuses the event, never lets it through.
-func (s *Service) decide(ctx context.Context, kind, userID, emailKey string, deviceSeen bool, c Client) (risk.Decision, error) {
+func (s *Service) decide(ctx context.Context, kind, userID, emailKey string, deviceSeen bool, c Client, extra ...risk.Features) (risk.Decision, error) {
 	if s.cfg.Risk == nil {
 		return risk.Decision{Action: risk.Allow}, nil
 	}
@@ -107,6 +108,9 @@ func (s *Service) decide(ctx context.Context, kind, userID, emailKey string, dev
 		return risk.Decision{}, err
 	}
 	f["device_seen"] = deviceSeen
+	for _, e := range extra {
+		maps.Copy(f, e)
+	}
 	ip, _ := netip.ParseAddr(c.ip())
 	d, err := s.cfg.Risk.Decide(ctx, risk.Event{Kind: kind, Features: f,
 		Subject: risk.Subject{UserID: userID, DeviceID: c.DeviceID, IP: ip}})
@@ -117,8 +121,11 @@ func (s *Service) decide(ctx context.Context, kind, userID, emailKey string, dev
 }
 
 // decideChange decides on a credential change by a session (stored as
-// sess): a decline or hold refuses it, a step-up needs the session to hold
-// a trusted second factor.
+// sess) — a password or email change, a second factor added: a decline,
+// hold or delay refuses it (a delay until the session's device is
+// recognised, from one that may not move money out either: the default
+// rule new-device-credential-change), a step-up needs the session to
+// hold a trusted second factor.
 func (s *Service) decideChange(ctx context.Context, kind string, sess Session, c Client) error {
 	if s.cfg.Risk == nil {
 		return nil
@@ -128,7 +135,8 @@ func (s *Service) decideChange(ctx context.Context, kind string, sess Session, c
 		return err
 	}
 	now := s.now()
-	d, err := s.decide(ctx, kind, sess.UserID, "", sess.DeviceRecognised(now), c)
+	d, err := s.decide(ctx, kind, sess.UserID, "", sess.DeviceRecognised(now), c, risk.Features{
+		"money_out_trusted_at": risk.Unix(sess.moneyOutAt(now)), "session_trusted": sess.Privileged(now) && sess.MayMoveMoneyOut(now)})
 	if err != nil {
 		return err
 	}

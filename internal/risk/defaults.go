@@ -131,6 +131,18 @@ func DefaultRules() []Rule {
 			Expression: `kind == "password_change" && !device_seen && !network_seen && failures_1h >= 3`,
 			Action:     StepUp, Reason: "a password change from a new device and network after failed sign-ins",
 			ReasonJA: "ログインの失敗が続いた後の、新しい端末とネットワークからのパスワード変更です"},
+		// 7pay / SBI: the taker-over's next moves, from the device the
+		// stolen password signed in on: add their own authenticator app
+		// or passkey, change the password or the address — and the owner
+		// is locked out (a reset asks for the second factor). From a
+		// session that may not move money out yet (a device not yet
+		// recognised, no trusted factor) they wait for the device, as
+		// money out does.
+		{ID: "new-device-credential-change", Version: 1, Name: "credential change from a new device",
+			Expression: `(kind == "password_change" || kind == "email_change" || kind == "factor_change") && money_out_trusted_at > now`,
+			Action:     Delay, Until: "money_out_trusted_at",
+			Reason:   "this device signed in to the account only recently, with a password alone",
+			ReasonJA: "この端末からは最近パスワードのみでログインしたため"},
 		// 7pay / SBI: a sign-in from an unknown device and network after
 		// failures needs a second factor.
 		{ID: "login-new-device-after-failures", Version: 1, Name: "sign-in from a new device after failures",

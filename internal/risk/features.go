@@ -22,11 +22,14 @@ const (
 	KindWithdrawal       = "withdrawal"
 	KindEmailChange      = "email_change"
 	KindPasswordChange   = "password_change"
+	// KindFactorChange is a second factor added (an authenticator app or
+	// a passkey).
+	KindFactorChange = "factor_change"
 )
 
 // Kinds lists every kind of event.
 var Kinds = []string{KindLogin, KindCardRegistration, KindCardTopup, KindBankLink, KindBankTopup,
-	KindPayment, KindP2P, KindWithdrawal, KindEmailChange, KindPasswordChange}
+	KindPayment, KindP2P, KindWithdrawal, KindEmailChange, KindPasswordChange, KindFactorChange}
 
 // Never is the "hours since" of something that never happened: far beyond
 // any window a rule asks about (114 years), so that `hours_since_reset <
