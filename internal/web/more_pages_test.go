@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,17 @@ func TestUnreadNotices(t *testing.T) {
 		}
 		if home := b.get("/"); !strings.Contains(home.body, `<span class="badge">3<span class="sr">`) {
 			t.Errorf("home does not count 3 unread notices:\n%s", home.body)
+		}
+		// A link from another site shows them but leaves them unread (it
+		// could hide a fresh "new sign-in" notice from the owner).
+		req, err := http.NewRequest("GET", e.srv.URL+"/notices", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		b.do(req)
+		if home := b.get("/"); !strings.Contains(home.body, `<span class="badge">3<span class="sr">`) {
+			t.Errorf("a cross-site visit of the notices page marked them read")
 		}
 		if n := b.get("/notices"); strings.Count(n.body, "<details>") < 3 {
 			t.Errorf("notices page lists fewer than 3")

@@ -32,15 +32,19 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) error {
 type noticesData struct{ Items []wallet.Notification }
 
 // notices: GET /notices — what the user was told, newest first; opening
-// the page marks them read.
+// the page from saifu's own pages (or typed in) marks them read, a link
+// from another site does not (it could hide a fresh "new sign-in"
+// notice from the owner).
 func (s *server) notices(w http.ResponseWriter, r *http.Request) error {
 	ctx, uid := r.Context(), stateOf(r).sess.UserID
 	items, err := s.d.Wallet.Notifications(ctx, uid, 0)
 	if err != nil {
 		return err
 	}
-	if err := s.d.Wallet.MarkNotificationsSeen(ctx, uid); err != nil {
-		return err
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "" || site == "same-origin" || site == "none" {
+		if err := s.d.Wallet.MarkNotificationsSeen(ctx, uid); err != nil {
+			return err
+		}
 	}
 	s.render(w, r, http.StatusOK, "notices", "notices.title", noticesData{Items: items}, "")
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 )
@@ -124,10 +125,18 @@ func (s *server) publicMessage(r *http.Request, err error) string {
 	return e.Message
 }
 
-// safeNext returns a local path to go back to ("/" unless next is one).
+// safeNext returns a local path to go back to ("/" unless next is one):
+// an absolute path of printable characters, not "//" (another host) —
+// no backslash, space or control character, which browsers strip or
+// turn into a slash ("/\t/evil.example" is "//evil.example").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
+	}
+	for _, r := range next {
+		if r <= ' ' || r == '\\' || r == 0x7f || !unicode.IsPrint(r) {
+			return "/"
+		}
 	}
 	return next
 }

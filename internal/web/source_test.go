@@ -9,3 +9,4 @@ import (
 type goSources struct{}
 
 func (goSources) Open(name string) (fs.File, error) { return os.DirFS(".").Open(name) }
+
