@@ -3,9 +3,9 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
-	"net/http"
 	"strings"
 	"testing"
 	"time"

@@ -9,4 +9,3 @@ import (
 type goSources struct{}
 
 func (goSources) Open(name string) (fs.File, error) { return os.DirFS(".").Open(name) }
-
