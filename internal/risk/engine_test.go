@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,6 +208,11 @@ func TestDelay(t *testing.T) {
 			if (err == nil) != (tt.refusal == "") || (err != nil && apperr.CodeOf(err) != tt.refusal) {
 				t.Errorf("%s: refusal %v, want %q", tt.name, err, tt.refusal)
 			}
+		}
+		// The wait in the user's words: Japan time in Japanese.
+		if e, ok := apperr.As(decide(1000, risk.Features{"cooling_off_until": now + 3600}).Refusal()); !ok ||
+			!strings.Contains(e.MessageJA, "2026年12月1日 19:00 (日本時間)") || !strings.Contains(e.Message, "2026-12-01T10:00:00Z") {
+			t.Errorf("the wait's words: %+v", e)
 		}
 		// The clock moves past the wait: the same features delay nothing.
 		c.Advance(2 * time.Hour)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types/ref"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 )
@@ -50,21 +51,7 @@ func refusesLoginOnAccount(r Rule, ast *cel.Ast) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var unknown []*cel.AttributePatternType
-	for _, f := range features {
-		if f.name != "kind" {
-			unknown = append(unknown, cel.AttributePattern(f.name))
-		}
-	}
-	vars, err := cel.PartialVars(map[string]any{"kind": KindLogin}, unknown...)
-	if err != nil {
-		return nil, err
-	}
-	prg, err := e.Program(ast, cel.EvalOptions(cel.OptTrackState, cel.OptPartialEval))
-	if err != nil {
-		return nil, err
-	}
-	res, det, err := prg.Eval(vars)
+	res, det, err := onKind(ast, KindLogin)
 	if err != nil {
 		// An error on every login is the fail-safe for everyone, account
 		// or none (identity asks for the second factor): nothing told.
@@ -93,6 +80,47 @@ func refusesLoginOnAccount(r Rule, ast *cel.Ast) ([]string, error) {
 		out = append(out, r.Until)
 	}
 	return out, nil
+}
+
+// onKind evaluates ast partially for an event of kind, every other
+// feature unknown: false when the rule cannot match such an event, an
+// unknown (with the details ResidualAst reads) when that depends on the
+// other features. An evaluation error is returned as such.
+func onKind(ast *cel.Ast, kind string) (ref.Val, *cel.EvalDetails, error) {
+	e, err := celEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	var unknown []*cel.AttributePatternType
+	for _, f := range features {
+		if f.name != "kind" {
+			unknown = append(unknown, cel.AttributePattern(f.name))
+		}
+	}
+	vars, err := cel.PartialVars(map[string]any{"kind": kind}, unknown...)
+	if err != nil {
+		return nil, nil, err
+	}
+	prg, err := e.Program(ast, cel.EvalOptions(cel.OptTrackState, cel.OptPartialEval))
+	if err != nil {
+		return nil, nil, err
+	}
+	return prg.Eval(vars)
+}
+
+// neverMatches reports whether a rule is false for every kind of event
+// whatever its other features (a misspelt kind: `kind == "topup"`).
+func neverMatches(ast *cel.Ast) bool {
+	for _, k := range Kinds {
+		res, _, err := onKind(ast, k)
+		if err != nil {
+			return false // it errs: not "never"
+		}
+		if b, ok := res.Value().(bool); !ok || b {
+			return false
+		}
+	}
+	return true
 }
 
 // errUncheckable refuses a rule whose login behaviour cannot be worked
@@ -125,6 +153,11 @@ func compileDraft(r Rule) error {
 	}
 	if len(names) > 0 {
 		return errLoginOnAccount(names)
+	}
+	// A rule that names kinds but matches none is a mistake (a rule
+	// turned off on purpose says false, and names none).
+	if slices.Contains(c.reads, "kind") && neverMatches(c.ast) {
+		return invalid("the rule can match no event: its kind is none of %s", strings.Join(Kinds, ", "))
 	}
 	return nil
 }

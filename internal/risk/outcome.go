@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/notify"
 )
 
 // A Decider decides on events: the Engine, as the domain services see it.
@@ -103,13 +104,15 @@ func (d Decision) WaitError() error {
 			break
 		}
 	}
-	until := d.Until.UTC().Format(time.RFC3339)
+	// The machine's time for a client, the user's in Japanese (as mails
+	// write it).
+	until, untilJA := d.Until.UTC().Format(time.RFC3339), notify.FormatTime(notify.LangJA, d.Until)
 	if d.UntilFeature == "money_out_trusted_at" {
 		// A new device's wait ends at once with a trusted second factor.
 		return apperr.E(apperr.StepUpRequired, why+": confirm it is you with your authenticator app or passkey (POST /api/v1/reauth), or try again after "+until+" (sign in again then)").
-			JA(whyJA + "、認証アプリまたはパスキーで本人確認するか、" + until + " 以降にもう一度ログインしてお試しください")
+			JA(whyJA + "、認証アプリまたはパスキーで本人確認するか、" + untilJA + " 以降にもう一度ログインしてお試しください")
 	}
-	ja := until + " まではこの操作をお受けできません"
+	ja := untilJA + " まではこの操作をお受けできません"
 	if whyJA != "" {
 		ja = whyJA + "ため、" + ja
 	}

@@ -241,6 +241,10 @@ func TestDraftRefusesLoginRulesOnTheAccount(t *testing.T) {
 		{`kind == "login" && device_users_24h >= 2`, Decline, "device_users_24h"},
 		{`[kyc_verified].exists(x, !x) && kind == "login"`, Decline, "cannot tell"},
 		{`kind == "p2p"`, Delay, ""},
+		// A misspelt kind matches nothing.
+		{`kind == "topup" && amount > 1`, Decline, "can match no event"},
+		{`kind == "withdrawal" && kind == "p2p"`, Hold, "can match no event"},
+		{`false`, Decline, ""}, // a rule turned off
 	}
 	for _, tt := range tests {
 		r := Rule{ID: "r", Version: 1, Name: "n", Expression: tt.expr, Action: tt.action, Reason: "r"}
