@@ -52,3 +52,25 @@ func TestP2PMessageCannotForgeSaifuText(t *testing.T) {
 		}
 	})
 }
+
+// TestAntiPhishingPhraseOnlyInMail: a notice's mail opens with the
+// user's anti-phishing phrase; the same notice in the app does not carry
+// it (whoever holds a session reads notices — a password thief too — and
+// the phrase must stay the owner's).
+func TestAntiPhishingPhraseOnlyInMail(t *testing.T) {
+	eachWalletEnvOpts(t, walletOpts{limits: wallet.Limits{}, mail: true}, func(t *testing.T, e *walletEnv) {
+		const phrase = "青い狐と月"
+		alice, aliceID, _ := e.user(true)
+		bob, _, bobAddr := e.user(true)
+		e.fund(aliceID, 5000, 0)
+		bob.do("PUT", "/api/v1/me/anti-phishing-phrase", map[string]string{"phrase": phrase}).want(t, 200)
+		alice.post("/api/v1/transfers", map[string]any{"to_email": bobAddr, "amount": 1000}).want(t, 201)
+		if mail := e.mail.wait(t, bobAddr, "You received 1000 yen", 1); !strings.Contains(mail.Body, phrase) {
+			t.Errorf("the mail lacks the phrase:\n%s", mail.Body)
+		}
+		r := bob.do("GET", "/api/v1/notifications", nil).want(t, 200)
+		if !strings.Contains(r.raw, "wallet_p2p_received") || strings.Contains(r.raw, phrase) {
+			t.Errorf("the notices in the app (want the transfer's, without the phrase): %s", r.raw)
+		}
+	})
+}

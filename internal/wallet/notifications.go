@@ -49,28 +49,20 @@ func (s *Service) notifyTx(ctx context.Context, tx *store.Tx, userID, kind strin
 	if err != nil {
 		return fmt.Errorf("wallet: notify: %w", err)
 	}
-	d := map[string]any{"AntiPhishing": u.AntiPhishing}
-	for k, v := range data {
-		d[k] = v
-	}
-	subject, body, err := notify.Render(kind, u.Lang, d)
+	// The mail carries the user's anti-phishing phrase (it proves the
+	// mail is saifu's); the notice in the app does not: whoever holds a
+	// session — a password thief on a new device too — reads notices, and
+	// the phrase must stay the owner's.
+	_, inApp, err := renderNotice(kind, u.Lang, data, "")
 	if err != nil {
-		keys := make([]string, 0, len(data))
-		for k := range data {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		details := make([]string, 0, len(keys))
-		for _, k := range keys {
-			details = append(details, fmt.Sprintf("%s: %v", k, data[k]))
-		}
-		d["Kind"], d["Details"] = kind, details
-		if subject, body, err = notify.Render("wallet_notice", u.Lang, d); err != nil {
-			return fmt.Errorf("wallet: notify: %w", err)
-		}
+		return err
+	}
+	subject, body, err := renderNotice(kind, u.Lang, data, u.AntiPhishing)
+	if err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO wallet_notifications (id, user_id, kind, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		newID("ntf_"), userID, kind, subject, body, ms(s.now())); err != nil {
+		newID("ntf_"), userID, kind, subject, inApp, ms(s.now())); err != nil {
 		return fmt.Errorf("wallet: record notification: %w", err)
 	}
 	if u.Email == "" || s.outbox == nil {
@@ -80,6 +72,34 @@ func (s *Service) notifyTx(ctx context.Context, tx *store.Tx, userID, kind strin
 		return fmt.Errorf("wallet: queue notification: %w", err)
 	}
 	return nil
+}
+
+// renderNotice renders a notice of kind in lang with data and the
+// anti-phishing phrase ("": none); a kind without a template is the
+// general notice listing data.
+func renderNotice(kind, lang string, data map[string]any, phrase string) (subject, body string, err error) {
+	d := map[string]any{"AntiPhishing": phrase}
+	for k, v := range data {
+		d[k] = v
+	}
+	subject, body, err = notify.Render(kind, lang, d)
+	if err == nil {
+		return subject, body, nil
+	}
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	details := make([]string, 0, len(keys))
+	for _, k := range keys {
+		details = append(details, fmt.Sprintf("%s: %v", k, data[k]))
+	}
+	d["Kind"], d["Details"] = kind, details
+	if subject, body, err = notify.Render("wallet_notice", lang, d); err != nil {
+		return "", "", fmt.Errorf("wallet: notify: %w", err)
+	}
+	return subject, body, nil
 }
 
 // kick wakes the outbox after a transaction that queued mail committed.
