@@ -400,6 +400,40 @@ func TestDefaultRulesOverHTTP(t *testing.T) {
 				})
 			}},
 
+		{rule: "7pay-new-device-shopping", kind: risk.KindPayment,
+			// 7pay: the thief signs in with the password on a new phone and
+			// pays at the till with the victim's money: a large charge of
+			// the code it shows is declined, step_up_required (nothing
+			// moves); a small one goes through.
+			incident: func(t *testing.T, r *ruleRun) {
+				_, uid, addr := r.person("victim phone", r.ip(1, 1), "")
+				r.oe.fund(uid, 20000, 0)
+				thief := r.fe.agent("thief phone", r.ip(2, 1))
+				thief.login(addr, pwAlice).want(t, 200)
+				shop, _ := r.oe.merchant(fmt.Sprintf("Konbini %d", r.row))
+				code := thief.post("/api/v1/payment-codes", map[string]any{}).want(t, 201).str("code")
+				var ch resp
+				r.decided(uid, func() {
+					ch = shop.post("/api/v1/merchant/charges", map[string]any{"payment_code": code, "amount": 6000}).want(t, 201)
+				})
+				if ch.str("status") != "declined" || ch.str("decline_code") != "step_up_required" || r.fe.balance(t, uid, "money") != 20000 {
+					t.Errorf("the thief's charge: %s; want declined step_up_required, nothing taken", ch.raw)
+				}
+			},
+			// The owner pays the same at the till with the phone they
+			// signed up on.
+			ordinary: func(t *testing.T, r *ruleRun) {
+				a, uid, _ := r.person("phone", r.ip(50, 1), "")
+				r.oe.fund(uid, 20000, 0)
+				shop, _ := r.oe.merchant(fmt.Sprintf("Konbini %d ordinary", r.row))
+				code := a.post("/api/v1/payment-codes", map[string]any{}).want(t, 201).str("code")
+				r.decided(uid, func() {
+					if ch := shop.post("/api/v1/merchant/charges", map[string]any{"payment_code": code, "amount": 6000}).want(t, 201); ch.str("status") != "succeeded" {
+						t.Errorf("the owner's charge: %s", ch.raw)
+					}
+				})
+			}},
+
 		{rule: "new-device-credential-change", kind: risk.KindFactorChange,
 			// 7pay / SBI: the stolen password signs in on the thief's phone,
 			// which adds its own authenticator app — after which the

@@ -80,6 +80,17 @@ func DefaultRules() []Rule {
 			Action:     Delay, Until: "money_out_trusted_at",
 			Reason:   "this device signed in to the account only recently, with a password alone",
 			ReasonJA: "この端末からは最近パスワードのみでログインしたため"},
+		// 7pay (2019): the taken-over accounts bought cigarettes at
+		// convenience stores, one till after another, the moment the
+		// thieves were in. From a session that may not move money out yet
+		// (a device signed in with a password alone, not yet recognised),
+		// shop payments stay small: a large one, or more than ¥10,000 in
+		// a day, waits for the device or a trusted second factor.
+		{ID: "7pay-new-device-shopping", Version: 1, Name: "large shop payments from a new device",
+			Expression: `kind == "payment" && money_out_trusted_at > now && (amount >= 5000 || user_amount_24h + amount > 10000)`,
+			Action:     Delay, Until: "money_out_trusted_at",
+			Reason:   "this device signed in to the account only recently, with a password alone",
+			ReasonJA: "この端末からは最近パスワードのみでログインしたため"},
 		// 7pay (2019): the victims' cards were charged from taken-over
 		// sessions. A card top-up from a session that has not proved
 		// itself recently (not privileged, or a device not recognised and

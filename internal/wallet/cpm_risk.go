@@ -33,12 +33,23 @@ func (s *Service) decideCharge(ctx context.Context, py payer, m merchant.Merchan
 		return risk.Decision{}, "", err
 	}
 	f["device_seen"] = py.deviceRecognised
+	// Whether the session that issued the code could move money out (its
+	// device recognised, or a trusted second factor): if not, it counts as
+	// not trusted for the code's whole life, which is within its wait.
+	now := s.now()
+	if !py.deviceRecognised && (py.factorTrustedAt.IsZero() || py.factorTrustedAt.After(now)) {
+		f["money_out_trusted_at"] = risk.Unix(now.Add(s.codeTTL))
+	}
 	d, err := s.risk.DecideDeferred(ctx, risk.Event{Kind: risk.KindPayment, Features: f,
 		Subject: risk.Subject{UserID: py.userID, Amount: amount, Payee: "merchant:" + m.ID}})
 	if err != nil {
 		s.log.Error("wallet: risk decision failed; the charge is declined", "err", err)
 	}
 	switch {
+	case d.Delayed() && d.UntilFeature == "money_out_trusted_at":
+		// A new device's wait: a trusted second factor ends it (the user
+		// steps up and shows a new code).
+		return d, DeclineStepUp, nil
 	case d.Refusal() != nil:
 		return d, DeclineRisk, nil
 	case d.StepUpError(py.factorTrustedAt, s.now()) != nil:
