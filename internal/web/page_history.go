@@ -10,7 +10,7 @@ import (
 const historyPageSize = 20
 
 type historyData struct {
-	Items []wallet.Transaction
+	Movements []wallet.Transaction
 	// Next is the cursor of the next (older) page; First says this is
 	// the newest page.
 	Next  string
@@ -25,7 +25,7 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "history", "history.title", historyData{Items: items, Next: next, First: cursor == ""}, "")
+	s.render(w, r, http.StatusOK, "history", "history.title", historyData{Movements: items, Next: next, First: cursor == ""}, "")
 	return nil
 }
 

@@ -16,11 +16,12 @@ import (
 var templateFS embed.FS
 
 // templates are the pages by name (the file name without .html), each
-// parsed with the layout.
+// parsed with the layout and the parts every page may use (files named
+// _*.html, which are no pages).
 type templates map[string]*template.Template
 
 func mustParseTemplates() templates {
-	layout := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -28,7 +29,7 @@ func mustParseTemplates() templates {
 	out := templates{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
