@@ -290,16 +290,53 @@ func TestCrashIdempotentRetry(t *testing.T) {
 	}
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			dir := t.TempDir()
-			args := []string{"--demo", "--data-dir", filepath.Join(dir, "data"), "--secret-key", strings.Repeat("crash-test-secret-", 3)}
-			dsn := filepath.Join(dir, "data", "saifu.db")
-			if d == store.Postgres {
-				dsn = storetest.PostgresURL(t)
-				args = append(args, "--db", dsn)
-			}
+			args, dsn := crashArgs(t, d)
 			runCrashScenarios(t, args, dsn)
 		})
 	}
+}
+
+// crashArgs are the children's serve flags on a new database of dialect
+// d (a data dir of its own, a fixed secret so that every child reads the
+// same data), and the database's DSN.
+func crashArgs(t *testing.T, d store.Dialect) (args []string, dsn string) {
+	dir := t.TempDir()
+	args = []string{"--demo", "--data-dir", filepath.Join(dir, "data"), "--secret-key", strings.Repeat("crash-test-secret-", 3)}
+	dsn = filepath.Join(dir, "data", "saifu.db")
+	if d == store.Postgres {
+		dsn = storetest.PostgresURL(t)
+		args = append(args, "--db", dsn)
+	}
+	return args, dsn
+}
+
+// crashWorld is what a crash test sets up on a child that is not killed:
+// users A (KYC-verified as SUZUKI HANAKO, her bank linked, topped up) and
+// B, and the demo merchant's key.
+type crashWorld struct {
+	setup                   *crashChild
+	merchantKey, tokA, tokB string
+	link, emailA, emailB    string
+}
+
+// newCrashWorld starts a child, points c at it and sets the world up,
+// its users' addresses under prefix, A topped up by topup.
+func newCrashWorld(t *testing.T, c *crashClient, args []string, prefix string, topup int64) crashWorld {
+	t.Helper()
+	w := crashWorld{setup: startCrashChild(t, args, ""), emailA: prefix + "-a@example.com", emailB: prefix + "-b@example.com"}
+	c.base = w.setup.base
+	m := demoKeyRE.FindStringSubmatch(w.setup.out.String())
+	if m == nil {
+		t.Fatalf("no demo merchant key:\n%s", w.setup.out.String())
+	}
+	w.merchantKey = m[1]
+	w.tokA = c.user(w.emailA, "SUZUKI HANAKO")
+	w.tokB = c.user(w.emailB, "YAMADA TARO")
+	w.link = c.linkBank(w.tokA)
+	if r := c.must("POST", "/api/v1/topups", w.tokA, "setup-topup", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": w.link}, "amount": topup}, 201); r.str("status") != "succeeded" {
+		t.Fatalf("setup top-up: %s", r.raw)
+	}
+	return w
 }
 
 func runCrashScenarios(t *testing.T, args []string, dsn string) {
@@ -307,19 +344,8 @@ func runCrashScenarios(t *testing.T, args []string, dsn string) {
 
 	// Setup on a server that is not killed: users A (with a bank link and
 	// money) and B, the demo merchant, and a charge to refund later.
-	setup := startCrashChild(t, args, "")
-	c.base = setup.base
-	m := demoKeyRE.FindStringSubmatch(setup.out.String())
-	if m == nil {
-		t.Fatalf("no demo merchant key:\n%s", setup.out.String())
-	}
-	merchantKey := m[1]
-	tokA := c.user("crash-a@example.com", "SUZUKI HANAKO")
-	tokB := c.user("crash-b@example.com", "YAMADA TARO")
-	link := c.linkBank(tokA)
-	if r := c.must("POST", "/api/v1/topups", tokA, "setup-topup", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 50000}, 201); r.str("status") != "succeeded" {
-		t.Fatalf("setup top-up: %s", r.raw)
-	}
+	w := newCrashWorld(t, c, args, "crash", 50000)
+	setup, merchantKey, tokA, tokB, link := w.setup, w.merchantKey, w.tokA, w.tokB, w.link
 	var charges []string // succeeded charges, for the refunds
 	charge := func(key string, amount int64) string {
 		code := c.must("POST", "/api/v1/payment-codes", tokA, key+"-code", nil, 201).str("code")
@@ -350,7 +376,7 @@ func runCrashScenarios(t *testing.T, args []string, dsn string) {
 	transferScenario := func(point string) crashScenario {
 		return crashScenario{name: "transfer/" + point, point: point,
 			prepare: func(c *crashClient) (string, any, string) {
-				return "/api/v1/transfers", map[string]any{"to_email": "crash-b@example.com", "amount": 900}, tokA
+				return "/api/v1/transfers", map[string]any{"to_email": w.emailB, "amount": 900}, tokA
 			},
 			wantStatus: "succeeded", idField: "transfer_id",
 			getPath:    func(id string) (string, string) { return "/api/v1/transfers/" + id, tokA },

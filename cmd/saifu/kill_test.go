@@ -7,15 +7,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
@@ -105,13 +102,7 @@ func TestServeSurvivesSIGKILLUnderLoad(t *testing.T) {
 	}
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			dir := t.TempDir()
-			args := []string{"--demo", "--data-dir", filepath.Join(dir, "data"), "--secret-key", strings.Repeat("kill-test-secret-", 3)}
-			dsn := filepath.Join(dir, "data", "saifu.db")
-			if d == store.Postgres {
-				dsn = storetest.PostgresURL(t)
-				args = append(args, "--db", dsn)
-			}
+			args, dsn := crashArgs(t, d)
 			runKills(t, args, dsn, kills)
 		})
 	}
@@ -119,17 +110,8 @@ func TestServeSurvivesSIGKILLUnderLoad(t *testing.T) {
 
 func runKills(t *testing.T, args []string, dsn string, kills int) {
 	c := &crashClient{t: t, hc: &http.Client{Timeout: 30 * time.Second}}
-	setup := startCrashChild(t, args, "")
-	c.base = setup.base
-	m := demoKeyRE.FindStringSubmatch(setup.out.String())
-	if m == nil {
-		t.Fatalf("no demo merchant key:\n%s", setup.out.String())
-	}
-	merchantKey := m[1]
-	tokA := c.user("kill-a@example.com", "SUZUKI HANAKO")
-	tokB := c.user("kill-b@example.com", "YAMADA TARO")
-	link := c.linkBank(tokA)
-	c.must("POST", "/api/v1/topups", tokA, "setup-topup", map[string]any{"source": map[string]string{"type": "bank", "bank_link_id": link}, "amount": 100000}, 201)
+	w := newCrashWorld(t, c, args, "kill", 100000)
+	setup, merchantKey, tokA, tokB, link := w.setup, w.merchantKey, w.tokA, w.tokB, w.link
 	moneyA0, liteA0 := c.balance(tokA)
 	moneyB0, liteB0 := c.balance(tokB)
 
@@ -180,7 +162,7 @@ func runKills(t *testing.T, args []string, dsn string, kills int) {
 				}
 			case 2, 4:
 				op := &killedOp{kind: "transfer_ab", key: key, path: "/api/v1/transfers", token: tokA, idField: "transfer_id", amount: 200,
-					body: map[string]any{"to_email": "kill-b@example.com", "amount": 200}, getPath: "/api/v1/transfers/"}
+					body: map[string]any{"to_email": w.emailB, "amount": 200}, getPath: "/api/v1/transfers/"}
 				if k.send(t, op) {
 					record(op)
 				}
@@ -196,7 +178,7 @@ func runKills(t *testing.T, args []string, dsn string, kills int) {
 	load.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			op := &killedOp{kind: "transfer_ba", key: fmt.Sprintf("kill-b-%d", i), path: "/api/v1/transfers", token: tokB, idField: "transfer_id", amount: 150,
-				body: map[string]any{"to_email": "kill-a@example.com", "amount": 150}, getPath: "/api/v1/transfers/"}
+				body: map[string]any{"to_email": w.emailA, "amount": 150}, getPath: "/api/v1/transfers/"}
 			if k.send(t, op) {
 				record(op)
 			}
