@@ -103,6 +103,9 @@ type Users interface {
 	// user with no session at hand.
 	RiskFeatures(ctx context.Context, sess identity.Session) (risk.Features, error)
 	UserRiskFeatures(ctx context.Context, userID string) (risk.Features, error)
+	// StepUp answers a decision's step-up for sess
+	// (identity.Service.StepUp).
+	StepUp(ctx context.Context, d risk.Decision, sess identity.Session) error
 }
 
 // Config configures a Service. Zero values take the defaults of Limits.

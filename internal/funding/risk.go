@@ -78,15 +78,7 @@ func ipOf(s string) netip.Addr {
 // trusted before the period began (identity.Session.StepUpTrust) —
 // apperr.StepUpRequired otherwise.
 func (s *Service) stepUp(ctx context.Context, d risk.Decision, sess identity.Session) error {
-	if !d.SteppedUp() {
-		return nil
-	}
-	u, err := s.users.User(ctx, sess.UserID)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	return d.StepUpError(sess.StepUpTrust(u, now), now)
+	return s.users.StepUp(ctx, d, sess)
 }
 
 // refuseOrStepUp is the answer of a flow that has nothing to hold (a

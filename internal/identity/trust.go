@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 )
 
@@ -59,6 +60,23 @@ func (s Session) StepUpTrust(u User, now time.Time) time.Time {
 		return time.Time{}
 	}
 	return s.FactorTrustedAt
+}
+
+// StepUp answers a risk decision's step-up for sess (as stored): met
+// by a second factor trusted before now — during a cooling-off period,
+// one trusted before the period began (Session.StepUpTrust) —
+// apperr.StepUpRequired otherwise; nil when the decision asks for none.
+// The user is read only for a step-up.
+func (s *Service) StepUp(ctx context.Context, d risk.Decision, sess Session) error {
+	if !d.SteppedUp() {
+		return nil
+	}
+	u, err := s.User(ctx, sess.UserID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return d.StepUpError(sess.StepUpTrust(u, now), now)
 }
 
 // moneyOutAt is from when money may leave the account from the session

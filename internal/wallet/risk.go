@@ -29,15 +29,7 @@ func (s *Service) decide(ctx context.Context, sess identity.Session, kind string
 // trusted before the period began (identity.Session.StepUpTrust) —
 // apperr.StepUpRequired otherwise.
 func (s *Service) stepUp(ctx context.Context, d risk.Decision, sess identity.Session) error {
-	if !d.SteppedUp() {
-		return nil
-	}
-	u, err := s.id.User(ctx, sess.UserID)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	return d.StepUpError(sess.StepUpTrust(u, now), now)
+	return s.id.StepUp(ctx, d, sess)
 }
 
 // decideHold is decide for a flow that can hold its money for review but
