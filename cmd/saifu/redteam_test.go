@@ -207,6 +207,31 @@ func TestRedteamIdleOperatorSession(t *testing.T) {
 	}
 }
 
+// TestRedteamCompensationPaidOnce: a control of our own without a
+// setting, the compensation payment's idempotency key. With the real
+// payer the scenario is defended; with a payer that lost its key and
+// reports every payment lost at commit (app.Config.BrokenCompensation),
+// the payment job pays the victim again and the scenario breaches.
+func TestRedteamCompensationPaidOnce(t *testing.T) {
+	const scenario = "incident-response/compensation-paid-once"
+	for _, tc := range []struct {
+		name   string
+		broken bool
+		expect string
+	}{
+		{"the ledger's key", false, "defended "},
+		{"a payer without its idempotency key", true, "BREACHED "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDemo(t, "", func(c *app.Config) { c.BrokenCompensation = tc.broken })
+			out, err := redteamRun(t, "--target", d.base, "--ops-bootstrap-token", d.opsToken(t), "--only", scenario)
+			if !strings.Contains(out, tc.expect+scenario) || (tc.expect == "defended ") != (err == nil) {
+				t.Errorf("want %s%s, got err %v:\n%s", tc.expect, scenario, err, out)
+			}
+		})
+	}
+}
+
 // TestRedteamRefusesTargetWithoutSandbox: a server without --demo is
 // refused unless --i-own-this-target; with it, the run goes on (and its
 // scenarios fail there: they need the sandbox's mailbox).
@@ -276,6 +301,7 @@ func TestRedteamScenariosCanFail(t *testing.T) {
 		// counterpart (sandbox.Faults, reachable from Go code only).
 		{"a bank that skips its one-time code", "docomo-koza/link-without-bank-otp", func(c *app.Config) { c.SandboxFaults.BankSkipsOTP = true }},
 		{"a bank that tells the holder nothing and keeps the phone to itself", "docomo-koza/bank-holder-not-told", func(c *app.Config) { c.SandboxFaults.BankSilent = true }},
+		{"a bank that links on the account number, PIN and birth date", "docomo-koza/link-with-account-number-pin-birth-date", func(c *app.Config) { c.SandboxFaults.BankTrustsKnowledge = true }},
 		{"accounts per card unbounded", "paypay-2018/one-card-many-accounts", func(c *app.Config) {
 			// Both layers off: funding's fixed limit and the risk rule.
 			c.FundingLimits.UsersPerCardMax = huge

@@ -117,6 +117,14 @@ type Config struct {
 	// SandboxFaults break the demo sandbox's counterparts on purpose
 	// (the red team's can-fail tests); no flag sets them.
 	SandboxFaults sandbox.Faults
+	// BrokenCompensation breaks the compensation payer on purpose: it
+	// pays each item under a fresh ledger key and reports every payment
+	// lost after it committed (as when the connection drops at commit),
+	// so that the payment job pays the item again. It is the broken
+	// double with which the red team's can-fail test shows
+	// incident-response/compensation-paid-once reporting BREACHED; set
+	// from Go only, no flag sets it.
+	BrokenCompensation bool
 	// SwitchWatch tunes how the kill switches reach this node (zero: the
 	// defaults, within a second); set from Go only, by the test that
 	// shows the red team sees a node the switch reaches too late.
@@ -303,7 +311,11 @@ func (a *App) buildControls(context.Context) error {
 func (a *App) buildOperators(context.Context) error {
 	var err error
 	a.opsUsers = &opsusers.Users{Identity: a.Identity}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Log: a.Log})
+	var users ops.Users = a.opsUsers
+	if a.cfg.BrokenCompensation {
+		users = unkeyedPayer{a.opsUsers}
+	}
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Outbox: a.Outbox, Controls: a.Controls, Users: users, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Log: a.Log})
 	return err
 }
 

@@ -11,19 +11,19 @@ import (
 // bankFixture is one of the sandbox bank's seeded accounts (API.md
 // "Sandbox fixtures").
 type bankFixture struct {
-	Bank, Login, Password, Holder, Phone string
+	Bank, Login, Password, Holder, Phone, Number string
 }
 
 // bankFixtures are the sandbox's accounts. A bank account links to one
 // saifu user at a time, so a scenario that links one removes its link
 // when it is done (unlinkAll).
 var bankFixtures = []bankFixture{
-	{"0001", "yamada", "yamada-pass-0001", "YAMADA TARO", "+819000000001"},
-	{"0001", "suzuki", "suzuki-pass-0001", "SUZUKI HANAKO", "+819000000002"},
-	{"0002", "tanaka", "tanaka-pass-0002", "TANAKA ICHIRO", "+819000000003"},
+	{"0001", "yamada", "yamada-pass-0001", "YAMADA TARO", "+819000000001", "1234567"},
+	{"0001", "suzuki", "suzuki-pass-0001", "SUZUKI HANAKO", "+819000000002", "7654321"},
+	{"0002", "tanaka", "tanaka-pass-0002", "TANAKA ICHIRO", "+819000000003", "2468013"},
 	// TANAKA ICHIRO's second account, at the other bank and on another
 	// phone: the one an attacker opened in the victim's name (SBI).
-	{"0001", "ichiro", "ichiro-pass-0001", "TANAKA ICHIRO", "+819000000004"},
+	{"0001", "ichiro", "ichiro-pass-0001", "TANAKA ICHIRO", "+819000000004", "1357924"},
 }
 
 var flowRE = regexp.MustCompile(`name="flow" value="([^"]+)"`)

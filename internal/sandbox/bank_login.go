@@ -53,6 +53,10 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	flowID, loginID, password := r.PostForm.Get("flow"), r.PostForm.Get("login_id"), r.PostForm.Get("password")
 	now := s.clock()
+	// Only the broken double (Faults.BankTrustsKnowledge) reads these.
+	number := r.PostForm.Get("account_number")
+	knowledge := s.fault().BankTrustsKnowledge && loginID == "" && number != "" &&
+		r.PostForm.Get("pin") != "" && r.PostForm.Get("birth_date") != ""
 
 	// Read phase: the flow and the account; bcrypt runs outside any
 	// transaction so that a slow hash never holds the write lock.
@@ -66,11 +70,15 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 		if f.stage != stageLogin {
 			return errFlowGone
 		}
-		if len(loginID) == 0 || len(loginID) > loginIDBytesMax {
+		key, by := loginID, "login_id"
+		if knowledge {
+			key, by = number, "account_number"
+		}
+		if len(key) == 0 || len(key) > loginIDBytesMax {
 			return nil
 		}
 		err = tx.QueryRow(ctx, `SELECT id, password_hash, phone, locked_until FROM sandbox_bank_accounts
-			WHERE bank_code = ? AND login_id = ?`, b.code, loginID).Scan(&acct.id, &acct.hash, &acct.phone, &acct.lockedUntil)
+			WHERE bank_code = ? AND `+by+` = ?`, b.code, key).Scan(&acct.id, &acct.hash, &acct.phone, &acct.lockedUntil)
 		if errors.Is(err, store.ErrNoRows) {
 			return nil
 		}
@@ -86,7 +94,9 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ok := false
-	if found && len(password) <= passwordBytesMax {
+	if knowledge {
+		ok = found
+	} else if found && len(password) <= passwordBytesMax {
 		ok = bcrypt.CompareHashAndPassword([]byte(acct.hash), []byte(password)) == nil
 	} else {
 		dummyCompare(password)
@@ -94,7 +104,7 @@ func (s *Sandbox) handleLogin(w http.ResponseWriter, r *http.Request) {
 	locked := found && acct.lockedUntil > ms(now)
 
 	otp := otpCode()
-	skipOTP := s.fault().BankSkipsOTP
+	skipOTP := s.fault().BankSkipsOTP || knowledge
 	var outcome string // "otp", "consent" (BankSkipsOTP), "retry", "locked", "dead"
 	var flowAt flow
 	err = s.db.Write(ctx, func(tx *store.Tx) error {

@@ -16,6 +16,14 @@ type Faults struct {
 	// linked, and its holder API leaves out the holder's phone, so that
 	// nobody can tell the holder.
 	BankSilent bool
+	// BankTrustsKnowledge: the bank's login screen also takes an account
+	// number, a cash-card PIN and the holder's birth date in place of the
+	// login and password, and shows its consent page at once (no one-time
+	// code), as the banks of docomo-koza 2020 linked accounts. The double
+	// checks only that the account number is the bank's and that a PIN
+	// and a birth date were given: the attack it stands for assumes the
+	// attacker knows all three, so checking them would show nothing more.
+	BankTrustsKnowledge bool
 }
 
 // SetFaults breaks the counterparts as f says (tests only).
