@@ -219,7 +219,7 @@ func TestRedteamCompensationPaidOnce(t *testing.T) {
 		broken bool
 		expect string
 	}{
-		{"the ledger's key", false, "defended "},
+		{"the real payer, keyed by the ledger", false, "defended "},
 		{"a payer without its idempotency key", true, "BREACHED "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

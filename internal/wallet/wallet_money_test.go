@@ -452,3 +452,42 @@ func TestLimitReservationCrashBeforeRow(t *testing.T) {
 		})
 	}
 }
+
+// TestCompensatePaysOnce: paying one compensation item again — a retry
+// after a lost commit, a second approval, the job after a crash, all at
+// once — pays it once, with one history line. (The red team's
+// incident-response/compensation-paid-once breaches with a payer that
+// lost this key: cmd/saifu TestRedteamCompensationPaidOnce.)
+func TestCompensatePaysOnce(t *testing.T) {
+	each(t, nil, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		victim := e.user(t, "victim@example.com")
+		parallel(t, 4, func(int) error { return e.wallet.Compensate(ctx, "cmp_1", victim, 1_234) })
+		if err := e.wallet.Compensate(ctx, "cmp_1", victim, 1_234); err != nil {
+			t.Fatalf("a later retry: %v", err)
+		}
+		if got := e.balances(t, victim).Money; got != 1_234 {
+			t.Errorf("money after one item paid five times: %d, want 1234", got)
+		}
+		txns, _, err := e.wallet.Transactions(ctx, victim, 50, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tx := range txns {
+			if tx.Type == "compensation" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d compensation lines in the history, want 1: %+v", n, txns)
+		}
+		// Another compensation is another payment.
+		if err := e.wallet.Compensate(ctx, "cmp_2", victim, 100); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.balances(t, victim).Money; got != 1_334 {
+			t.Errorf("money after a second compensation: %d, want 1334", got)
+		}
+	})
+}
