@@ -60,6 +60,9 @@ type Entry struct {
 	Details   string // never a secret
 	PrevHash  string
 	Hash      string
+	// Redacted says Details were left out for the reader (a view, never
+	// stored: the hash covers the details as written).
+	Redacted bool
 }
 
 // Append records e in tx. At must be set (the caller's one "now" of the

@@ -22,6 +22,8 @@ type auditEntryView struct {
 	Details  string `json:"details"`
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
+	// Redacted: details left out for an operator below the risk role.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // handleOpsAudit: GET /ops/api/audit?after&limit → {items, next_cursor}
@@ -43,7 +45,7 @@ func handleOpsAudit(o *ops.Operators) http.Handler {
 		out := response{Items: make([]auditEntryView, 0, len(items))}
 		for _, e := range items {
 			out.Items = append(out.Items, auditEntryView{Seq: e.Seq, At: e.At.Format(time.RFC3339Nano), Actor: e.Actor,
-				Action: e.Action, Target: e.Target, Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash})
+				Action: e.Action, Target: e.Target, Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash, Redacted: e.Redacted})
 		}
 		if next > 0 {
 			out.NextCursor = strconv.FormatInt(next, 10)

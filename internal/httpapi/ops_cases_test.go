@@ -148,6 +148,26 @@ func TestOpsCases(t *testing.T) {
 		// Review rejected, a note, the investigation starts.
 		fe.clock.Advance(time.Minute)
 		riskA.do("POST", "/ops/api/reviews/"+wd+"/reject", map[string]string{"reason": "not the owner"}).want(t, 200)
+		// The audit log keeps the decision's reason to risk operators too.
+		if _, err := audit.New(db).Chain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			who      *operator
+			details  string
+			redacted bool
+		}{{viewer, "", true}, {support, "", true}, {riskB, "not the owner", false}} {
+			page := s.r(t, "GET", "/ops/api/audit", tc.who.do("GET", "/ops/api/audit?limit=500", nil)).want(t, 200)
+			var got map[string]any
+			for _, it := range page.body["items"].([]any) {
+				if m := it.(map[string]any); m["action"] == "review.rejected" && m["target"] == "review:"+wd {
+					got = m
+				}
+			}
+			if got == nil || got["details"] != tc.details || (got["redacted"] == true) != tc.redacted {
+				t.Errorf("the review's rejection in the audit log for %s: %v, want details %q", tc.who.id, got, tc.details)
+			}
+		}
 		fe.clock.Advance(time.Minute)
 		note := s.r(t, "POST", "/ops/api/cases/{id}/notes", support.do("POST", "/ops/api/cases/"+id+"/notes",
 			map[string]string{"text": "Owner called:\n\tdid not ask for it."})).want(t, 201)

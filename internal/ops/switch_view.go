@@ -111,5 +111,26 @@ func (o *Operators) AuditPage(ctx context.Context, s Session, after int64, limit
 	if err := o.auditRead(ctx, s, "audit.read", "audit", fmt.Sprintf("after=%d limit=%d", after, limit)); err != nil {
 		return nil, 0, err
 	}
-	return o.log.List(ctx, after, limit)
+	items, next, err = o.log.List(ctx, after, limit)
+	if err == nil && !has(s.Operator.Roles, RoleRisk) {
+		redactAudit(items)
+	}
+	return items, next, err
+}
+
+// riskOnlyDetails are the actions whose audit details only risk
+// operators read, as in the review queue and a case's timeline: a
+// review's decision gives its written reason, which may name the
+// movement's amount, its recipient and why it looked like fraud.
+var riskOnlyDetails = map[string]bool{"review.approved": true, "review.rejected": true}
+
+// redactAudit drops, for an operator below the risk role, the details
+// of the entries of riskOnlyDetails: who decided which review, and when,
+// stays readable (and the chain fields, which the server verifies).
+func redactAudit(items []audit.Entry) {
+	for i := range items {
+		if riskOnlyDetails[items[i].Action] {
+			items[i].Details, items[i].Redacted = "", true
+		}
+	}
 }
