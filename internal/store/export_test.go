@@ -10,3 +10,13 @@ func (g *GroupCommit) Queued() int {
 	defer g.mu.Unlock()
 	return len(g.pending)
 }
+
+// CachedStatements reports how many prepared statements db keeps.
+func (db *DB) CachedStatements() int {
+	db.stmts.mu.RLock()
+	defer db.stmts.mu.RUnlock()
+	return len(db.stmts.stmts)
+}
+
+// StmtCacheMax is the statement cache's bound.
+const StmtCacheMax = stmtCacheMax

@@ -57,7 +57,8 @@ type DB struct {
 	// URL is the PostgreSQL connection string, empty on SQLite.
 	URL string
 
-	rebound sync.Map // query → rebound query (PostgreSQL)
+	rebound sync.Map  // query → rebound query (PostgreSQL)
+	stmts   stmtCache // prepared statements (SQLite)
 	// groupQueued counts the items waiting in the queues of every
 	// GroupCommit on this database (GroupCommitQueued).
 	groupQueued atomic.Int64
@@ -146,6 +147,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())

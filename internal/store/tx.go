@@ -20,7 +20,11 @@ const retriesMax = 12
 // Tx is a transaction whose query methods rebind placeholders for the dialect.
 type Tx struct {
 	*sql.Tx
-	db *DB
+	db   *DB
+	pool *sql.DB // the pool it runs on
+	// unprepared are the queries it ran that the statement cache does not
+	// hold yet: prepared once it has ended (stmtcache.go).
+	unprepared []string
 }
 
 // Dialect reports the engine this transaction runs on.
@@ -45,16 +49,25 @@ func (tx *Tx) Serialise(ctx context.Context, key int64) error {
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return tx.Tx.ExecContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return tx.Tx.QueryContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryRow runs a single-row query in the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
@@ -123,8 +136,13 @@ func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx 
 	if err != nil {
 		return false, fmt.Errorf("store: begin: %w", err)
 	}
+	tx := &Tx{Tx: stx, db: db, pool: pool}
+	// Deferred before the rollback, so run after it (last in, first out):
+	// once the transaction has ended and its connection is back in the
+	// pool, to prepare on.
+	defer func() { db.stmts.prepare(ctx, pool, tx.unprepared) }()
 	defer stx.Rollback()
-	if err := fn(&Tx{Tx: stx, db: db}); err != nil {
+	if err := fn(tx); err != nil {
 		return false, err
 	}
 	if err := stx.Commit(); err != nil {
