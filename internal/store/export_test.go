@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // Transactions reports how many transactions g has begun (retries
 // included), for tests of its batching.
 func (g *GroupCommit) Transactions() int64 { return g.transactions.Load() }
@@ -11,11 +13,19 @@ func (g *GroupCommit) Queued() int {
 	return len(g.pending)
 }
 
-// CachedStatements reports how many prepared statements db keeps.
+// CachedStatements reports how many prepared statements db keeps, once
+// none is being prepared (they are prepared in the background).
 func (db *DB) CachedStatements() int {
-	db.stmts.mu.RLock()
-	defer db.stmts.mu.RUnlock()
-	return len(db.stmts.stmts)
+	for range 1000 {
+		db.stmts.mu.RLock()
+		n, pending := len(db.stmts.stmts), len(db.stmts.pending)
+		db.stmts.mu.RUnlock()
+		if pending == 0 {
+			return n
+		}
+		time.Sleep(time.Millisecond)
+	}
+	panic("store: statements still being prepared after a second")
 }
 
 // StmtCacheMax is the statement cache's bound.

@@ -34,6 +34,7 @@ func TestStatementCache(t *testing.T) {
 			if n, err := bump(); err != nil || n != want {
 				t.Fatalf("bump %d: %d, %v", want, n, err)
 			}
+			db.CachedStatements() // the next run finds them prepared
 		}
 		cached := db.CachedStatements() - before
 		if db.Dialect == store.SQLite && cached != 2 {
@@ -91,9 +92,16 @@ func TestStatementCache(t *testing.T) {
 		if db.Dialect != store.SQLite {
 			return
 		}
-		// Past the bound: no more statements kept, every query still runs.
+		// Past the bound: no more statements kept, every query still runs;
+		// one that cannot be prepared is reported by its own run.
+		var n int64
+		if err := db.QueryRow(ctx, `SELECT nope FROM counter`).Scan(&n); err == nil {
+			t.Fatal("a query of a column that does not exist answered")
+		}
+		if err := db.QueryRow(ctx, `SELECT nope FROM counter`).Scan(&n); err == nil {
+			t.Fatal("a query of a column that does not exist answered the second time")
+		}
 		for i := range store.StmtCacheMax + 10 {
-			var n int64
 			err := db.Read(ctx, func(tx *store.Tx) error {
 				return tx.QueryRow(ctx, fmt.Sprintf(`SELECT n + %d FROM counter WHERE id = ?`, i), 1).Scan(&n)
 			})

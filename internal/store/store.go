@@ -193,8 +193,15 @@ func rebind(q string) string {
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = db.Rebind(q)
 	start := time.Now()
+	st := db.stmt(db.W, q)
 	for {
-		res, err := db.W.ExecContext(ctx, q, args...)
+		var res sql.Result
+		var err error
+		if st != nil {
+			res, err = st.ExecContext(ctx, args...)
+		} else {
+			res, err = db.W.ExecContext(ctx, q, args...)
+		}
 		// A statement is sent again only when it never left: the
 		// connection could not be made, or pgx says nothing was sent.
 		if err == nil || !neverSent(err) || !db.reconnectPause(ctx, start) {
@@ -210,7 +217,12 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	for {
 		// Reads only (the reader pool): one that lost its connection is
 		// run again on a new one, as a transaction is (DB.Read).
-		row := db.R.QueryRowContext(ctx, q, args...)
+		var row *sql.Row
+		if st := db.stmt(db.R, q); st != nil {
+			row = st.QueryRowContext(ctx, args...)
+		} else {
+			row = db.R.QueryRowContext(ctx, q, args...)
+		}
 		if !Disconnected(row.Err()) || !db.reconnectPause(ctx, start) {
 			return row
 		}
@@ -222,7 +234,13 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	q = db.Rebind(q)
 	start := time.Now()
 	for {
-		rows, err := db.R.QueryContext(ctx, q, args...)
+		var rows *sql.Rows
+		var err error
+		if st := db.stmt(db.R, q); st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = db.R.QueryContext(ctx, q, args...)
+		}
 		if !Disconnected(err) || !db.reconnectPause(ctx, start) {
 			return rows, err
 		}

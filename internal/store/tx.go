@@ -21,10 +21,7 @@ const retriesMax = 12
 type Tx struct {
 	*sql.Tx
 	db   *DB
-	pool *sql.DB // the pool it runs on
-	// unprepared are the queries it ran that the statement cache does not
-	// hold yet: prepared once it has ended (stmtcache.go).
-	unprepared []string
+	pool *sql.DB // the pool it runs on (the statement cache's key)
 }
 
 // Dialect reports the engine this transaction runs on.
@@ -136,13 +133,8 @@ func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx 
 	if err != nil {
 		return false, fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: stx, db: db, pool: pool}
-	// Deferred before the rollback, so run after it (last in, first out):
-	// once the transaction has ended and its connection is back in the
-	// pool, to prepare on.
-	defer func() { db.stmts.prepare(ctx, pool, tx.unprepared) }()
 	defer stx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{Tx: stx, db: db, pool: pool}); err != nil {
 		return false, err
 	}
 	if err := stx.Commit(); err != nil {
