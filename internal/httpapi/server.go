@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/httpobs"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/merchant"
 	"github.com/saifu-pay/saifu/internal/notify"
@@ -40,7 +41,7 @@ type Deps struct {
 	// ledger committer running).
 	Ready func() error
 	// ObserveRequest, when set, is told of every answered request: its
-	// route pattern (RouteUnmatched for none), status and duration
+	// route pattern (httpobs.Unmatched for none), status and duration
 	// (metrics). It runs on the request's goroutine and must be quick.
 	ObserveRequest func(route string, status int, took time.Duration)
 
@@ -92,7 +93,7 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux, recoverer(d.Log), requestID, clientAddr(d.TrustedProxies), logRequests(d.Log), securityHeaders,
-		observeRequests(d.ObserveRequest)) // last: on the mux (observeRequests)
+		httpobs.Requests(d.ObserveRequest)) // last: on the mux (httpobs.Requests)
 }
 
 func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {

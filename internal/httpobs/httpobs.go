@@ -1,23 +1,27 @@
-package httpapi
+// Package httpobs tells an observer (the metrics) of every answered HTTP
+// request by its route pattern, never its path: the one mechanism the
+// JSON API (internal/httpapi) and the pages (internal/web) share, so
+// that a scan of random paths cannot grow the metrics without bound.
+package httpobs
 
 import (
 	"net/http"
 	"time"
 )
 
-// RouteUnmatched is the route an observer is told for a request no route
-// of routes.go matched (the catch-all "/" answers it 404, or the mux 405):
-// one label for every unknown path, so that a scan of random paths cannot
-// grow the metrics without bound.
-const RouteUnmatched = "unmatched"
+// Unmatched is the route an observer is told for a request no route
+// matched (a catch-all "/" answers it 404, or the mux 405): one label for
+// every unknown path.
+const Unmatched = "unmatched"
 
-// observeRequests tells observe of every request once it is answered: its
-// route's pattern as routes.go registered it ("POST /api/v1/payments",
+// Requests tells observe of every request once it is answered: its
+// route's pattern as the mux registered it ("POST /api/v1/payments",
 // "GET /api/v1/payments/{id}"), never the raw path; its status; how long
 // it took. It must sit directly on the mux, which writes the matched
-// pattern into the request it is handed (Request.Pattern). A panic is told
-// as a 500 and goes on up to recoverer.
-func observeRequests(observe func(route string, status int, took time.Duration)) func(http.Handler) http.Handler {
+// pattern into the request it is handed (Request.Pattern). A panic is
+// told as a 500 and goes on up to the recoverer above. A nil observe
+// adds nothing.
+func Requests(observe func(route string, status int, took time.Duration)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if observe == nil {
 			return next
@@ -41,10 +45,10 @@ func observeRequests(observe func(route string, status int, took time.Duration))
 	}
 }
 
-// routeOf is the pattern the mux matched for r, or RouteUnmatched.
+// routeOf is the pattern the mux matched for r, or Unmatched.
 func routeOf(r *http.Request) string {
 	if r.Pattern == "" || r.Pattern == "/" {
-		return RouteUnmatched
+		return Unmatched
 	}
 	return r.Pattern
 }
