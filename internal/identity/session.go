@@ -319,3 +319,24 @@ func privilege(ctx context.Context, tx *store.Tx, sess Session, factor string, t
 	}
 	return nil
 }
+
+// RenewToken gives live session sess a new bearer token and returns it:
+// the old token stops authenticating in the same statement. The session
+// itself (its id, privilege, factors, trust) is unchanged. The pages call
+// it when a session's privilege changes (a re-authentication), so that a
+// token seen before the change — in a proxy's log, a shared machine's
+// cookie jar — is not the one that holds the new privilege.
+func (s *Service) RenewToken(ctx context.Context, sess Session) (string, error) {
+	token := randomToken(sessionTokenBytes)
+	res, err := s.db.Exec(ctx, `UPDATE sessions SET token_hash = ? WHERE id = ? AND user_id = ? AND expires_at > ?`,
+		hashToken(token), sess.ID, sess.UserID, s.now().UnixMilli())
+	if err != nil {
+		return "", fmt.Errorf("identity: renew session token: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return "", fmt.Errorf("identity: renew session token: %w", err)
+	} else if n == 0 {
+		return "", errUnauthenticated
+	}
+	return token, nil
+}
