@@ -30,3 +30,7 @@ func (db *DB) CachedStatements() int {
 
 // StmtCacheMax is the statement cache's bound.
 const StmtCacheMax = stmtCacheMax
+
+// NewSerialGroupCommit is a GroupCommit that writes one batch at a time
+// on either database, for the tests of its batching.
+func NewSerialGroupCommit(db *DB) *GroupCommit { return &GroupCommit{db: db, writersMax: 1} }

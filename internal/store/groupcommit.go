@@ -15,6 +15,15 @@ import (
 // making the items behind them wait long.
 const GroupCommitItemsMax = 256
 
+// groupWritersPostgres is how many batches one GroupCommit writes at once
+// on PostgreSQL, each in a transaction on a connection of its own (of
+// pgConnsMax). A batch's statements go one round trip after another, so
+// with a single writer a node's payments were bound by round trips, not
+// by the server (which sat idle waiting for the next statement:
+// docs/benchmarks.md); several writers overlap them. SQLite has one
+// writer connection, so one writer.
+const groupWritersPostgres = 8
+
 // GroupCommit gathers concurrent small write transactions into one, so
 // that they share one commit (on SQLite with synchronous=FULL, an fsync).
 // Its owner (a service) makes one per database and keeps it for its life;
@@ -37,6 +46,11 @@ const GroupCommitItemsMax = 256
 //     was being written (at most GroupCommitItemsMax), so a lone item
 //     commits at once and batches grow with the load. Every caller waiting
 //     in Do holds at most one queued item.
+//   - On SQLite one batch is written at a time. On PostgreSQL up to
+//     groupWritersPostgres batches are written at once, each in its own
+//     transaction: items of different batches commit in no set order and
+//     may wait on each other's row locks, exactly as the transactions of
+//     several saifu nodes do, for which every item is written already.
 //   - An item is dropped, unrun, if ctx ends while it waits in the queue
 //     (Do returns ctx.Err()). Once its batch has begun it runs to the end
 //     even if ctx ends, as a lone transaction already begun would, so that
@@ -51,15 +65,22 @@ const GroupCommitItemsMax = 256
 type GroupCommit struct {
 	db *DB
 
-	mu      sync.Mutex
-	pending []*groupItem
-	writing bool // a writer goroutine is running
+	mu         sync.Mutex
+	pending    []*groupItem
+	writers    int // writer goroutines running
+	writersMax int
 
 	transactions atomic.Int64 // transactions begun, for tests
 }
 
 // NewGroupCommit returns a group committer on db.
-func NewGroupCommit(db *DB) *GroupCommit { return &GroupCommit{db: db} }
+func NewGroupCommit(db *DB) *GroupCommit {
+	g := &GroupCommit{db: db, writersMax: 1}
+	if db.Dialect == Postgres {
+		g.writersMax = groupWritersPostgres
+	}
+	return g
+}
 
 // The states of a groupItem: queued until a batch takes it or its caller
 // gives up on it, whichever comes first.
@@ -89,8 +110,8 @@ func (g *GroupCommit) Do(ctx context.Context, fn func(ctx context.Context, tx *T
 	g.mu.Lock()
 	g.pending = append(g.pending, it)
 	g.db.groupQueued.Add(1)
-	if !g.writing {
-		g.writing = true
+	if g.writers < g.writersMax {
+		g.writers++
 		go g.write()
 	}
 	g.mu.Unlock()
@@ -114,8 +135,10 @@ func (g *GroupCommit) write() {
 		g.mu.Lock()
 		n := min(len(g.pending), GroupCommitItemsMax)
 		if n == 0 {
-			g.writing = false
-			g.pending = nil // let a long queue's array go
+			g.writers--
+			if g.writers == 0 {
+				g.pending = nil // let a long queue's array go
+			}
 			g.mu.Unlock()
 			return
 		}

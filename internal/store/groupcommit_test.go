@@ -105,7 +105,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.Each(t, []store.Migrations{groupSet}, func(t *testing.T, db *store.DB) {
-				g := store.NewGroupCommit(db)
+				g := store.NewSerialGroupCommit(db)
 				release := hold(t, g)
 				var wg sync.WaitGroup
 				errs := make(chan error, tt.items)
@@ -149,7 +149,7 @@ func TestGroupCommitBatches(t *testing.T) {
 // own outcome, and every other item commits, still in arrival order.
 func TestGroupCommitItemErrors(t *testing.T) {
 	storetest.Each(t, []store.Migrations{groupSet}, func(t *testing.T, db *store.DB) {
-		g := store.NewGroupCommit(db)
+		g := store.NewSerialGroupCommit(db)
 		refusal := apperr.E(apperr.Invalid, "refused").JA("拒否")
 		items := []struct {
 			name string
@@ -244,7 +244,7 @@ func TestGroupCommitCancel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.Each(t, []store.Migrations{groupSet}, func(t *testing.T, db *store.DB) {
-				g := store.NewGroupCommit(db)
+				g := store.NewSerialGroupCommit(db)
 				ctx, cancel := context.WithCancel(context.WithValue(context.Background(), callerKey{}, "caller"))
 				defer cancel()
 				entered, gate := make(chan struct{}), make(chan struct{})
@@ -300,4 +300,38 @@ func TestGroupCommitCancel(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestGroupCommitWritersAtOnce: on PostgreSQL, items keep committing in
+// batches of their own while one batch is held open (several writers, as
+// several nodes would write); on SQLite they wait for it (one writer).
+func TestGroupCommitWritersAtOnce(t *testing.T) {
+	storetest.Each(t, []store.Migrations{groupSet}, func(t *testing.T, db *store.DB) {
+		g := store.NewGroupCommit(db)
+		release := hold(t, g)
+		defer release()
+		const items = 20
+		done := make(chan error, items)
+		for i := range items {
+			go func() { done <- g.Do(context.Background(), insertItem(fmt.Sprintf("p%02d", i))) }()
+		}
+		if db.Dialect == store.SQLite {
+			waitQueued(t, g, items)
+			release()
+		}
+		for range items {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("items did not commit while a batch was held open")
+			}
+		}
+		release()
+		if n := len(rows(t, db)); n != items+1 {
+			t.Errorf("%d rows, want %d", n, items+1)
+		}
+	})
 }
