@@ -70,12 +70,12 @@ func (s *server) bankLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l, err := s.d.Funding.StartBankLink(r.Context(), stateOf(r).sess, s.client(r), formValue(r, "bank_code"))
-	switch apperr.CodeOf(err) {
-	case apperr.ReauthRequired, apperr.StepUpRequired:
-		return s.askReauth(w, r, "/banks")
-	case "":
+	switch {
+	case err == nil:
 		http.Redirect(w, r, l.AuthorizeURL, http.StatusSeeOther)
 		return nil
+	case needsReauth(err):
+		return s.askReauth(w, r, "/banks")
 	}
 	return s.banksWith(w, r, err)
 }
@@ -106,4 +106,11 @@ func (s *server) bankRemove(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/banks?done=removed", http.StatusSeeOther)
 	return nil
+}
+
+// needsReauth: the service asks the person to prove who they are again
+// (a privileged session, or the risk rules' step-up): the /reauth form.
+func needsReauth(err error) bool {
+	c := apperr.CodeOf(err)
+	return err != nil && (c == apperr.ReauthRequired || c == apperr.StepUpRequired)
 }

@@ -46,7 +46,7 @@ func (s *server) cardEntered(w http.ResponseWriter, r *http.Request) error {
 			JA("カード登録の手続きが無効か期限切れです。もう一度カードを追加してください"))
 	}
 	card, err := s.d.Funding.AddCard(r.Context(), stateOf(r).sess, s.client(r), q.Get("card_token"))
-	if apperr.CodeOf(err) == apperr.ReauthRequired {
+	if needsReauth(err) {
 		// Back here once confirmed: the state cookie is kept until then.
 		return s.askReauth(w, r, r.URL.RequestURI())
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
@@ -74,10 +73,10 @@ func (s *server) send(w http.ResponseWriter, r *http.Request) error {
 		t, err := s.d.Wallet.ReconcileTransfer(ctx, st.sess.UserID, id)
 		return "/transfers/" + url.PathEscape(t.ID), err
 	})
-	switch apperr.CodeOf(err) {
-	case "":
+	switch {
+	case err == nil:
 		return nil
-	case apperr.ReauthRequired, apperr.StepUpRequired:
+	case needsReauth(err):
 		return s.askReauth(w, r, "/send")
 	}
 	d.Key = newFormKey()

@@ -95,10 +95,10 @@ func (s *server) topup(w http.ResponseWriter, r *http.Request) error {
 		t, err := s.d.Funding.ReconcileTopup(ctx, st.sess.UserID, id)
 		return "/topups/" + url.PathEscape(t.ID), err
 	})
-	switch apperr.CodeOf(err) {
-	case "":
+	switch {
+	case err == nil:
 		return nil
-	case apperr.ReauthRequired, apperr.StepUpRequired:
+	case needsReauth(err):
 		return s.askReauth(w, r, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode())
 	}
 	return s.topupWith(w, r, err)

@@ -73,10 +73,10 @@ func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
 		wd, err := s.d.Funding.ReconcileWithdrawal(ctx, st.sess.UserID, id)
 		return "/withdrawals/" + url.PathEscape(wd.ID), err
 	})
-	switch apperr.CodeOf(err) {
-	case "":
+	switch {
+	case err == nil:
 		return nil
-	case apperr.ReauthRequired, apperr.StepUpRequired:
+	case needsReauth(err):
 		return s.askReauth(w, r, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode())
 	}
 	return s.withdrawWith(w, r, err)
