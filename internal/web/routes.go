@@ -36,7 +36,6 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 
-
 	// --- money pages (page_banks.go, page_cards.go, page_topup.go,
 	// page_withdraw.go, page_send.go) ---
 	mux.Handle("GET /banks", s.user(s.banks))
