@@ -146,3 +146,5 @@ func (s *seen) carrying(needles ...string) []string {
 
 // tokyoZone is Asia/Tokyo (a fixed +9: Japan keeps no summer time).
 func tokyoZone() *time.Location { return time.FixedZone("JST", 9*60*60) }
+
+var regexpNext = regexp.MustCompile(`action="/reauth"[\s\S]*?name="next" value="([^"]+)"`)
