@@ -182,7 +182,7 @@ func TestBrowserMainJourney(t *testing.T) {
 	code := strings.ReplaceAll(cr.read("code", chromedp.Text(chromedp.CSS("#code-digits"))), " ", "")
 	cr.shot("pay-code-journey")
 
-	m, key, _, err := e.app.Merchants.Create(context.Background(), "サイフ喫茶", "")
+	m, key, _, err := e.app.Merchants.Create(context.Background(), "Saifu Cafe", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestBrowserMainJourney(t *testing.T) {
 
 	cr.run("history", chromedp.Navigate(u+"/history"), chromedp.WaitVisible(chromedp.CSS("main")))
 	hist := cr.read("history", chromedp.Text(chromedp.CSS("main")))
-	for _, want := range []string{"支払い", "1,200円", "サイフ喫茶", "チャージ", "10,000円"} {
+	for _, want := range []string{"支払い", "1,200円", "Saifu Cafe", "チャージ", "10,000円"} {
 		if !strings.Contains(hist, want) {
 			t.Errorf("history does not show %q:\n%s", want, hist)
 		}
