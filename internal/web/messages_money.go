@@ -11,10 +11,14 @@ func init() {
 
 var moneyMessagesJA = map[string]string{
 	"nav.money_label": "お金の出し入れ",
-	"nav.topup":       "チャージ",
-	"nav.send":        "送る",
-	"nav.withdraw":    "出金",
-	"nav.banks":       "銀行口座",
+
+	"leave.title":  "外部のページへ移動します",
+	"leave.intro":  "手続きの続きは %s のページで行います。終わるとサイフに戻ります。",
+	"leave.go":     "続ける",
+	"nav.topup":    "チャージ",
+	"nav.send":     "送る",
+	"nav.withdraw": "出金",
+	"nav.banks":    "銀行口座",
 
 	"money.amount":      "金額(円)",
 	"money.amount_hint": "半角数字で入力してください(例: 10000)。",
@@ -98,10 +102,14 @@ var moneyMessagesJA = map[string]string{
 
 var moneyMessagesEN = map[string]string{
 	"nav.money_label": "Money in and out",
-	"nav.topup":       "Top up",
-	"nav.send":        "Send",
-	"nav.withdraw":    "Withdraw",
-	"nav.banks":       "Banks",
+
+	"leave.title":  "Continuing on another site",
+	"leave.intro":  "The next step is on %s's page; it brings you back to Saifu when done.",
+	"leave.go":     "Continue",
+	"nav.topup":    "Top up",
+	"nav.send":     "Send",
+	"nav.withdraw": "Withdraw",
+	"nav.banks":    "Banks",
 
 	"money.amount":      "Amount (yen)",
 	"money.amount_hint": "In digits, e.g. 10000.",

@@ -72,8 +72,7 @@ func (s *server) bankLink(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.d.Funding.StartBankLink(r.Context(), stateOf(r).sess, s.client(r), formValue(r, "bank_code"))
 	switch {
 	case err == nil:
-		http.Redirect(w, r, l.AuthorizeURL, http.StatusSeeOther)
-		return nil
+		return s.leaveTo(w, r, l.AuthorizeURL)
 	case needsReauth(err):
 		return s.askReauth(w, r, "/banks")
 	}

@@ -28,8 +28,7 @@ func (s *server) cardNew(w http.ResponseWriter, r *http.Request) error {
 	state := randomToken()
 	setCookie(w, cookieCard, state, cardCookieAge)
 	q := url.Values{"return_to": {s.d.PublicURL + "/cards/entered"}, "state": {state}}
-	http.Redirect(w, r, s.d.CardEntryURL+"?"+q.Encode(), http.StatusSeeOther)
-	return nil
+	return s.leaveTo(w, r, s.d.CardEntryURL+"?"+q.Encode())
 }
 
 // cardEntered: GET /cards/entered?card_token&state — back from the
@@ -61,8 +60,7 @@ func (s *server) cardEntered(w http.ResponseWriter, r *http.Request) error {
 // issuer's challenge, or back to the top-up form saying how it went.
 func (s *server) cardOutcome(w http.ResponseWriter, r *http.Request, card funding.Card) error {
 	if card.NextAction != nil && card.NextAction.URL != "" {
-		http.Redirect(w, r, card.NextAction.URL, http.StatusSeeOther)
-		return nil
+		return s.leaveTo(w, r, card.NextAction.URL)
 	}
 	http.Redirect(w, r, "/topup?card="+url.QueryEscape(card.Status), http.StatusSeeOther)
 	return nil

@@ -115,8 +115,7 @@ func (s *server) topupShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if t.NextAction != nil && t.NextAction.URL != "" {
-		http.Redirect(w, r, t.NextAction.URL, http.StatusSeeOther)
-		return nil
+		return s.leaveTo(w, r, t.NextAction.URL)
 	}
 	s.render(w, r, http.StatusOK, "topup_done", "topup.title", t, "")
 	return nil
