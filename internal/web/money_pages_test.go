@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -58,6 +59,29 @@ func TestBankTopupWithdrawPages(t *testing.T) {
 		if got := e.balance(t, uid).Money; got != 50_000 {
 			t.Errorf("money after a double submit = %d, want 50000", got)
 		}
+		// Two submits at once (a double click): one top-up, both
+		// browsers' answers name it or say it is in progress.
+		twice := url.Values{"csrf": {b.csrf}, "idempotency_key": {b.moneyForm("/topup")}, "source": {"bank:" + links[0].ID}, "amount": {"1000"}}
+		paths := make(chan string, 2)
+		for range 2 {
+			go func() {
+				res, err := b.c.PostForm(e.srv.URL+"/topup", twice)
+				if err != nil {
+					paths <- err.Error()
+					return
+				}
+				res.Body.Close()
+				paths <- fmt.Sprint(res.StatusCode, " ", res.Request.URL.Path)
+			}()
+		}
+		for range 2 {
+			if p := <-paths; !strings.HasPrefix(p, "200 /topups/top_") && p != "409 /topup" {
+				t.Errorf("a submit at the same time ended %s", p)
+			}
+		}
+		if got := e.balance(t, uid).Money; got != 51_000 {
+			t.Errorf("money after two submits at once = %d, want 51000", got)
+		}
 		reused := url.Values{"idempotency_key": {key}, "source": {"bank:" + links[0].ID}, "amount": {"60000"}}
 		if a := b.post("/topup", reused); a.status != 422 || strings.HasPrefix(a.path, "/topups/") {
 			t.Errorf("the key with another amount = %d on %s", a.status, a.path)
@@ -71,8 +95,12 @@ func TestBankTopupWithdrawPages(t *testing.T) {
 		if a := b.post("/topup", url.Values{"csrf": {""}, "idempotency_key": {"k-no-csrf"}, "source": {"bank:" + links[0].ID}, "amount": {"1000"}}); a.status != 403 {
 			t.Errorf("a top-up without the CSRF token = %d", a.status)
 		}
-		if got := e.balance(t, uid).Money; got != 50_000 {
-			t.Errorf("money after refused top-ups = %d, want 50000", got)
+		big := url.Values{"idempotency_key": {b.moneyForm("/topup")}, "source": {"bank:" + links[0].ID}, "amount": {"2,000,000"}}
+		if a := b.post("/topup", big); a.status != 400 || !strings.Contains(a.body, `role="alert"`) || strings.HasPrefix(a.path, "/topups/") {
+			t.Errorf("a top-up over the limit = %d on %s", a.status, a.path)
+		}
+		if got := e.balance(t, uid).Money; got != 51_000 {
+			t.Errorf("money after refused top-ups = %d, want 51000", got)
 		}
 
 		// Withdraw 10,000: the link is new, so it waits; the page says why
@@ -117,8 +145,8 @@ func TestBankTopupWithdrawPages(t *testing.T) {
 		if a := b.post(wd.path+"/cancel", url.Values{}); a.status != 409 {
 			t.Errorf("cancelling twice = %d", a.status)
 		}
-		if got := e.balance(t, uid).Money; got != 50_000 {
-			t.Errorf("money after the cancel = %d, want 50000", got)
+		if got := e.balance(t, uid).Money; got != 51_000 {
+			t.Errorf("money after the cancel = %d, want 51000", got)
 		}
 
 		// More than the balance: refused plainly, nothing moves.
@@ -127,7 +155,7 @@ func TestBankTopupWithdrawPages(t *testing.T) {
 		if over.status != 400 || !strings.Contains(over.body, "残高が不足しています") || strings.HasPrefix(over.path, "/withdrawals/") {
 			t.Errorf("an overdraft on %s (%d):\n%s", over.path, over.status, over.body)
 		}
-		if got := e.balance(t, uid).Money; got != 50_000 {
+		if got := e.balance(t, uid).Money; got != 51_000 {
 			t.Errorf("money after an overdraft = %d", got)
 		}
 
