@@ -210,6 +210,24 @@ func TestBrowserMainJourney(t *testing.T) {
 	}
 	cr.fits("history")
 	cr.shot("history-journey-ja-phone")
+	// A withdrawal to the new link waits (a new destination): the page
+	// says why and until when, and the person cancels it.
+	cr.run("withdraw 1,000",
+		chromedp.Navigate(u+"/withdraw"),
+		chromedp.WaitVisible(chromedp.CSS("#withdraw-form")),
+		chromedp.SendKeys(chromedp.CSS("#amount"), "1000"),
+		chromedp.Click(chromedp.CSS("#withdraw-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#withdrawal-result")),
+	)
+	if r := cr.read("hold reason", chromedp.Text(chromedp.CSS("#hold-reason"))); !strings.Contains(r, "連携したばかり") {
+		t.Errorf("hold reason = %q", r)
+	}
+	if r := cr.read("release", chromedp.Text(chromedp.CSS("#release-at"))); !strings.Contains(r, "年") {
+		t.Errorf("release time = %q", r)
+	}
+	cr.fits("the held withdrawal")
+	cr.shot("withdrawal-held-ja-phone")
+	cr.run("cancel it", chromedp.Click(chromedp.CSS("#cancel-withdrawal")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	if b := e.balance(t, journeyUser(t, e, "journey@example.com")).Money; b != 8_800 {
 		t.Errorf("money after the journey = %d, want 8800", b)
 	}
