@@ -32,6 +32,29 @@ const formKeyField = "idempotency_key"
 // newFormKey is a fresh Idempotency-Key for a form being rendered.
 func newFormKey() string { return randomToken() }
 
+// formKey is the key of a money form rendered again after its submit was
+// refused: the submitted one (so that sending the same form again after
+// an unknown outcome finds the movement instead of making a second; a
+// refusal before the start kept nothing, and the key runs anew), or a
+// fresh one on a first render.
+func formKey(r *http.Request) string {
+	if r.Method == http.MethodPost {
+		if k := r.PostFormValue(formKeyField); validFormKey(k) {
+			return k
+		}
+	}
+	return newFormKey()
+}
+
+// forgetKeyIfReused makes the form rendered after err carry a fresh key
+// when err says the key already named another request (the page was
+// changed after a movement it started: the next submit is a new one).
+func forgetKeyIfReused(r *http.Request, err error) {
+	if apperr.CodeOf(err) == apperr.IdempotencyKeyReused {
+		r.PostForm.Del(formKeyField)
+	}
+}
+
 // formHash is what makes two submits "the same form": the path and every
 // field but the CSRF token and the key, in a fixed order.
 func formHash(r *http.Request) string {

@@ -85,12 +85,16 @@ func TestBankTopupWithdrawPages(t *testing.T) {
 		reused := url.Values{"idempotency_key": {key}, "source": {"bank:" + links[0].ID}, "amount": {"60000"}}
 		if a := b.post("/topup", reused); a.status != 422 || strings.HasPrefix(a.path, "/topups/") {
 			t.Errorf("the key with another amount = %d on %s", a.status, a.path)
+		} else if field(t, keyRE, a.body) == key {
+			t.Error("the form after a reused key carries that key again")
 		}
 		if a := b.post("/topup", url.Values{"source": {"bank:" + links[0].ID}, "amount": {"1000"}}); a.status == 200 || strings.HasPrefix(a.path, "/topups/") {
 			t.Errorf("a top-up without its key = %d on %s", a.status, a.path)
 		}
 		if a := b.post("/topup", url.Values{"idempotency_key": {"k-bad-amount"}, "source": {"bank:" + links[0].ID}, "amount": {"abc"}}); a.status != 400 || !strings.Contains(a.body, `role="alert"`) {
 			t.Errorf("a top-up of abc = %d:\n%s", a.status, a.body)
+		} else if field(t, keyRE, a.body) != "k-bad-amount" {
+			t.Error("the form after a refusal does not keep its key")
 		}
 		if a := b.post("/topup", url.Values{"csrf": {""}, "idempotency_key": {"k-no-csrf"}, "source": {"bank:" + links[0].ID}, "amount": {"1000"}}); a.status != 403 {
 			t.Errorf("a top-up without the CSRF token = %d", a.status)

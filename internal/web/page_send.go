@@ -21,13 +21,11 @@ func (s *server) sendData(r *http.Request) (sendData, error) {
 	if err != nil {
 		return sendData{}, err
 	}
-	d := sendData{Money: b.Money, Key: newFormKey()}
+	// The same key from the form to its confirmation and the send.
+	d := sendData{Money: b.Money, Key: formKey(r)}
 	if r.Method == http.MethodPost {
 		d.Email, d.Amount, d.Message = formValue(r, "to_email"), formValue(r, "amount"), formValue(r, "message")
 		d.Yen = parseYen(d.Amount)
-		if k := r.PostFormValue(formKeyField); validFormKey(k) {
-			d.Key = k // the same movement from the form to its confirmation
-		}
 	}
 	return d, nil
 }
@@ -79,7 +77,8 @@ func (s *server) send(w http.ResponseWriter, r *http.Request) error {
 	case needsReauth(err):
 		return s.askReauth(w, r, "/send")
 	}
-	d.Key = newFormKey()
+	forgetKeyIfReused(r, err)
+	d.Key = formKey(r)
 	return s.formError(w, r, "send", "send.title", d, err)
 }
 

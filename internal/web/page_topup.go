@@ -41,7 +41,7 @@ func (s *server) topupWith(w http.ResponseWriter, r *http.Request, formErr error
 	if err != nil {
 		return err
 	}
-	d := topupData{CardEntry: s.d.CardEntryURL != "", Key: newFormKey()}
+	d := topupData{CardEntry: s.d.CardEntryURL != "", Key: formKey(r)}
 	for _, l := range links {
 		if l.Status == funding.LinkActive {
 			d.Links = append(d.Links, l)
@@ -101,6 +101,7 @@ func (s *server) topup(w http.ResponseWriter, r *http.Request) error {
 	case needsReauth(err):
 		return s.askReauth(w, r, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode())
 	}
+	forgetKeyIfReused(r, err)
 	return s.topupWith(w, r, err)
 }
 

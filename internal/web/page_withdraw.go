@@ -41,7 +41,7 @@ func (s *server) withdrawWith(w http.ResponseWriter, r *http.Request, formErr er
 	if err != nil {
 		return err
 	}
-	d := withdrawData{Held: held, Money: b.Money, Key: newFormKey(), Link: r.URL.Query().Get("link"), Amount: r.URL.Query().Get("amount")}
+	d := withdrawData{Held: held, Money: b.Money, Key: formKey(r), Link: r.URL.Query().Get("link"), Amount: r.URL.Query().Get("amount")}
 	for _, l := range links {
 		if l.Status == funding.LinkActive {
 			d.Links = append(d.Links, l)
@@ -79,6 +79,7 @@ func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
 	case needsReauth(err):
 		return s.askReauth(w, r, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode())
 	}
+	forgetKeyIfReused(r, err)
 	return s.withdrawWith(w, r, err)
 }
 
