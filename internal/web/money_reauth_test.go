@@ -39,7 +39,8 @@ func TestMoneyReauth(t *testing.T) {
 		clk.advance(10 * time.Minute)
 		b.get("/banks")
 		ask := b.post("/banks", url.Values{"bank_code": {"0001"}})
-		if ask.status != 403 || !strings.Contains(ask.body, "ご本人の確認") || !strings.Contains(ask.body, `name="next" value="/banks"`) {
+		if ask.status != 403 || !strings.Contains(ask.body, "ご本人の確認") || !strings.Contains(ask.body, `name="next" value="/banks"`) ||
+			!strings.Contains(ask.body, "お金や口座・カードにかかわる操作のため") {
 			t.Fatalf("linking from a stale session = %d on %s:\n%s", ask.status, ask.path, ask.body)
 		}
 		if a := b.post("/reauth", url.Values{"password": {"correct horse battery"}, "next": {"/banks"}}); a.path != "/banks" {

@@ -74,7 +74,7 @@ func (s *server) bankLink(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		return s.leaveTo(w, r, l.AuthorizeURL)
 	case needsReauth(err):
-		return s.askReauth(w, r, "/banks")
+		return s.askReauthFor(w, r, "/banks", "reauth.money_intro")
 	}
 	return s.banksWith(w, r, err)
 }

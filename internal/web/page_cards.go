@@ -47,7 +47,7 @@ func (s *server) cardEntered(w http.ResponseWriter, r *http.Request) error {
 	card, err := s.d.Funding.AddCard(r.Context(), stateOf(r).sess, s.client(r), q.Get("card_token"))
 	if needsReauth(err) {
 		// Back here once confirmed: the state cookie is kept until then.
-		return s.askReauth(w, r, r.URL.RequestURI())
+		return s.askReauthFor(w, r, r.URL.RequestURI(), "reauth.money_intro")
 	}
 	clearCookie(w, cookieCard)
 	if err != nil {

@@ -75,7 +75,7 @@ func (s *server) send(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		return nil
 	case needsReauth(err):
-		return s.askReauth(w, r, "/send")
+		return s.askReauthFor(w, r, "/send", "reauth.money_intro")
 	}
 	forgetKeyIfReused(r, err)
 	d.Key = formKey(r)

@@ -99,7 +99,7 @@ func (s *server) topup(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		return nil
 	case needsReauth(err):
-		return s.askReauth(w, r, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode())
+		return s.askReauthFor(w, r, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode(), "reauth.money_intro")
 	}
 	forgetKeyIfReused(r, err)
 	return s.topupWith(w, r, err)

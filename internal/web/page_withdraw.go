@@ -77,7 +77,7 @@ func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		return nil
 	case needsReauth(err):
-		return s.askReauth(w, r, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode())
+		return s.askReauthFor(w, r, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode(), "reauth.money_intro")
 	}
 	forgetKeyIfReused(r, err)
 	return s.withdrawWith(w, r, err)
