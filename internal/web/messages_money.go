@@ -24,6 +24,13 @@ var moneyMessagesJA = map[string]string{
 	"money.amount":      "金額(円)",
 	"money.amount_hint": "半角数字で入力してください(例: 10000)。",
 
+	"brand.visa":       "Visa",
+	"brand.mastercard": "Mastercard",
+	"brand.jcb":        "JCB",
+	"brand.amex":       "American Express",
+	"brand.diners":     "Diners Club",
+	"brand.discover":   "Discover",
+
 	"bank.0001": "サイフ銀行",
 	"bank.0002": "みらい銀行",
 
@@ -116,6 +123,13 @@ var moneyMessagesEN = map[string]string{
 
 	"money.amount":      "Amount (yen)",
 	"money.amount_hint": "In digits, e.g. 10000.",
+
+	"brand.visa":       "Visa",
+	"brand.mastercard": "Mastercard",
+	"brand.jcb":        "JCB",
+	"brand.amex":       "American Express",
+	"brand.diners":     "Diners Club",
+	"brand.discover":   "Discover",
 
 	"bank.0001": "Saifu Bank",
 	"bank.0002": "Mirai Bank",

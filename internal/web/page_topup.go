@@ -22,7 +22,7 @@ type topupData struct {
 	Key       string
 }
 
-// topup: GET /topup — top up from a linked bank (into money) or a
+// topupForm: GET /topup — top up from a linked bank (into money) or a
 // registered card (into money lite), and add a card.
 func (s *server) topupForm(w http.ResponseWriter, r *http.Request) error {
 	return s.topupWith(w, r, nil)
