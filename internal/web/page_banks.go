@@ -70,11 +70,11 @@ func (s *server) bankLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l, err := s.d.Funding.StartBankLink(r.Context(), stateOf(r).sess, s.client(r), formValue(r, "bank_code"))
-	switch {
-	case err == nil:
+	if err == nil {
 		return s.leaveTo(w, r, l.AuthorizeURL)
-	case needsReauth(err):
-		return s.askReauthFor(w, r, "/banks", "reauth.money_intro")
+	}
+	if asked, perr := s.proveFirst(w, r, err, "/banks"); asked {
+		return perr
 	}
 	return s.banksWith(w, r, err)
 }
@@ -107,9 +107,25 @@ func (s *server) bankRemove(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// needsReauth: the service asks the person to prove who they are again
-// (a privileged session, or the risk rules' step-up): the /reauth form.
-func needsReauth(err error) bool {
-	c := apperr.CodeOf(err)
-	return err != nil && (c == apperr.ReauthRequired || c == apperr.StepUpRequired)
+// proveFirst answers a service's demand that the person prove who they
+// are (err): a session not privileged, or the risk rules' step-up, is
+// the /reauth form, back to next once done — a step-up needs a second
+// factor, so the form asks for the authenticator app's code. It reports
+// false when err is no such demand, or a step-up this account cannot
+// give here (no authenticator app: the service's message says what to
+// do), for the caller to show err.
+func (s *server) proveFirst(w http.ResponseWriter, r *http.Request, err error, next string) (bool, error) {
+	switch apperr.CodeOf(err) {
+	case apperr.ReauthRequired:
+		return true, s.askReauthFor(w, r, next, "reauth.money_intro")
+	case apperr.StepUpRequired:
+		p, perr := s.d.Identity.Profile(r.Context(), stateOf(r).sess.UserID)
+		if perr != nil {
+			return true, perr
+		}
+		if p.TOTP {
+			return true, s.askReauthFor(w, r, next, "reauth.stepup_intro")
+		}
+	}
+	return false, nil
 }

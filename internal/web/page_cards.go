@@ -45,9 +45,9 @@ func (s *server) cardEntered(w http.ResponseWriter, r *http.Request) error {
 			JA("カード登録の手続きが無効か期限切れです。もう一度カードを追加してください"))
 	}
 	card, err := s.d.Funding.AddCard(r.Context(), stateOf(r).sess, s.client(r), q.Get("card_token"))
-	if needsReauth(err) {
-		// Back here once confirmed: the state cookie is kept until then.
-		return s.askReauthFor(w, r, r.URL.RequestURI(), "reauth.money_intro")
+	// Back here once confirmed: the state cookie is kept until then.
+	if asked, perr := s.proveFirst(w, r, err, r.URL.RequestURI()); asked {
+		return perr
 	}
 	clearCookie(w, cookieCard)
 	if err != nil {

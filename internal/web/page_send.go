@@ -71,11 +71,11 @@ func (s *server) send(w http.ResponseWriter, r *http.Request) error {
 		t, err := s.d.Wallet.ReconcileTransfer(ctx, st.sess.UserID, id)
 		return "/transfers/" + url.PathEscape(t.ID), err
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case needsReauth(err):
-		return s.askReauthFor(w, r, "/send", "reauth.money_intro")
+	}
+	if asked, perr := s.proveFirst(w, r, err, "/send"); asked {
+		return perr
 	}
 	forgetKeyIfReused(r, err)
 	d.Key = formKey(r)

@@ -95,11 +95,11 @@ func (s *server) topup(w http.ResponseWriter, r *http.Request) error {
 		t, err := s.d.Funding.ReconcileTopup(ctx, st.sess.UserID, id)
 		return "/topups/" + url.PathEscape(t.ID), err
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case needsReauth(err):
-		return s.askReauthFor(w, r, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode(), "reauth.money_intro")
+	}
+	if asked, perr := s.proveFirst(w, r, err, "/topup?"+url.Values{"source": {formValue(r, "source")}, "amount": {formValue(r, "amount")}}.Encode()); asked {
+		return perr
 	}
 	forgetKeyIfReused(r, err)
 	return s.topupWith(w, r, err)

@@ -73,11 +73,11 @@ func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
 		wd, err := s.d.Funding.ReconcileWithdrawal(ctx, st.sess.UserID, id)
 		return "/withdrawals/" + url.PathEscape(wd.ID), err
 	})
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case needsReauth(err):
-		return s.askReauthFor(w, r, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode(), "reauth.money_intro")
+	}
+	if asked, perr := s.proveFirst(w, r, err, "/withdraw?"+url.Values{"link": {link}, "amount": {formValue(r, "amount")}}.Encode()); asked {
+		return perr
 	}
 	forgetKeyIfReused(r, err)
 	return s.withdrawWith(w, r, err)
