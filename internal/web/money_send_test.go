@@ -72,6 +72,12 @@ func TestSendMoneyPages(t *testing.T) {
 		} else if !strings.Contains(a.body, "残高") {
 			t.Errorf("sending more than the balance says nothing of the balance (%d):\n%s", a.status, a.body)
 		}
+		b.post("/lang", url.Values{"lang": {"en"}, "next": {"/send"}})
+		overEN := url.Values{"idempotency_key": {b.moneyForm("/send")}, "to_email": {"friend@example.com"}, "amount": {"50000"}}
+		if a := b.post("/send", overEN); !strings.Contains(a.body, "Not enough balance.") && !strings.Contains(a.body, "insufficient") {
+			t.Errorf("sending more than the balance, in English (%d):\n%s", a.status, a.body)
+		}
+		b.post("/lang", url.Values{"lang": {"ja"}, "next": {"/send"}})
 		nobody := url.Values{"idempotency_key": {b.moneyForm("/send")}, "to_email": {"nobody@example.com"}, "amount": {"1000"}}
 		if a := b.post("/send", nobody); a.status != 404 || !strings.Contains(a.body, `role="alert"`) {
 			t.Errorf("an unknown address = %d:\n%s", a.status, a.body)
