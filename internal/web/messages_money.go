@@ -53,6 +53,8 @@ var moneyMessagesJA = map[string]string{
 	"cards.add":      "クレジットカードを追加",
 	"cards.add_hint": "カード番号はカード会社のページで入力します。サイフのページやサーバーにカード番号が送られることはありません。",
 	"cards.added":    "カードを登録しました。",
+	"cards.removed":  "カードを削除しました。",
+	"cards.remove":   "削除",
 	"cards.declined": "カード会社がこのカードの登録を承認しませんでした。別のカードをお試しください。",
 	"cards.pending":  "カードの本人認証(3-Dセキュア)が終わっていません。もう一度カードを追加してください。",
 
@@ -154,6 +156,8 @@ var moneyMessagesEN = map[string]string{
 	"cards.add":      "Add a credit card",
 	"cards.add_hint": "You type the card number on the card company's page: it never reaches Saifu's pages or servers.",
 	"cards.added":    "Card added.",
+	"cards.removed":  "Card removed.",
+	"cards.remove":   "Remove",
 	"cards.declined": "The card company did not approve this card. Try another one.",
 	"cards.pending":  "The card's 3-D Secure check was not finished. Please add the card again.",
 

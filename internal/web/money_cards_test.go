@@ -100,6 +100,17 @@ func TestCardTopupPages(t *testing.T) {
 			t.Errorf("cards after the forged return = %d, want 2 (one declined)", len(cs))
 		}
 
+		// Removing: another user's card is not found; the owner's goes.
+		if a := other.post("/cards/"+cards[0].ID+"/remove", url.Values{}); a.status != 404 {
+			t.Errorf("removing another user's card = %d", a.status)
+		}
+		if a := b.post("/cards/"+cards[0].ID+"/remove", url.Values{}); a.path != "/topup" || !strings.Contains(a.body, "カードを削除しました") || strings.Contains(a.body, "•••• 3220") {
+			t.Errorf("removing the card ended on %s:\n%s", a.path, a.body)
+		}
+		if c, err := e.app.Funding.Card(t.Context(), uid, cards[0].ID); err != nil || c.Status != "removed" {
+			t.Errorf("the removed card = %+v, %v", c, err)
+		}
+
 		for _, pan := range []string{challenged, "4000000000000002"} {
 			if got := watch.carrying(pan); len(got) > 0 {
 				t.Errorf("saifu received the card number %s:\n%s", pan, strings.Join(got, "\n---\n"))

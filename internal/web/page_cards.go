@@ -84,3 +84,16 @@ func (s *server) threeDSReturn(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/topup?card="+url.QueryEscape(res.Status), http.StatusSeeOther)
 	return nil
 }
+
+// cardRemove: POST /cards/{id}/remove — funding removes one of the user's
+// cards at once (another user's is not found).
+func (s *server) cardRemove(w http.ResponseWriter, r *http.Request) error {
+	if err := s.fundingOn(); err != nil {
+		return err
+	}
+	if err := s.d.Funding.RemoveCard(r.Context(), stateOf(r).sess.UserID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/topup?card="+url.QueryEscape(funding.CardRemoved), http.StatusSeeOther)
+	return nil
+}

@@ -58,7 +58,7 @@ func (s *server) topupWith(w http.ResponseWriter, r *http.Request, formErr error
 		d.Source, d.Amount = formValue(r, "source"), formValue(r, "amount")
 	}
 	switch q.Get("card") {
-	case funding.CardActive, funding.CardDeclined, funding.CardRequiresAction:
+	case funding.CardActive, funding.CardDeclined, funding.CardRequiresAction, funding.CardRemoved:
 		d.Card = q.Get("card")
 	}
 	if formErr != nil {

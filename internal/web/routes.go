@@ -45,6 +45,7 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /cards/new", s.user(s.cardNew))
 	mux.Handle("GET /cards/entered", s.user(s.cardEntered))
 	mux.Handle("GET /cards/return", s.user(s.threeDSReturn))
+	mux.Handle("POST /cards/{id}/remove", s.user(s.cardRemove))
 	mux.Handle("GET /topup", s.user(s.topupForm))
 	mux.Handle("POST /topup", s.user(s.topup))
 	mux.Handle("GET /topups/{id}", s.user(s.topupShow))
