@@ -1,9 +1,11 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/web"
 )
 
@@ -41,12 +43,26 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// pages is the web wallet on the app's services.
+// pages is the web wallet on the app's services. Its money forms keep
+// their Idempotency-Key records in the API's table (sealed with the same
+// key, under a scope of their own).
 func (a *App) pages() http.Handler {
+	recs, err := idem.New(a.DB, a.now, idem.Config{SealKey: a.keys.idemSeal, Lease: a.cfg.IdempotencyLease})
+	if err != nil {
+		panic(fmt.Sprintf("app: web idempotency records: %v", err)) // a 32-byte derived key: a wiring error
+	}
+	cardEntry := ""
+	if a.Sandbox != nil && a.cfg.PublicURL != "" {
+		cardEntry = a.cfg.PublicURL + "/sandbox/card/entry"
+	}
 	return web.New(web.Deps{
 		Log:            a.Log,
 		Identity:       a.Identity,
 		Wallet:         a.Wallet,
+		Funding:        a.Funding,
+		Idem:           recs,
+		PublicURL:      a.cfg.PublicURL,
+		CardEntryURL:   cardEntry,
 		CSRFKey:        a.keys.webCSRF,
 		TrustedProxies: a.cfg.TrustedProxies,
 		Demo:           a.Mailbox != nil,

@@ -38,23 +38,31 @@ type BankLink struct {
 
 	accountID, holderPhone, verifierSealed, accessSealed, refreshSealed string
 	expiresAt, tokenExpiresAt                                           int64
+	web                                                                 int64 // Client.Web when started
 }
 
 const linkCols = `id, user_id, bank_code, status, account_last4, reject_reason, created_at, usable_for_withdrawal_at,
-	account_id, holder_phone, verifier_sealed, access_sealed, refresh_sealed, expires_at, token_expires_at`
+	account_id, holder_phone, verifier_sealed, access_sealed, refresh_sealed, expires_at, token_expires_at, web`
 
 func scanLink(r interface{ Scan(...any) error }) (BankLink, error) {
 	var l BankLink
 	var created, usable int64
 	err := r.Scan(&l.ID, &l.UserID, &l.BankCode, &l.Status, &l.AccountLast4, &l.RejectReason, &created, &usable,
-		&l.accountID, &l.holderPhone, &l.verifierSealed, &l.accessSealed, &l.refreshSealed, &l.expiresAt, &l.tokenExpiresAt)
+		&l.accountID, &l.holderPhone, &l.verifierSealed, &l.accessSealed, &l.refreshSealed, &l.expiresAt, &l.tokenExpiresAt, &l.web)
 	l.CreatedAt, l.UsableForWithdrawalAt = fromMS(created), fromMS(usable)
 	return l, err
 }
 
 var bankCodeRE = regexp.MustCompile(`^[0-9]{4}$`)
 
-func (s *Service) callbackURL() string { return s.public + "/api/v1/bank-links/callback" }
+// callbackURL is where the bank sends the browser back to: the web
+// wallet's page for a link started there (web 1), else the API's.
+func (s *Service) callbackURL(web int64) string {
+	if web == 1 {
+		return s.public + WebBankCallbackPath
+	}
+	return s.public + "/api/v1/bank-links/callback"
+}
 
 func verifierAAD(id string) []byte { return []byte("bank_link_verifier:" + id) }
 func accessAAD(id string) []byte   { return []byte("bank_access_token:" + id) }
@@ -125,10 +133,10 @@ func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, c Cl
 	if active >= s.lim.LinksPerUserMax {
 		return BankLink{}, linkLimitErr(s.lim.LinksPerUserMax)
 	}
-	l := BankLink{ID: newID("bl_"), UserID: userID, BankCode: bankCode, Status: LinkPending}
+	l := BankLink{ID: newID("bl_"), UserID: userID, BankCode: bankCode, Status: LinkPending, web: b2i(c.Web)}
 	state := randSecret()
 	verifier, challenge := connector.NewPKCE()
-	if l.AuthorizeURL, err = s.bank.AuthorizeURL(bankCode, state, challenge, s.callbackURL()); err != nil {
+	if l.AuthorizeURL, err = s.bank.AuthorizeURL(bankCode, state, challenge, s.callbackURL(l.web)); err != nil {
 		return BankLink{}, counterpartErr("authorize URL", err)
 	}
 	sealed, err := s.box.Seal([]byte(verifier), verifierAAD(l.ID))
@@ -139,9 +147,9 @@ func (s *Service) StartBankLink(ctx context.Context, sess identity.Session, c Cl
 	l.CreatedAt = now
 	claim := idem.From(ctx)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO funding_bank_links (id, user_id, bank_code, status, state_hash, verifier_sealed, expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, userID, bankCode, LinkPending, hashHex(state), sealed,
-			ms(now.Add(s.lim.LinkTTL)), ms(now), ms(now))
+		_, err := tx.Exec(ctx, `INSERT INTO funding_bank_links (id, user_id, bank_code, status, state_hash, verifier_sealed, expires_at, created_at, updated_at, web)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, userID, bankCode, LinkPending, hashHex(state), sealed,
+			ms(now.Add(s.lim.LinkTTL)), ms(now), ms(now), l.web)
 		if err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func (s *Service) FinishBankLink(ctx context.Context, state, code, oauthError st
 	if err != nil {
 		return BankLink{}, fmt.Errorf("funding: open verifier: %w", err)
 	}
-	tok, err := s.bank.ExchangeCode(ctx, l.BankCode, code, string(verifier), s.callbackURL())
+	tok, err := s.bank.ExchangeCode(ctx, l.BankCode, code, string(verifier), s.callbackURL(l.web))
 	if err != nil {
 		reason, err := linkRefusal(err)
 		return s.reject(ctx, l, reason, err)

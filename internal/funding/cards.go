@@ -53,7 +53,14 @@ func scanCard(r interface{ Scan(...any) error }) (Card, error) {
 	return c, err
 }
 
-func (s *Service) returnURL() string { return s.public + "/api/v1/3ds/return" }
+// returnURL is where the issuer's challenge sends the browser back to:
+// the web wallet's page for a web caller (web 1), else the API's.
+func (s *Service) returnURL(web int64) string {
+	if web == 1 {
+		return s.public + WebThreeDSReturnPath
+	}
+	return s.public + "/api/v1/3ds/return"
+}
 
 func cardAAD(id string) []byte { return []byte("card_token:" + id) }
 
@@ -156,7 +163,7 @@ func (s *Service) AddCard(ctx context.Context, sess identity.Session, c Client, 
 	if err != nil {
 		return Card{}, err
 	}
-	res, err := s.acquirer.Verify3DS(ctx, cardToken, s.returnURL())
+	res, err := s.acquirer.Verify3DS(ctx, cardToken, s.returnURL(b2i(c.Web)))
 	if err != nil {
 		// The card stays requires_action without a challenge; it can be
 		// removed and registered again.

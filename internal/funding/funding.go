@@ -122,7 +122,8 @@ type Config struct {
 	SealKey []byte
 	// PublicURL is where browsers reach saifu: the bank redirects to
 	// PublicURL/api/v1/bank-links/callback and the issuer's 3-D Secure
-	// challenge to PublicURL/api/v1/3ds/return.
+	// challenge to PublicURL/api/v1/3ds/return (the web wallet's pages
+	// for a Client.Web caller).
 	PublicURL string
 	// MatchName decides whether a bank holder is the KYC-verified person
 	// (namematch.Match).
@@ -262,6 +263,24 @@ func New(c Config) (*Service, error) {
 type Client struct {
 	IP       string
 	DeviceID string
+	// Web: the person is in the web wallet, so the bank's consent screen
+	// and the issuer's challenge send the browser back to its pages
+	// (WebBankCallbackPath, WebThreeDSReturnPath) instead of the API's.
+	Web bool
+}
+
+// The web wallet's return paths (internal/web serves them), beside the
+// JSON API's /api/v1/bank-links/callback and /api/v1/3ds/return.
+const (
+	WebBankCallbackPath  = "/banks/callback"
+	WebThreeDSReturnPath = "/cards/return"
+)
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // NextAction tells the client what to do before a requires_action object

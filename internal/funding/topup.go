@@ -48,15 +48,16 @@ type Topup struct {
 	limitID              string // the limit reservation the top-up holds
 	force3DS             int64  // what the authorisation asked: 0, 1; -1 unknown
 	decisionID           string // the risk decision that held it (StatusHeld)
+	web                  int64  // Client.Web of the request (the challenge's return)
 }
 
-const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id, auth_force_3ds`
+const topupCols = `id, user_id, source_type, source_id, amount, status, auth_id, challenge_url, decline_code, transfer_id, created_at, limit_id, auth_force_3ds, web`
 
 func scanTopup(r interface{ Scan(...any) error }) (Topup, error) {
 	var t Topup
 	var created int64
 	err := r.Scan(&t.ID, &t.UserID, &t.SourceType, &t.SourceID, &t.Amount, &t.Status, &t.authID, &t.challengeURL,
-		&t.DeclineCode, &t.transferID, &created, &t.limitID, &t.force3DS)
+		&t.DeclineCode, &t.transferID, &created, &t.limitID, &t.force3DS, &t.web)
 	t.CreatedAt = fromMS(created)
 	if t.Status == StatusRequiresAction && t.challengeURL != "" {
 		t.NextAction = &NextAction{Type: "3ds_challenge", URL: t.challengeURL}
@@ -79,8 +80,8 @@ func (s *Service) insertTopup(ctx context.Context, t Topup) error {
 		if status != StatusHeld {
 			status = StatusProcessing
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at, risk_decision) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?)`,
-			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, status, now, t.limitID, t.force3DS, now, t.decisionID)
+		_, err := tx.Exec(ctx, `INSERT INTO funding_topups (`+topupCols+`, updated_at, risk_decision) VALUES (?, ?, ?, ?, ?, ?, '', '', '', 0, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.UserID, t.SourceType, t.SourceID, t.Amount, status, now, t.limitID, t.force3DS, t.web, now, t.decisionID)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,12 @@ const systemAcquirer = "card_acquirer"
 // Errors: apperr.NotFound (card), apperr.Invalid (amount),
 // apperr.LimitExceeded, apperr.CapabilityDisabled, apperr.Unavailable.
 func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID string, amount int64) (Topup, error) {
+	return s.CardTopupFrom(ctx, sess, Client{}, cardID, amount)
+}
+
+// CardTopupFrom is CardTopup from client c: a web caller's challenge
+// sends the browser back to the web wallet (Client.Web).
+func (s *Service) CardTopupFrom(ctx context.Context, sess identity.Session, c Client, cardID string, amount int64) (Topup, error) {
 	// The session as stored decides whether 3-D Secure is forced (decide
 	// reads it so): a copy claiming a privilege or a recognised device
 	// lifts nothing.
@@ -74,7 +80,7 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 	// Reconcile, gives the reservation back, and after a crash before the
 	// authorisation is recorded Reconcile asks the same question again.
 	t := Topup{ID: newID("top_"), UserID: userID, SourceType: SourceCard, SourceID: card.ID, Amount: amount, Status: StatusProcessing,
-		limitID: limitID, force3DS: 0}
+		limitID: limitID, force3DS: 0, web: b2i(c.Web)}
 	if d.SteppedUp() {
 		t.force3DS = 1
 	}
@@ -104,7 +110,7 @@ func (s *Service) CardTopup(ctx context.Context, sess identity.Session, cardID s
 // same request.
 func (s *Service) authRequest(t Topup, token string) connector.AuthRequest {
 	return connector.AuthRequest{CardToken: token, Amount: t.Amount, Currency: "JPY", IdempotencyKey: "topup:" + t.ID,
-		Force3DS: t.force3DS == 1, ReturnURL: s.returnURL()}
+		Force3DS: t.force3DS == 1, ReturnURL: s.returnURL(t.web)}
 }
 
 // authorized records the acquirer's answer to a top-up's authorisation

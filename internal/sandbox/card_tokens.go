@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,19 +49,30 @@ func (s *Sandbox) handleTokenize(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	ans, err := s.tokenize(r.Context(), req)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	ans.Fingerprint = "" // the browser needs no fingerprint; saifu reads it by lookup
+	writeJSON(w, http.StatusCreated, ans)
+}
+
+// tokenize checks a card's details and stores its token (the JSON
+// endpoint's and the hosted card-entry page's one path). Refusals are
+// *apiError with the codes invalid_number, invalid_expiry, expired_card
+// and invalid_cvc.
+func (s *Sandbox) tokenize(ctx context.Context, req tokenizeRequest) (cardAnswer, error) {
 	number := strings.NewReplacer(" ", "", "-", "").Replace(req.Number)
 	now := s.clock()
 	year, month := now.Year(), int(now.Month())
 	switch {
 	case len(number) < 12 || len(number) > 19 || !allDigits(number) || !luhn(number):
-		s.writeErr(w, r, fail(http.StatusBadRequest, "invalid_number", "the card number is not valid"))
-		return
+		return cardAnswer{}, fail(http.StatusBadRequest, "invalid_number", "the card number is not valid")
 	case req.ExpMonth < 1 || req.ExpMonth > 12 || req.ExpYear < 2000 || req.ExpYear > year+cardYearsAheadMax:
-		s.writeErr(w, r, fail(http.StatusBadRequest, "invalid_expiry", "exp_month must be 1-12 and exp_year a 4-digit year"))
-		return
+		return cardAnswer{}, fail(http.StatusBadRequest, "invalid_expiry", "exp_month must be 1-12 and exp_year a 4-digit year")
 	case req.ExpYear < year || (req.ExpYear == year && req.ExpMonth < month):
-		s.writeErr(w, r, fail(http.StatusBadRequest, "expired_card", "the card has expired"))
-		return
+		return cardAnswer{}, fail(http.StatusBadRequest, "expired_card", "the card has expired")
 	}
 	brand := brandOf(number)
 	cvcLen := 3
@@ -68,13 +80,11 @@ func (s *Sandbox) handleTokenize(w http.ResponseWriter, r *http.Request) {
 		cvcLen = 4
 	}
 	if len(req.CVC) != cvcLen || !allDigits(req.CVC) {
-		s.writeErr(w, r, fail(http.StatusBadRequest, "invalid_cvc", "the security code is not valid"))
-		return
+		return cardAnswer{}, fail(http.StatusBadRequest, "invalid_cvc", "the security code is not valid")
 	}
 	behaviour, ok := behaviourOf(number)
 	if !ok {
-		s.writeErr(w, r, fail(http.StatusBadRequest, "invalid_number", "the sandbox accepts only its test card numbers (see /sandbox/)"))
-		return
+		return cardAnswer{}, fail(http.StatusBadRequest, "invalid_number", "the sandbox accepts only its test card numbers (see /sandbox/)")
 	}
 	if behaviour == behaveSecurityCode {
 		behaviour = securityCodeBehaviour(number, req.CVC)
@@ -85,15 +95,13 @@ func (s *Sandbox) handleTokenize(w http.ResponseWriter, r *http.Request) {
 		CardToken: randToken("tok_", 24), Brand: brand, Last4: number[len(number)-4:],
 		ExpMonth: req.ExpMonth, ExpYear: req.ExpYear, Fingerprint: "fp_" + hex.EncodeToString(mac.Sum(nil))[:32],
 	}
-	_, err := s.db.Exec(r.Context(), `INSERT INTO sandbox_cards
+	_, err := s.db.Exec(ctx, `INSERT INTO sandbox_cards
 		(token_hash, brand, last4, exp_month, exp_year, fingerprint, behaviour, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		hashSecret(ans.CardToken), ans.Brand, ans.Last4, ans.ExpMonth, ans.ExpYear, ans.Fingerprint, behaviour, ms(now))
 	if err != nil {
-		s.writeErr(w, r, err)
-		return
+		return cardAnswer{}, err
 	}
-	ans.Fingerprint = "" // the browser needs no fingerprint; saifu reads it by lookup
-	writeJSON(w, http.StatusCreated, ans)
+	return ans, nil
 }
 
 type card struct {

@@ -19,6 +19,8 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /sandbox/bank/{bank}/credit", s.handleMove(kindCredit))
 
 	mux.HandleFunc("POST /sandbox/card/tokens", s.handleTokenize)
+	mux.HandleFunc("GET /sandbox/card/entry", s.handleCardEntry)
+	mux.HandleFunc("POST /sandbox/card/entry", s.handleCardEntrySubmit)
 	mux.HandleFunc("POST /sandbox/card/lookup", s.handleCardLookup)
 	mux.HandleFunc("POST /sandbox/card/verifications", s.handleVerify3DS)
 	mux.HandleFunc("POST /sandbox/card/authorizations", s.handleAuthorizeCard)

@@ -21,6 +21,7 @@ type pageData struct {
 	Error, ErrorEN         string
 	Message, MessageEN     string
 	Action, Flow           string
+	ReturnTo, State        string // the hosted card-entry page's return
 	Phone, PhoneE164       string
 	ClientID, RedirectHost string
 	Account, Holder        string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,51 +79,8 @@ func TestBrowserJourney(t *testing.T) {
 	email, pw := "browser@example.com", "correct horse battery"
 	u := e.srv.URL
 
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	read := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return v
-	}
-	// fits: the page is readable at the phone's width, with nothing wider
-	// than the screen, and its CSP refused nothing (no page of ours needs
-	// anything it forbids).
-	fits := func(what string) {
-		t.Helper()
-		w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w > 360 {
-			t.Errorf("%s is %d px wide on a 360 px screen", what, w)
-		}
-		if v := read("CSP violations", chromedp.Evaluate[string](`JSON.stringify(window.__csp || [])`)); v != "[]" {
-			t.Errorf("%s: the CSP refused %s", what, v)
-		}
-	}
-	// shot saves a screenshot when SAIFU_SCREENSHOTS names a directory.
-	shot := func(name string) {
-		t.Helper()
-		dir := os.Getenv("SAIFU_SCREENSHOTS")
-		if dir == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cr := &chromium{t: t, ctx: ctx, width: 360}
+	run, read, fits, shot := cr.run, cr.read, cr.fits, cr.shot
 	run("sign up",
 		chromedp.Navigate(u+"/signup"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),

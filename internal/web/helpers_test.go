@@ -79,6 +79,13 @@ func newEnv(t *testing.T, db *store.DB) *env { return newEnvWith(t, db, nil) }
 // newEnvWith is newEnv with the app's Config changed by change first.
 func newEnvWith(t *testing.T, db *store.DB, change func(*app.Config)) *env {
 	t.Helper()
+	return newEnvWrapped(t, db, change, nil)
+}
+
+// newEnvWrapped is newEnvWith with the app's handler wrapped by wrap (nil:
+// as it is), to watch what reaches the server.
+func newEnvWrapped(t *testing.T, db *store.DB, change func(*app.Config), wrap func(http.Handler) http.Handler) *env {
+	t.Helper()
 	e := &env{mail: &inbox{}}
 	// The server's address is known before the app is built, so that the
 	// app's public URL (the demo sandbox's eKYC, bank and card pages) is
@@ -99,6 +106,9 @@ func newEnvWith(t *testing.T, db *store.DB, change func(*app.Config)) *env {
 	}
 	e.app = a
 	e.srv.Config.Handler = a.Handler()
+	if wrap != nil {
+		e.srv.Config.Handler = wrap(e.srv.Config.Handler)
+	}
 	e.srv.Start()
 	t.Cleanup(func() { e.srv.Close(); a.Close() })
 	return e

@@ -96,3 +96,12 @@ func (l *lang) Label(prefix, value string) string {
 	}
 	return value
 }
+
+// LabelOr is Label, with the catalogue's message fallback for a value the
+// catalogue does not know (a decline code from a counterpart, say).
+func (l *lang) LabelOr(prefix, value, fallback string) string {
+	if m, ok := l.msgs[prefix+value]; ok {
+		return m
+	}
+	return l.T(fallback)
+}

@@ -108,16 +108,23 @@ func (s *server) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 type reauthData struct {
 	Next string
 	TOTP bool
+	// Intro is the catalogue key of why it is asked ("": reauth.intro).
+	Intro string
 }
 
 // askReauth shows the form that confirms who the session is, then goes
 // back to next.
 func (s *server) askReauth(w http.ResponseWriter, r *http.Request, next string) error {
+	return s.askReauthFor(w, r, next, "")
+}
+
+// askReauthFor is askReauth saying why (intro, a catalogue key).
+func (s *server) askReauthFor(w http.ResponseWriter, r *http.Request, next, intro string) error {
 	p, err := s.d.Identity.Profile(r.Context(), stateOf(r).sess.UserID)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusForbidden, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP}, "")
+	s.render(w, r, http.StatusForbidden, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP, Intro: intro}, "")
 	return nil
 }
 

@@ -46,8 +46,10 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case apperr.NotFound:
 		return http.StatusNotFound
-	case apperr.Conflict:
+	case apperr.Conflict, apperr.IdempotencyKeyInUse:
 		return http.StatusConflict
+	case apperr.IdempotencyKeyReused:
+		return http.StatusUnprocessableEntity
 	case apperr.CapabilityDisabled, apperr.Unavailable:
 		return http.StatusServiceUnavailable
 	}

@@ -36,5 +36,28 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 
+	// --- money pages (page_banks.go, page_cards.go, page_topup.go,
+	// page_withdraw.go, page_send.go) ---
+	mux.Handle("GET /banks", s.user(s.banks))
+	mux.Handle("POST /banks", s.user(s.bankLink))
+	mux.Handle("GET /banks/callback", s.page(s.bankCallback))
+	mux.Handle("POST /banks/{id}/remove", s.user(s.bankRemove))
+	mux.Handle("POST /cards/new", s.user(s.cardNew))
+	mux.Handle("GET /cards/entered", s.user(s.cardEntered))
+	mux.Handle("GET /cards/return", s.user(s.threeDSReturn))
+	mux.Handle("POST /cards/{id}/remove", s.user(s.cardRemove))
+	mux.Handle("GET /topup", s.user(s.topupForm))
+	mux.Handle("POST /topup", s.user(s.topup))
+	mux.Handle("GET /topups/{id}", s.user(s.topupShow))
+	mux.Handle("GET /withdraw", s.user(s.withdrawForm))
+	mux.Handle("POST /withdraw", s.user(s.withdraw))
+	mux.Handle("GET /withdrawals/{id}", s.user(s.withdrawalShow))
+	mux.Handle("POST /withdrawals/{id}/cancel", s.user(s.withdrawalCancel))
+	mux.Handle("GET /send", s.user(s.sendForm))
+	mux.Handle("POST /send/edit", s.user(s.sendForm))
+	mux.Handle("POST /send/confirm", s.user(s.sendConfirm))
+	mux.Handle("POST /send", s.user(s.send))
+	mux.Handle("GET /transfers/{id}", s.user(s.transferShow))
+
 	mux.Handle("/", s.page(s.notFound))
 }

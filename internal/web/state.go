@@ -21,6 +21,7 @@ const (
 	cookieSignup  = "__Host-saifu_signup"  // the address being verified
 	cookieLang    = "__Host-saifu_lang"    // "ja" or "en"
 	cookieDevice  = "__Host-saifu_device"  // recognises a returning device
+	cookieCard    = "__Host-saifu_card"    // the card-entry trip's state
 )
 
 const (
@@ -28,6 +29,8 @@ const (
 	mfaCookieAge = 5 * time.Minute
 	// signupCookieAge: a mailed code is typed within the hour.
 	signupCookieAge = time.Hour
+	// cardCookieAge: a card is typed at the acquirer within minutes.
+	cardCookieAge = 15 * time.Minute
 	// longCookieAge: browsers cap cookie lifetimes at 400 days.
 	longCookieAge = 400 * 24 * time.Hour
 )

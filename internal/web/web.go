@@ -24,6 +24,11 @@
 //     X-Frame-Options DENY, nosniff, Cache-Control no-store on pages.
 //   - Pages work with JavaScript off; the one script (the payment code's
 //     countdown and refresh) only improves them.
+//   - Every money form (top-up, withdrawal, transfer) carries an
+//     Idempotency-Key made when it was rendered: a double submit is one
+//     movement (idempotency.go). A card number never reaches these pages
+//     or this server: it is typed on the acquirer's own page, which sends
+//     back a token (page_cards.go).
 //   - Every string shown comes from the message catalogue (messages.go),
 //     Japanese by default and English one click away; amounts are yen
 //     with thousands separators, times are Asia/Tokyo.
@@ -35,6 +40,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/funding"
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -47,6 +54,18 @@ type Deps struct {
 	Log      *slog.Logger
 	Identity *identity.Service
 	Wallet   *wallet.Service
+	// Funding runs bank links, cards, top-ups and withdrawals; nil hides
+	// those pages (a server with no bank or acquirer).
+	Funding *funding.Service
+	// Idem keeps the money forms' Idempotency-Key records (the API's
+	// table, under a scope of the pages' own: idempotency.go).
+	Idem *idem.Records
+	// PublicURL is where browsers reach saifu (the acquirer's card-entry
+	// page sends them back to PublicURL/cards/entered).
+	PublicURL string
+	// CardEntryURL is the acquirer's hosted card-entry page; "" offers no
+	// card registration.
+	CardEntryURL string
 	// CSRFKey (≥ CSRFKeyBytesMin bytes, derived from the server secret
 	// with a label of its own) keys the CSRF tokens.
 	CSRFKey []byte
