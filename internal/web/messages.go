@@ -167,6 +167,27 @@ var messagesJA = map[string]string{
 	"error.not_found": "お探しのページは見つかりませんでした。",
 	"error.csrf":      "この操作は受け付けられませんでした。ページを開き直してから、もう一度お試しください。",
 	"error.internal":  "内部エラーが発生しました。しばらくしてからお試しください。",
+
+	// Passkeys (page_passkeys.go, security.html, login.html).
+	"passkey.title":                 "パスキー",
+	"passkey.intro":                 "パスキーがあれば、パスワードなしで指紋・顔・画面ロックだけでログインできます。パスキーはこのサイト専用なので、偽サイトには使えません。",
+	"passkey.none":                  "パスキーはまだ登録されていません。",
+	"passkey.unnamed":               "名前のないパスキー",
+	"passkey.added_at":              "登録 %s",
+	"passkey.name":                  "パスキーの名前(32文字まで)",
+	"passkey.name_example":          "例: 自分のスマホ",
+	"passkey.rename":                "名前を保存",
+	"passkey.remove":                "削除",
+	"passkey.remove_label":          "パスキー「%s」を削除",
+	"passkey.add":                   "パスキーを追加",
+	"passkey.login":                 "パスキーでログイン",
+	"passkey.failed":                "パスキーの操作が完了しませんでした。もう一度お試しください。",
+	"passkey.confirm":               "パスキーで確認",
+	"passkey.needs_js_login":        "パスキーでの確認には、JavaScript が有効で、パスキーに対応したブラウザが必要です。",
+	"passkey.needs_js":              "パスキーの追加には、JavaScript が有効で、パスキーに対応したブラウザが必要です。",
+	"security.done_passkey":         "パスキーを追加しました。",
+	"security.done_passkey_name":    "パスキーの名前を保存しました。",
+	"security.done_passkey_removed": "パスキーを削除しました。",
 }
 
 var messagesEN = map[string]string{
@@ -332,4 +353,25 @@ var messagesEN = map[string]string{
 	"error.not_found": "The page you asked for does not exist.",
 	"error.csrf":      "This request was refused. Open the page again and retry.",
 	"error.internal":  "Internal error. Please try again later.",
+
+	// Passkeys (page_passkeys.go, security.html, login.html).
+	"passkey.title":                 "Passkeys",
+	"passkey.intro":                 "With a passkey you log in with your fingerprint, face or screen lock, no password. A passkey works only on this site, so a fake site cannot use it.",
+	"passkey.none":                  "No passkey yet.",
+	"passkey.unnamed":               "Unnamed passkey",
+	"passkey.added_at":              "added %s",
+	"passkey.name":                  "Passkey name (up to 32 characters)",
+	"passkey.name_example":          "e.g. my phone",
+	"passkey.rename":                "Save name",
+	"passkey.remove":                "Remove",
+	"passkey.remove_label":          "Remove passkey “%s”",
+	"passkey.add":                   "Add a passkey",
+	"passkey.login":                 "Log in with a passkey",
+	"passkey.failed":                "The passkey step did not complete. Please try again.",
+	"passkey.confirm":               "Confirm with your passkey",
+	"passkey.needs_js_login":        "Confirming with a passkey needs JavaScript and a browser that supports passkeys.",
+	"passkey.needs_js":              "Adding a passkey needs JavaScript and a browser that supports passkeys.",
+	"security.done_passkey":         "The passkey is added.",
+	"security.done_passkey_name":    "The passkey's name is saved.",
+	"security.done_passkey_removed": "The passkey is removed.",
 }

@@ -19,6 +19,11 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /password/reset", s.page(s.resetForm))
 	mux.Handle("POST /password/reset", s.page(s.reset))
 	mux.Handle("POST /lang", s.page(s.setLang))
+	// Passkeys (page_passkeys.go).
+	mux.Handle("POST /login/passkey/begin", s.page(s.loginPasskeyBegin))
+	mux.Handle("POST /login/passkey", s.page(s.loginPasskey))
+	mux.Handle("POST /login/mfa/passkey/begin", s.page(s.loginMFAPasskeyBegin))
+	mux.Handle("POST /login/mfa/passkey", s.page(s.loginMFAPasskey))
 
 	mux.Handle("POST /logout", s.user(s.logout))
 	mux.Handle("GET /{$}", s.user(s.home))
@@ -33,6 +38,13 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /security/password", s.user(s.changePassword))
 	mux.Handle("POST /security/phrase", s.user(s.antiPhishing))
 	mux.Handle("POST /reauth", s.user(s.reauth))
+	// Passkeys (page_passkeys.go).
+	mux.Handle("POST /reauth/passkey/begin", s.user(s.reauthPasskeyBegin))
+	mux.Handle("POST /reauth/passkey", s.user(s.reauthPasskey))
+	mux.Handle("POST /security/passkeys/begin", s.user(s.passkeyBegin))
+	mux.Handle("POST /security/passkeys/finish", s.user(s.passkeyFinish))
+	mux.Handle("POST /security/passkeys/{id}/name", s.user(s.passkeyRename))
+	mux.Handle("POST /security/passkeys/{id}/delete", s.user(s.passkeyDelete))
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 
