@@ -43,12 +43,16 @@ func chromiumPath(t *testing.T) string {
 
 // chrome starts a headless Chromium showing pages width CSS pixels wide
 // (a phone's, as a mobile viewport) and returns its context.
-func chrome(t *testing.T, width int64) context.Context {
+func chrome(t *testing.T, width int64) context.Context { return chromeWith(t, width) }
+
+// chromeWith is chrome with more of Chromium's flags (a fake camera, …).
+func chromeWith(t *testing.T, width int64, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // CI runs as root
 	)
+	opts = append(opts, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	t.Cleanup(cancel)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
