@@ -188,6 +188,25 @@ var messagesJA = map[string]string{
 	"security.done_passkey":         "パスキーを追加しました。",
 	"security.done_passkey_name":    "パスキーの名前を保存しました。",
 	"security.done_passkey_removed": "パスキーを削除しました。",
+
+	// Email change (page_email.go, email_*.html, security.html).
+	"email.title":            "メールアドレス",
+	"email.current":          "現在のアドレス: %s",
+	"email.new":              "新しいメールアドレス",
+	"email.submit":           "確認コードを送る",
+	"email.hint":             "新しいアドレスに確認コードを、今のアドレスに取り消しコード付きのお知らせをお送りします。",
+	"email.verify_title":     "新しいメールアドレスの確認",
+	"email.verify_intro":     "%s にお送りした6桁の確認コードを入力してください。",
+	"email.verify_submit":    "メールアドレスを変更",
+	"email.back":             "セキュリティに戻る",
+	"email.cancel_title":     "メールアドレス変更の取り消し",
+	"email.cancel_intro":     "身に覚えのないメールアドレス変更のお知らせが届いた場合は、そのメールの取り消しコードを入力してください。変更は取り消され、すべての端末がログアウトされます。",
+	"email.cancel_code":      "取り消しコード",
+	"email.cancel_code_hint": "変更がすでに完了している場合は、認証アプリのコードまたはリカバリーコードも必要です。",
+	"email.cancel_submit":    "変更を取り消す",
+	"email.cancel_done":      "メールアドレスの変更を取り消しました。すべての端末はログアウトしました。パスワードを再設定してください。",
+	"email.cancel_held":      "2段階認証が設定されていないため、アカウントを保留しました。サポートがご本人を確認するまで、ログインや出金はできません。",
+	"security.done_email":    "メールアドレスを変更しました。",
 }
 
 var messagesEN = map[string]string{
@@ -374,4 +393,23 @@ var messagesEN = map[string]string{
 	"security.done_passkey":         "The passkey is added.",
 	"security.done_passkey_name":    "The passkey's name is saved.",
 	"security.done_passkey_removed": "The passkey is removed.",
+
+	// Email change (page_email.go, email_*.html, security.html).
+	"email.title":            "Email address",
+	"email.current":          "Current address: %s",
+	"email.new":              "New email address",
+	"email.submit":           "Send a code",
+	"email.hint":             "We send a code to the new address, and a notice with a cancel code to the current one.",
+	"email.verify_title":     "Confirm your new address",
+	"email.verify_intro":     "Enter the 6-digit code we sent to %s.",
+	"email.verify_submit":    "Change my address",
+	"email.back":             "Back to security",
+	"email.cancel_title":     "Cancel an email change",
+	"email.cancel_intro":     "If you were told of an email change you did not ask for, enter the cancel code from that mail. The change is undone and every device signed out.",
+	"email.cancel_code":      "Cancel code",
+	"email.cancel_code_hint": "If the change was already applied, your authenticator app's code or a recovery code is needed too.",
+	"email.cancel_submit":    "Undo the change",
+	"email.cancel_done":      "The email change is undone and every device signed out. Please reset your password.",
+	"email.cancel_held":      "The account has no two-step verification, so it is held: no login or payout until support has confirmed its owner.",
+	"security.done_email":    "Your email address is changed.",
 }

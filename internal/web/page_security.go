@@ -47,7 +47,7 @@ func (s *server) securityWith(w http.ResponseWriter, r *http.Request, formErr er
 		return s.formError(w, r, "security", "security.title", d, formErr)
 	}
 	switch r.URL.Query().Get("done") {
-	case "password", "phrase", "passkey", "passkey_name", "passkey_removed":
+	case "password", "phrase", "passkey", "passkey_name", "passkey_removed", "email":
 		d.Done = r.URL.Query().Get("done")
 	}
 	s.render(w, r, http.StatusOK, "security", "security.title", d, "")

@@ -19,6 +19,9 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /password/reset", s.page(s.resetForm))
 	mux.Handle("POST /password/reset", s.page(s.reset))
 	mux.Handle("POST /lang", s.page(s.setLang))
+	// Email change (page_email.go): the previous address's undo.
+	mux.Handle("GET /email/cancel", s.page(s.emailCancelForm))
+	mux.Handle("POST /email/cancel", s.page(s.emailCancel))
 	// Passkeys (page_passkeys.go).
 	mux.Handle("POST /login/passkey/begin", s.page(s.loginPasskeyBegin))
 	mux.Handle("POST /login/passkey", s.page(s.loginPasskey))
@@ -38,6 +41,9 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /security/password", s.user(s.changePassword))
 	mux.Handle("POST /security/phrase", s.user(s.antiPhishing))
 	mux.Handle("POST /reauth", s.user(s.reauth))
+	// Email change (page_email.go).
+	mux.Handle("POST /security/email", s.user(s.emailChange))
+	mux.Handle("POST /security/email/verify", s.user(s.emailVerify))
 	// Passkeys (page_passkeys.go).
 	mux.Handle("POST /reauth/passkey/begin", s.user(s.reauthPasskeyBegin))
 	mux.Handle("POST /reauth/passkey", s.user(s.reauthPasskey))
