@@ -1,8 +1,12 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/idem"
 
 	"github.com/saifu-pay/saifu/internal/web"
 )
@@ -43,10 +47,17 @@ func isAPIPath(p string) bool {
 
 // pages is the web wallet on the app's services.
 func (a *App) pages() http.Handler {
+	// The money forms' idempotency records: the API's table and seal key
+	// (the pages' keys are of their own, "web:…").
+	recs, err := idem.New(a.DB, time.Now, idem.Config{SealKey: a.keys.idemSeal, Lease: a.cfg.IdempotencyLease, Log: a.Log})
+	if err != nil {
+		panic(fmt.Sprintf("app: idempotency records of the pages: %v", err))
+	}
 	return web.New(web.Deps{
 		Log:            a.Log,
 		Identity:       a.Identity,
 		Wallet:         a.Wallet,
+		Idem:           recs,
 		CSRFKey:        a.keys.webCSRF,
 		TrustedProxies: a.cfg.TrustedProxies,
 		Demo:           a.Mailbox != nil,

@@ -35,6 +35,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
@@ -47,6 +48,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Identity *identity.Service
 	Wallet   *wallet.Service
+	// Idem keeps the money forms' idempotency records (idempotency.go).
+	Idem *idem.Records
 	// CSRFKey (≥ CSRFKeyBytesMin bytes, derived from the server secret
 	// with a label of its own) keys the CSRF tokens.
 	CSRFKey []byte
