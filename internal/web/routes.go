@@ -32,6 +32,12 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.user(s.home))
 	mux.Handle("GET /pay", s.user(s.payStart))
 	mux.Handle("POST /pay/code", s.user(s.payCode))
+	// Paying a merchant-presented code (page_pay_merchant.go).
+	mux.Handle("GET "+scanPath, s.user(s.scanForm))
+	mux.Handle("POST "+scanPath, s.user(s.mpmRead))
+	mux.Handle("POST "+photoPath, s.user(s.mpmPhoto))
+	mux.Handle("POST /pay/merchant/pay", s.user(s.mpmPay))
+	mux.Handle("GET /payments/{id}", s.user(s.receipt))
 	mux.Handle("GET /history", s.user(s.history))
 	mux.Handle("GET /notices", s.user(s.notices))
 	mux.Handle("GET /security", s.user(s.security))

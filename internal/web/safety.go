@@ -56,7 +56,11 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, formBytesMax)
+		limit := int64(formBytesMax)
+		if r.URL.Path == photoPath { // a photo of a QR code, and its form
+			limit = photoBytesMax + formBytesMax
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		want := s.csrfToken(stateOf(r).binding())
 		got := r.PostFormValue(csrfField)
 		if want == "" || !hmac.Equal([]byte(got), []byte(want)) {
