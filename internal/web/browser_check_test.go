@@ -88,3 +88,27 @@ func axeViolations(t *testing.T, ctx context.Context, what string) []string {
 	}
 	return bad
 }
+
+// browserSignUp signs a person up through the pages at u (the sign-up
+// form, the mailed code) and leaves them on home; every page is checked.
+func browserSignUp(t *testing.T, ctx context.Context, e *env, u, email, pw string, width int64) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(u+"/signup"),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#code")),
+	); err != nil {
+		t.Fatalf("sign up: %v", err)
+	}
+	checkPage(t, ctx, "the sign-up code page", width)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(t, email)),
+		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("section.balance")),
+	); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	checkPage(t, ctx, "home", width)
+}

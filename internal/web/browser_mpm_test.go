@@ -97,18 +97,7 @@ func TestBrowserPayMerchantByCamera(t *testing.T) {
 		}
 		return v
 	}
-	run("sign up",
-		chromedp.Navigate(u+"/signup"),
-		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), pw),
-		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#code")),
-	)
-	run("verify",
-		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(t, email)),
-		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("section.balance")),
-	)
+	browserSignUp(t, ctx, e, u, email, pw, 360)
 	user, err := e.app.Identity.UserByEmail(context.Background(), email)
 	if err != nil {
 		t.Fatal(err)

@@ -50,18 +50,7 @@ func TestBrowserPasskey(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	run("sign up",
-		chromedp.Navigate(u+"/signup"),
-		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), pw),
-		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#code")),
-	)
-	run("verify",
-		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(t, email)),
-		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("section.balance")),
-	)
+	browserSignUp(t, ctx, e, u, email, pw, 360)
 	run("add a passkey",
 		chromedp.Navigate(u+"/security"),
 		chromedp.WaitVisible(chromedp.CSS("#passkey-add")),
