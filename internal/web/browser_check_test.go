@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,8 @@ var axeImpactsFailing = map[string]bool{"serious": true, "critical": true}
 // does on every page it visits: it fits the screen's width (nothing
 // wider), its CSP refused nothing (no page of ours needs anything it
 // forbids), and axe-core finds no serious or critical accessibility
-// violation (WCAG 2.x A and AA rules and axe's best practices).
+// violation (WCAG 2.x A and AA rules and axe's best practices). With
+// SAIFU_SCREENSHOTS naming a directory, it saves a screenshot there.
 func checkPage(t *testing.T, ctx context.Context, what string, width int64) {
 	t.Helper()
 	w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
@@ -45,6 +47,21 @@ func checkPage(t *testing.T, ctx context.Context, what string, width int64) {
 	}
 	for _, violation := range axeViolations(t, ctx, what) {
 		t.Errorf("%s: accessibility: %s", what, violation)
+	}
+	if dir := os.Getenv("SAIFU_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '-'
+		}, strings.ToLower(t.Name()+" "+what))
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
