@@ -226,7 +226,7 @@ var messagesJA = map[string]string{
 	"mpm.amount":          "金額(円)",
 	"mpm.next":            "確認へ進む",
 	"mpm.fixed":           "金額はお店のコードで決まっています。",
-	"mpm.pay":             "%s を支払う",
+	"mpm.pay":             "%sを支払う",
 	"mpm.cancel":          "やめる",
 	"mpm.in_progress":     "この支払いは処理中です。しばらくしてから履歴をご確認ください。",
 	"mpm.key_reused":      "この確認画面はすでに別の内容で使われました。もう一度コードを読み取ってください。",

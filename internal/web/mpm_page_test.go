@@ -26,6 +26,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 	"github.com/saifu-pay/saifu/internal/wallet"
+	"github.com/saifu-pay/saifu/internal/wallet/emvqr"
 )
 
 // shopQR makes a merchant and asks the merchant's side of the JSON API
@@ -184,4 +185,36 @@ func TestPayMerchantCode(t *testing.T) {
 			t.Errorf("another user's receipt = %d, want 404", a.status)
 		}
 	})
+}
+
+// TestPayDynamicMerchantCode: a code that carries its amount goes
+// straight to the confirmation with that amount, and the payment cannot
+// be made for another.
+func TestPayDynamicMerchantCode(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	b, uid := signedInUser(t, e, "dynamic@example.com")
+	e.fund(t, uid, 5000)
+	m, _, _, err := e.app.Merchants.Create(context.Background(), "Corner Cafe", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := emvqr.Build(emvqr.MerchantPayload{MerchantID: m.EMVID, Name: "Corner Cafe", City: "Tokyo", MCC: "5814", Amount: 2480})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get("/pay/merchant")
+	confirm := b.post("/pay/merchant", url.Values{"payload": {payload}})
+	if confirm.status != 200 || !strings.Contains(confirm.body, "Corner Cafe") || !strings.Contains(confirm.body, "2,480円") || strings.Contains(confirm.body, `id="amount"`) {
+		t.Fatalf("a dynamic code = %d, want its confirmation:\n%s", confirm.status, confirm.body)
+	}
+	key := keyFieldRE.FindStringSubmatch(confirm.body)[1]
+	if a := b.post("/pay/merchant/pay", url.Values{"payload": {payload}, "amount": {"100"}, "idempotency_key": {key + "x"}}); a.status != 400 {
+		t.Errorf("paying a dynamic code another amount = %d, want 400", a.status)
+	}
+	if a := b.post("/pay/merchant/pay", url.Values{"payload": {payload}, "amount": {"2480"}, "idempotency_key": {key}}); !strings.Contains(a.body, "2,480円") || !strings.HasPrefix(a.path, "/payments/") {
+		t.Fatalf("payment ended on %s (%d)", a.path, a.status)
+	}
+	if bal, err := e.app.Wallet.Balance(context.Background(), uid); err != nil || bal.Total != 5000-2480 {
+		t.Errorf("balance = %d (%v), want %d", bal.Total, err, 5000-2480)
+	}
 }
