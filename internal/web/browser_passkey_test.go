@@ -3,6 +3,7 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -30,10 +31,12 @@ func localhostEnv(t *testing.T, change func(*app.Config)) (*env, string) {
 // authenticator (CTAP2, internal, resident keys, user verification), a
 // person adds a named passkey on the security page through passkey.js,
 // logs out and logs in with one tap on "log in with a passkey" — no
-// address, no password.
+// address, no password; later, removing it on an old session is
+// confirmed with the passkey.
 func TestBrowserPasskey(t *testing.T) {
 	ctx := chrome(t, 360)
-	e, u := localhostEnv(t, nil)
+	clk := &clock{}
+	e, u := localhostEnv(t, func(c *app.Config) { c.Now = clk.Now })
 	email, pw := "passkey-browser@example.com", "correct horse battery"
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatal(err)
@@ -74,5 +77,23 @@ func TestBrowserPasskey(t *testing.T) {
 	)
 	if p, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || p != "/" {
 		t.Errorf("after the passkey login the page is %q (%v)", p, err)
+	}
+
+	// Later, removing it asks who the session is: the passkey answers.
+	clk.advance(10 * time.Minute)
+	run("remove the passkey on an old session",
+		chromedp.Navigate(u+"/security"),
+		chromedp.Click(chromedp.CSS(`li.passkey form[action$="/delete"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/reauth/passkey"] button`)),
+	)
+	checkPage(t, ctx, "the re-authentication page with a passkey", 360)
+	run("confirm with the passkey",
+		chromedp.Click(chromedp.CSS(`form[action="/reauth/passkey"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-add")),
+		chromedp.Click(chromedp.CSS(`li.passkey form[action$="/delete"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")),
+	)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.querySelectorAll("li.passkey").length`)); err != nil || n != 0 {
+		t.Errorf("after the removal %d passkeys are listed (%v)", n, err)
 	}
 }
