@@ -237,6 +237,7 @@ var messagesJA = map[string]string{
 	"receipt.at":          "日時",
 	"receipt.id":          "支払い番号",
 	"form.amount":         "金額は数字(円)で入力してください。",
+	"error.too_large":     "送信された内容が大きすぎます。写真は10MBまでです。",
 }
 
 var messagesEN = map[string]string{
@@ -472,4 +473,5 @@ var messagesEN = map[string]string{
 	"receipt.at":          "When",
 	"receipt.id":          "Payment number",
 	"form.amount":         "Type the amount in yen, digits only.",
+	"error.too_large":     "What was sent is too large. A photo may be up to 10 MB.",
 }

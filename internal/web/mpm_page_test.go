@@ -175,6 +175,9 @@ func TestPayMerchantCode(t *testing.T) {
 		if a := b.upload("/pay/merchant/photo", []byte("not a picture")); a.status != 400 || !strings.Contains(a.body, `role="alert"`) {
 			t.Errorf("a file that is no picture = %d", a.status)
 		}
+		if a := b.upload("/pay/merchant/photo", bytes.Repeat([]byte{0xff}, 11<<20)); a.status != 413 || !strings.Contains(a.body, "10MB") {
+			t.Errorf("an 11 MB photo = %d, want 413 with the bound", a.status)
+		}
 		b.get("/pay/merchant")
 		if a := b.upload("/pay/merchant/photo", qrPNG(t, payload)); a.status != 200 || !strings.Contains(a.body, "山田商店") || !strings.Contains(a.body, `name="amount"`) {
 			t.Fatalf("a photo of the code = %d:\n%s", a.status, a.body)
