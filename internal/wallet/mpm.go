@@ -96,3 +96,16 @@ func (s *Service) readQR(ctx context.Context, payload string, amount int64) (emv
 	}
 	return p, m, amount, nil
 }
+
+// PayeeName is the name of the merchant a payment went to, as saifu
+// knows it (for the payer's receipt).
+func (s *Service) PayeeName(ctx context.Context, p Payment) (string, error) {
+	if s.merchants == nil {
+		return "", errNoMerchants
+	}
+	m, err := s.merchants.Get(ctx, p.MerchantID)
+	if err != nil {
+		return "", err
+	}
+	return m.Name, nil
+}

@@ -13,7 +13,8 @@ import (
 // TestQuoteQR: a merchant-presented code read for the payer's
 // confirmation names the merchant as saifu knows it and the amount (the
 // dynamic code's own, or the one typed for a static code); what PayQR
-// would refuse is refused, and nothing is paid.
+// would refuse is refused, and nothing is paid. PayeeName names a
+// payment's merchant.
 func TestQuoteQR(t *testing.T) {
 	each(t, nil, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -46,6 +47,12 @@ func TestQuoteQR(t *testing.T) {
 			{name: "unknown merchant", payload: unknown, wantCode: apperr.Invalid},
 			{name: "a broken checksum", payload: static[:len(static)-1] + "0", wantCode: apperr.Invalid},
 			{name: "not a code", payload: "hello", wantCode: apperr.Invalid},
+		}
+		if name, err := e.wallet.PayeeName(ctx, wallet.Payment{MerchantID: m.ID}); err != nil || name != "Shop" {
+			t.Errorf("PayeeName = %q, %v; want Shop", name, err)
+		}
+		if _, err := e.wallet.PayeeName(ctx, wallet.Payment{MerchantID: "mer_nobody"}); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("PayeeName of no merchant: err = %v, want not found", err)
 		}
 		for _, tt := range tests {
 			got, err := e.wallet.QuoteQR(ctx, tt.payload, tt.amount)

@@ -155,7 +155,7 @@ func TestPayMerchantCode(t *testing.T) {
 			t.Errorf("a payment without the CSRF token = %d, want 403", a.status)
 		}
 		paid := b.post("/pay/merchant/pay", form)
-		if !strings.HasPrefix(paid.path, "/payments/pay_") || !strings.Contains(paid.body, "支払いました") || !strings.Contains(paid.body, "1,200円") {
+		if !strings.HasPrefix(paid.path, "/payments/pay_") || !strings.Contains(paid.body, "支払いました") || !strings.Contains(paid.body, "1,200円") || !strings.Contains(paid.body, "山田商店") {
 			t.Fatalf("payment ended on %s (%d):\n%s", paid.path, paid.status, paid.body)
 		}
 		form.Del("csrf")

@@ -144,7 +144,10 @@ func (s *server) renderMessage(w http.ResponseWriter, r *http.Request, status in
 	return nil
 }
 
-type receiptData struct{ Payment wallet.Payment }
+type receiptData struct {
+	Payment wallet.Payment
+	Payee   string
+}
 
 // receipt: GET /payments/{id} — one of the user's payments (another
 // user's is not found).
@@ -153,7 +156,11 @@ func (s *server) receipt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "payment", "receipt.title", receiptData{Payment: p}, "")
+	payee, err := s.d.Wallet.PayeeName(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "payment", "receipt.title", receiptData{Payment: p, Payee: payee}, "")
 	return nil
 }
 
