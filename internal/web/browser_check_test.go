@@ -28,7 +28,8 @@ var axeImpactsFailing = map[string]bool{"serious": true, "critical": true}
 // wider), its CSP refused nothing (no page of ours needs anything it
 // forbids), and axe-core finds no serious or critical accessibility
 // violation (WCAG 2.x A and AA rules and axe's best practices). With
-// SAIFU_SCREENSHOTS naming a directory, it saves a screenshot there.
+// SAIFU_PAGE_SHOTS naming a directory, it saves a screenshot of the page
+// there (SAIFU_SCREENSHOTS is the README's few, from TestBrowserJourney).
 func checkPage(t *testing.T, ctx context.Context, what string, width int64) {
 	t.Helper()
 	w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
@@ -48,7 +49,7 @@ func checkPage(t *testing.T, ctx context.Context, what string, width int64) {
 	for _, violation := range axeViolations(t, ctx, what) {
 		t.Errorf("%s: accessibility: %s", what, violation)
 	}
-	if dir := os.Getenv("SAIFU_SCREENSHOTS"); dir != "" {
+	if dir := os.Getenv("SAIFU_PAGE_SHOTS"); dir != "" {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)

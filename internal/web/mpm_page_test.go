@@ -128,6 +128,9 @@ func TestPayMerchantCode(t *testing.T) {
 		if scan.status != 200 || !strings.Contains(scan.body, `action="/pay/merchant/photo"`) || !strings.Contains(scan.header.Get("Permissions-Policy"), "camera=(self)") {
 			t.Fatalf("scan page = %d, %q:\n%s", scan.status, scan.header.Get("Permissions-Policy"), scan.body)
 		}
+		if !regexp.MustCompile(`<section [^>]*id="camera"[^>]* hidden>`).MatchString(scan.body) {
+			t.Errorf("without JavaScript the camera section shows")
+		}
 		if p := b.get("/").header.Get("Permissions-Policy"); !strings.Contains(p, "camera=()") {
 			t.Errorf("home allows the camera: %q", p)
 		}

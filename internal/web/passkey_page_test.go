@@ -79,8 +79,14 @@ func TestPasskeyPages(t *testing.T) {
 		clk := &clock{}
 		e := newEnvWith(t, db, func(c *app.Config) { c.Now = clk.Now })
 		b, _ := signedInUser(t, e, "passkey@example.com")
-		if a := b.get("/security"); !strings.Contains(a.body, "パスキーはまだ登録されていません") || !strings.Contains(a.body, `id="passkey-add"`) {
-			t.Fatalf("security page before:\n%s", a.body)
+		before := b.get("/security")
+		if !strings.Contains(before.body, "パスキーはまだ登録されていません") || !strings.Contains(before.body, `id="passkey-add"`) {
+			t.Fatalf("security page before:\n%s", before.body)
+		}
+		// Without JavaScript the ceremony's form stays hidden and the page
+		// says what it needs.
+		if !regexp.MustCompile(`<form [^>]*id="passkey-add"[^>]* hidden>`).MatchString(before.body) || !strings.Contains(before.body, "JavaScript") {
+			t.Errorf("without JavaScript the passkey form shows:\n%s", before.body)
 		}
 		key := webauthntest.New(t)
 		id := b.addPasskey(key, "自分のスマホ")
