@@ -70,7 +70,7 @@ func qrFrame(t *testing.T, content string) *image.Gray {
 // (asked of the merchant's side of the JSON API), a person opens the
 // scan page, starts the camera, and scan.js reads the code with jsQR;
 // they type the amount, the confirmation shows the shop's name and the
-// amount, and they pay.
+// amount, and they pay. A photo of the code, uploaded, is read too.
 func TestBrowserPayMerchantByCamera(t *testing.T) {
 	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
 	payload := e.shopQR(t, "山田商店")
@@ -140,5 +140,20 @@ func TestBrowserPayMerchantByCamera(t *testing.T) {
 	}
 	if p, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); !strings.HasPrefix(p, "/payments/") {
 		t.Errorf("the receipt is at %s", p)
+	}
+
+	// A photo of the code, chosen in the file field, is read on the server.
+	photo := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(photo, qrPNG(t, payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("upload a photo of the code",
+		chromedp.Navigate(u+"/pay/merchant"),
+		chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}),
+		chromedp.Click(chromedp.CSS(`form[action="/pay/merchant/photo"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#amount")),
+	)
+	if name := text("#merchant-name"); name != "山田商店" {
+		t.Errorf("after the photo the amount page names %q, want 山田商店", name)
 	}
 }
