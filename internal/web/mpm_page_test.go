@@ -224,3 +224,40 @@ func TestPayDynamicMerchantCode(t *testing.T) {
 		t.Errorf("balance = %d (%v), want %d", bal.Total, err, 5000-2480)
 	}
 }
+
+// TestPayMerchantCodeAnswerLost: the payment's answer is lost after the
+// ledger moved the money (the server failed before answering); the
+// person submits the same confirmation again and is shown that payment —
+// the money moved once.
+func TestPayMerchantCodeAnswerLost(t *testing.T) {
+	var failOnce atomic.Bool
+	e := newEnvWith(t, storetest.Open(t, store.SQLite, app.Migrations()...), func(c *app.Config) {
+		c.Fault = func(point, _ string) error {
+			if point == wallet.FaultPaymentAfterLedger && failOnce.CompareAndSwap(true, false) {
+				return fmt.Errorf("a simulated crash at %s", point)
+			}
+			return nil
+		}
+	})
+	b, uid := signedInUser(t, e, "lost@example.com")
+	e.fund(t, uid, 5000)
+	payload := e.shopQR(t, "山田商店")
+	confirm := b.post("/pay/merchant", url.Values{"payload": {payload}, "amount": {"1200"}})
+	key := keyFieldRE.FindStringSubmatch(confirm.body)
+	if key == nil {
+		t.Fatalf("no confirmation:\n%s", confirm.body)
+	}
+	form := url.Values{"payload": {payload}, "amount": {"1200"}, "idempotency_key": {key[1]}}
+	failOnce.Store(true)
+	if a := b.post("/pay/merchant/pay", form); a.status < 500 {
+		t.Fatalf("the failed payment answered %d (%s)", a.status, a.path)
+	}
+	form.Del("csrf")
+	again := b.post("/pay/merchant/pay", form)
+	if !strings.HasPrefix(again.path, "/payments/pay_") || !strings.Contains(again.body, "1,200円") {
+		t.Fatalf("the retry ended on %s (%d):\n%s", again.path, again.status, again.body)
+	}
+	if bal, err := e.app.Wallet.Balance(context.Background(), uid); err != nil || bal.Total != 3800 {
+		t.Errorf("balance after the retry = %d (%v), want 3,800: one payment", bal.Total, err)
+	}
+}
