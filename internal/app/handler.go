@@ -47,7 +47,7 @@ func isAPIPath(p string) bool {
 // their Idempotency-Key records in the API's table (sealed with the same
 // key, under a scope of their own).
 func (a *App) pages() http.Handler {
-	recs, err := idem.New(a.DB, a.now, idem.Config{SealKey: a.keys.idemSeal, Lease: a.cfg.IdempotencyLease})
+	recs, err := idem.New(a.DB, a.now, idem.Config{SealKey: a.keys.idemSeal, Lease: a.cfg.IdempotencyLease, Log: a.Log})
 	if err != nil {
 		panic(fmt.Sprintf("app: web idempotency records: %v", err)) // a 32-byte derived key: a wiring error
 	}

@@ -342,13 +342,15 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, ceremonyID string, ass
 
 // Passkey is a registered passkey as the user sees it.
 type Passkey struct {
-	ID                    string
+	ID string
+	// Name is what the user called it ("" until named).
+	Name                  string
 	CreatedAt, LastUsedAt time.Time
 }
 
 // Passkeys lists the user's passkeys.
 func (s *Service) Passkeys(ctx context.Context, userID string) ([]Passkey, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, created_at, last_used_at FROM passkeys WHERE user_id = ? ORDER BY created_at LIMIT ?`, userID, passkeysPerUserMax)
+	rows, err := s.db.Query(ctx, `SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = ? ORDER BY created_at LIMIT ?`, userID, passkeysPerUserMax)
 	if err != nil {
 		return nil, fmt.Errorf("identity: list passkeys: %w", err)
 	}
@@ -357,7 +359,7 @@ func (s *Service) Passkeys(ctx context.Context, userID string) ([]Passkey, error
 	for rows.Next() {
 		var p Passkey
 		var created, used int64
-		if err := rows.Scan(&p.ID, &created, &used); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &created, &used); err != nil {
 			return nil, fmt.Errorf("identity: list passkeys: %w", err)
 		}
 		p.CreatedAt = time.UnixMilli(created).UTC()

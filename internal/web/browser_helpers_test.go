@@ -35,21 +35,11 @@ func (c *chromium) read(what string, a chromedp.Action[string]) string {
 	return v
 }
 
-// fits: the page is readable at the screen's width, with nothing wider
-// than the screen, and its CSP refused nothing (no page of ours needs
-// anything it forbids).
+// fits: the page fits the screen's width, its CSP refused nothing and
+// axe-core finds no serious or critical violation (checkPage).
 func (c *chromium) fits(what string) {
 	c.t.Helper()
-	w, err := chromedp.Run(c.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if w > c.width {
-		c.t.Errorf("%s is %d px wide on a %d px screen", what, w, c.width)
-	}
-	if v := c.read("CSP violations", chromedp.Evaluate[string](`JSON.stringify(window.__csp || [])`)); v != "[]" {
-		c.t.Errorf("%s: the CSP refused %s", what, v)
-	}
+	checkPage(c.t, c.ctx, what, c.width)
 }
 
 // shot saves a screenshot when SAIFU_SCREENSHOTS names a directory.

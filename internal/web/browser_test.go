@@ -42,12 +42,16 @@ func chromiumPath(t *testing.T) string {
 
 // chrome starts a headless Chromium showing pages width CSS pixels wide
 // (a phone's, as a mobile viewport) and returns its context.
-func chrome(t *testing.T, width int64) context.Context {
+func chrome(t *testing.T, width int64) context.Context { return chromeWith(t, width) }
+
+// chromeWith is chrome with more of Chromium's flags (a fake camera, …).
+func chromeWith(t *testing.T, width int64, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // CI runs as root
 	)
+	opts = append(opts, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	t.Cleanup(cancel)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
@@ -83,6 +87,10 @@ func TestBrowserJourney(t *testing.T) {
 	run, read, fits, shot := cr.run, cr.read, cr.fits, cr.shot
 	run("sign up",
 		chromedp.Navigate(u+"/signup"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+	)
+	fits("the sign-up page")
+	run("sign up",
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), pw),
 		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
@@ -115,6 +123,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS("footer button")),
 		chromedp.WaitVisible(chromedp.CSS("#password")),
 	)
+	fits("the login page")
 	run("log in",
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), pw),
@@ -190,5 +199,6 @@ func TestBrowserJourney(t *testing.T) {
 	if b := read("English home", chromedp.Text(chromedp.CSS("section.balance .big"))); b != "¥0" {
 		t.Errorf("English home balance = %q, want ¥0", b)
 	}
+	checkPage(t, ctx, "the English home on a desktop", 1280)
 	shot("home-en-desktop")
 }

@@ -19,10 +19,10 @@ import (
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
 
-// browserSignUp signs up in Chromium and waits for home.
-func browserSignUp(cr *chromium, e *env, email, pw string) {
+// browserSignUp signs a person up through the pages at u (the sign-up
+// form, the mailed code) and leaves them on home; every page is checked.
+func browserSignUp(cr *chromium, e *env, u, email, pw string) {
 	cr.t.Helper()
-	u := e.srv.URL
 	cr.run("sign up",
 		chromedp.Navigate(u+"/signup"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
@@ -30,11 +30,13 @@ func browserSignUp(cr *chromium, e *env, email, pw string) {
 		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#code")),
 	)
+	cr.fits("the sign-up code page")
 	cr.run("verify",
 		chromedp.SendKeys(chromedp.CSS("#code"), e.mail.code(cr.t, email)),
 		chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("section.balance")),
 	)
+	cr.fits("home")
 }
 
 // browserChallenge passes the issuer's 3-D Secure challenge page the
@@ -63,7 +65,7 @@ func TestBrowserCardTopup(t *testing.T) {
 	var watch seen
 	e := newEnvWrapped(t, storetest.Open(t, store.SQLite, app.Migrations()...), nil, watch.wrap)
 	cr := &chromium{t: t, ctx: ctx, width: 360}
-	browserSignUp(cr, e, "card-browser@example.com", "correct horse battery")
+	browserSignUp(cr, e, e.srv.URL, "card-browser@example.com", "correct horse battery")
 
 	const pan = "4000000000003220" // always challenged
 	cr.run("top-up page", chromedp.Navigate(e.srv.URL+"/topup"), chromedp.WaitVisible(chromedp.CSS("#add-card")))
@@ -115,7 +117,7 @@ func TestBrowserMainJourney(t *testing.T) {
 	e := newEnv(t, storetest.Open(t, store.Postgres, app.Migrations()...))
 	cr := &chromium{t: t, ctx: ctx, width: 360}
 	u := e.srv.URL
-	browserSignUp(cr, e, "journey@example.com", "correct horse battery")
+	browserSignUp(cr, e, e.srv.URL, "journey@example.com", "correct horse battery")
 
 	cr.run("KYC",
 		chromedp.Navigate(u+"/kyc"),

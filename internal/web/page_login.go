@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/saifu-pay/saifu/internal/identity"
 )
@@ -41,7 +43,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 func (s *server) loggedIn(w http.ResponseWriter, r *http.Request, res identity.LoginResult) error {
 	if res.MFARequired {
 		setCookie(w, cookieMFA, res.MFAToken, mfaCookieAge)
-		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		// The methods only choose what the second step's page offers.
+		http.Redirect(w, r, "/login/mfa?methods="+url.QueryEscape(strings.Join(res.Methods, " ")), http.StatusSeeOther)
 		return nil
 	}
 	signIn(w, res.SessionToken)
@@ -54,8 +57,25 @@ func (s *server) mfaForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "login_mfa", "mfa.title", nil, "")
+	s.render(w, r, http.StatusOK, "login_mfa", "mfa.title", mfaMethods(r.URL.Query().Get("methods")), "")
 	return nil
+}
+
+// mfaData is what the second step offers: the authenticator app's code
+// (with the recovery codes) and, when the account has one, its passkey.
+type mfaData struct{ TOTP, Passkey bool }
+
+// mfaMethods reads the methods the login named ("" offers the codes).
+func mfaMethods(methods string) mfaData {
+	var d mfaData
+	for _, m := range strings.Fields(methods) {
+		d.TOTP = d.TOTP || m == identity.MethodTOTP
+		d.Passkey = d.Passkey || m == identity.MethodPasskey
+	}
+	if !d.Passkey {
+		d.TOTP = true
+	}
+	return d
 }
 
 // loginMFA: POST /login/mfa with a TOTP code or a recovery code.
@@ -71,12 +91,12 @@ func (s *server) loginMFA(w http.ResponseWriter, r *http.Request) error {
 		method = identity.MethodRecoveryCode
 	}
 	if code == "" {
-		return s.formError(w, r, "login_mfa", "mfa.title", nil, errRequired())
+		return s.formError(w, r, "login_mfa", "mfa.title", mfaData{TOTP: true}, errRequired())
 	}
 	ensureDevice(w, st)
 	res, err := s.d.Identity.LoginMFA(r.Context(), c.Value, method, code, st.client)
 	if err != nil {
-		return s.formError(w, r, "login_mfa", "mfa.title", nil, err)
+		return s.formError(w, r, "login_mfa", "mfa.title", mfaData{TOTP: true}, err)
 	}
 	return s.loggedIn(w, r, res)
 }

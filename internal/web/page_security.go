@@ -11,9 +11,11 @@ import (
 type securityData struct {
 	Profile  identity.Profile
 	Sessions []identity.Session
+	Passkeys []identity.Passkey
 	// Current is the id of this browser's session.
 	Current string
-	// Done names the change just made ("password", "phrase"; "" for none).
+	// Done names the change just made ("password", "phrase", "passkey",
+	// …; "" for none).
 	Done string
 }
 
@@ -36,12 +38,16 @@ func (s *server) securityWith(w http.ResponseWriter, r *http.Request, formErr er
 	if err != nil {
 		return err
 	}
-	d := securityData{Profile: p, Sessions: list, Current: st.sess.ID}
+	keys, err := s.d.Identity.Passkeys(ctx, st.sess.UserID)
+	if err != nil {
+		return err
+	}
+	d := securityData{Profile: p, Sessions: list, Passkeys: keys, Current: st.sess.ID}
 	if formErr != nil {
 		return s.formError(w, r, "security", "security.title", d, formErr)
 	}
 	switch r.URL.Query().Get("done") {
-	case "password", "phrase":
+	case "password", "phrase", "passkey", "passkey_name", "passkey_removed", "email":
 		d.Done = r.URL.Query().Get("done")
 	}
 	s.render(w, r, http.StatusOK, "security", "security.title", d, "")
@@ -110,6 +116,9 @@ type reauthData struct {
 	TOTP bool
 	// Intro is the catalogue key of why it is asked ("": reauth.intro).
 	Intro string
+	// Passkey: the account has a passkey to confirm with (and then no
+	// password alone will do).
+	Passkey bool
 }
 
 // askReauth shows the form that confirms who the session is, then goes
@@ -124,7 +133,7 @@ func (s *server) askReauthFor(w http.ResponseWriter, r *http.Request, next, intr
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusForbidden, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP, Intro: intro}, "")
+	s.render(w, r, http.StatusForbidden, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP, Passkey: p.Passkeys > 0, Intro: intro}, "")
 	return nil
 }
 
@@ -148,7 +157,7 @@ func (s *server) reauth(w http.ResponseWriter, r *http.Request) error {
 		if perr != nil {
 			return perr
 		}
-		return s.formError(w, r, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP}, err)
+		return s.formError(w, r, "reauth", "reauth.title", reauthData{Next: next, TOTP: p.TOTP, Passkey: p.Passkeys > 0}, err)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil

@@ -115,6 +115,9 @@ func (s *server) publicMessage(r *http.Request, err error) string {
 	if err == errMissing {
 		return st.lang.T("form.required")
 	}
+	if err == errAmount {
+		return st.lang.T("form.amount")
+	}
 	e, ok := apperr.As(err)
 	if !ok || e.Code == apperr.Internal {
 		s.d.Log.Error("web: internal error", "path", r.URL.Path, "err", err)

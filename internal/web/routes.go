@@ -19,11 +19,25 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /password/reset", s.page(s.resetForm))
 	mux.Handle("POST /password/reset", s.page(s.reset))
 	mux.Handle("POST /lang", s.page(s.setLang))
+	// Email change (page_email.go): the previous address's undo.
+	mux.Handle("GET /email/cancel", s.page(s.emailCancelForm))
+	mux.Handle("POST /email/cancel", s.page(s.emailCancel))
+	// Passkeys (page_passkeys.go).
+	mux.Handle("POST /login/passkey/begin", s.page(s.loginPasskeyBegin))
+	mux.Handle("POST /login/passkey", s.page(s.loginPasskey))
+	mux.Handle("POST /login/mfa/passkey/begin", s.page(s.loginMFAPasskeyBegin))
+	mux.Handle("POST /login/mfa/passkey", s.page(s.loginMFAPasskey))
 
 	mux.Handle("POST /logout", s.user(s.logout))
 	mux.Handle("GET /{$}", s.user(s.home))
 	mux.Handle("GET /pay", s.user(s.payStart))
 	mux.Handle("POST /pay/code", s.user(s.payCode))
+	// Paying a merchant-presented code (page_pay_merchant.go).
+	mux.Handle("GET "+scanPath, s.user(s.scanForm))
+	mux.Handle("POST "+scanPath, s.user(s.mpmRead))
+	mux.Handle("POST "+photoPath, s.user(s.mpmPhoto))
+	mux.Handle("POST /pay/merchant/pay", s.user(s.mpmPay))
+	mux.Handle("GET /payments/{id}", s.user(s.receipt))
 	mux.Handle("GET /history", s.user(s.history))
 	mux.Handle("GET /notices", s.user(s.notices))
 	mux.Handle("GET /security", s.user(s.security))
@@ -33,6 +47,16 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /security/password", s.user(s.changePassword))
 	mux.Handle("POST /security/phrase", s.user(s.antiPhishing))
 	mux.Handle("POST /reauth", s.user(s.reauth))
+	// Email change (page_email.go).
+	mux.Handle("POST /security/email", s.user(s.emailChange))
+	mux.Handle("POST /security/email/verify", s.user(s.emailVerify))
+	// Passkeys (page_passkeys.go).
+	mux.Handle("POST /reauth/passkey/begin", s.user(s.reauthPasskeyBegin))
+	mux.Handle("POST /reauth/passkey", s.user(s.reauthPasskey))
+	mux.Handle("POST /security/passkeys/begin", s.user(s.passkeyBegin))
+	mux.Handle("POST /security/passkeys/finish", s.user(s.passkeyFinish))
+	mux.Handle("POST /security/passkeys/{id}/name", s.user(s.passkeyRename))
+	mux.Handle("POST /security/passkeys/{id}/delete", s.user(s.passkeyDelete))
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 

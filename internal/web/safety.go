@@ -4,7 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
+	"strings"
 )
 
 // csp is the Content-Security-Policy of every answer: only this origin's
@@ -56,7 +58,15 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, formBytesMax)
+		limit := int64(formBytesMax)
+		if r.URL.Path == photoPath { // a photo of a QR code, and its form
+			limit = photoBytesMax + formBytesMax
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if tooLarge := new(http.MaxBytesError); errors.As(parseForm(r, limit), &tooLarge) {
+			s.renderStatus(w, r, http.StatusRequestEntityTooLarge, "error.too_large")
+			return
+		}
 		want := s.csrfToken(stateOf(r).binding())
 		got := r.PostFormValue(csrfField)
 		if want == "" || !hmac.Equal([]byte(got), []byte(want)) {
@@ -65,6 +75,14 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// parseForm reads the request's form, multipart (an upload) or not.
+func parseForm(r *http.Request, limit int64) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(limit)
+	}
+	return r.ParseForm()
 }
 
 // recoverer turns a panic into a logged 500 page.

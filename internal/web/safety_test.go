@@ -58,6 +58,9 @@ func TestCrossSitePostIsRefused(t *testing.T) {
 				attack("/logout", url.Values{})
 				attack("/pay/code", url.Values{})
 				attack("/lang", url.Values{"lang": {"en"}})
+				attack("/security/email", url.Values{"new_email": {"attacker@example.com"}})
+				attack("/security/passkeys/begin", url.Values{})
+				attack("/pay/merchant/pay", url.Values{"payload": {"x"}, "amount": {"100"}, "idempotency_key": {"k"}})
 				if _, err := e.app.Identity.Authenticate(t.Context(), session); err != nil {
 					t.Errorf("the refused logout ended the session: %v", err)
 				}
@@ -142,11 +145,11 @@ func TestEveryPageIsSafe(t *testing.T) {
 		check("redirect to "+req.URL.Path, answer{header: req.Response.Header})
 		return nil
 	}
-	for _, p := range []string{"/login", "/signup", "/signup/verify", "/login/mfa", "/password/forgot", "/password/reset", "/nope", "/static/app.css", "/static/pay.js", "/"} {
+	for _, p := range []string{"/login", "/signup", "/signup/verify", "/login/mfa", "/password/forgot", "/password/reset", "/nope", "/static/app.css", "/static/pay.js", "/email/cancel", "/static/passkey.js", "/static/scan.js", "/static/vendor/jsqr/jsQR.js", "/"} {
 		check("signed out GET "+p, b.get(p))
 	}
 	b.signUp("safe@example.com", "correct horse battery")
-	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/security", "/security?done=phrase", "/nope"} {
+	for _, p := range []string{"/", "/pay", "/history", "/history?cursor=bad", "/notices", "/kyc", "/security", "/security?done=phrase", "/pay/merchant", "/payments/nope", "/nope"} {
 		check("signed in GET "+p, b.get(p))
 	}
 	check("POST /pay/code", b.post("/pay/code", url.Values{}))

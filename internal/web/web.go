@@ -18,17 +18,27 @@
 //     token (or, before login, of a random per-browser binding cookie)
 //     under a key derived from the server secret for this purpose only,
 //     compared in constant time. A refused request reaches no service.
+//     A form's body is at most formBytesMax bytes; the one upload (a
+//     photo of a QR code, photoPath) at most photoBytesMax more.
 //   - Every answer carries a Content-Security-Policy without
 //     'unsafe-inline' or any third-party origin (scripts and styles are
 //     the embedded files under /static/), frame-ancestors 'none',
 //     X-Frame-Options DENY, nosniff, Cache-Control no-store on pages.
-//   - Pages work with JavaScript off; the one script (the payment code's
-//     countdown and refresh) only improves them.
-//   - Every money form (top-up, withdrawal, transfer) carries an
-//     Idempotency-Key made when it was rendered: a double submit is one
-//     movement (idempotency.go). A card number never reaches these pages
-//     or this server: it is typed on the acquirer's own page, which sends
-//     back a token (page_cards.go).
+//     The Permissions-Policy forbids the camera everywhere but on the
+//     scan page of a merchant's code (scanPath).
+//   - Pages work with JavaScript off, except what cannot: the WebAuthn
+//     ceremony of a passkey (static/passkey.js; its forms stay hidden
+//     without it) and the camera scan of a merchant's code
+//     (static/scan.js with the vendored jsQR; pasting the code or
+//     uploading a photo of it, read on the server, does the same). The
+//     payment code's countdown (static/pay.js) only improves its page.
+//     Front-end code from npm is pinned and vendored under
+//     static/vendor/ (fetch-vendor.sh), never loaded from elsewhere.
+//   - Every money form (top-up, withdrawal, transfer, payment of a
+//     merchant's code) carries an Idempotency-Key made when it was
+//     rendered: a double submit is one movement (idempotency.go). A card
+//     number never reaches these pages or this server: it is typed on the
+//     acquirer's own page, which sends back a token (page_cards.go).
 //   - Every string shown comes from the message catalogue (messages.go),
 //     Japanese by default and English one click away; amounts are yen
 //     with thousands separators, times are Asia/Tokyo.
