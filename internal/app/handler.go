@@ -8,13 +8,14 @@ import (
 )
 
 // apiPrefixes are the paths of the JSON API mux (internal/httpapi), the
-// operators' API and, in demo mode, the sandbox: they keep their JSON
-// answers, token authentication and no cookies. Every other path is the
-// browser mux's (internal/web), with its cookies, CSRF and CSP.
-var apiPrefixes = []string{"/api/", "/ops/", "/sandbox/"}
+// operators' API (/ops/api/) and, in demo mode, the sandbox: they keep
+// their JSON answers, token authentication and no cookies. Every other
+// path is the browser mux's (internal/web), with its cookies, CSRF and
+// CSP: the wallet, and the operator console under /ops/.
+var apiPrefixes = []string{"/api/", "/ops/api/", "/sandbox/"}
 
 // apiPaths are the API's exact paths outside those prefixes.
-var apiPaths = map[string]bool{"/healthz": true, "/readyz": true, "/api": true, "/ops": true, "/sandbox": true}
+var apiPaths = map[string]bool{"/healthz": true, "/readyz": true, "/api": true, "/ops/api": true, "/sandbox": true}
 
 // splitHandler sends each request to the JSON API or to the pages by its
 // path alone: the two muxes share no middleware, so a rule of one (the
@@ -41,12 +42,13 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// pages is the web wallet on the app's services.
+// pages is the web wallet and the operator console on the app's services.
 func (a *App) pages() http.Handler {
 	return web.New(web.Deps{
 		Log:            a.Log,
 		Identity:       a.Identity,
 		Wallet:         a.Wallet,
+		Ops:            a.Operators,
 		CSRFKey:        a.keys.webCSRF,
 		TrustedProxies: a.cfg.TrustedProxies,
 		Demo:           a.Mailbox != nil,

@@ -167,6 +167,11 @@ func has(roles []string, role string) bool {
 	return false
 }
 
+// Has reports whether the operator's roles grant role (admin grants risk,
+// support and viewer; …): what a console shows it, never instead of the
+// service's own check.
+func (op Operator) Has(role string) bool { return has(op.Roles, role) }
+
 // require refuses a session whose operator lacks role, and audits the
 // refusal (an operator probing beyond their role is worth knowing of).
 func (o *Operators) require(ctx context.Context, s Session, role, action string) error {

@@ -36,5 +36,8 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /kyc", s.user(s.kycForm))
 	mux.Handle("POST /kyc", s.user(s.kyc))
 
+	// --- the operator console (routes_console.go) ---
+	s.addConsoleRoutes(mux)
+
 	mux.Handle("/", s.page(s.notFound))
 }
