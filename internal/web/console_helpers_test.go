@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/ops"
+)
+
+// opsPassword is every test operator's password.
+const opsPassword = "operators keep the long passphrase 7"
+
+// The console's cookies, as a browser stores them.
+const (
+	cookieOps    = "__Host-saifu_ops"
+	cookieWallet = "__Host-saifu_session"
+)
+
+var (
+	opsSecretRE      = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+	inviteTokenRE = regexp.MustCompile(`\b(opsi_[A-Za-z0-9_-]{43})\b`)
+)
+
+// consoleOp is an operator of the tests: its browser, address and TOTP
+// seed.
+type consoleOp struct {
+	*browser
+	email, secret string
+	now           func() time.Time
+}
+
+// bootstrapToken runs what `saifu ops bootstrap` runs.
+func (e *env) bootstrapToken(t *testing.T) string {
+	t.Helper()
+	token, _, err := ops.IssueBootstrapToken(context.Background(), e.app.DB, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// bootstrapAdmin registers the first admin through the console's
+// bootstrap page, with a token of `saifu ops bootstrap`, and logs in.
+func (e *env) bootstrapAdmin(t *testing.T, email string, now func() time.Time) *consoleOp {
+	t.Helper()
+	op := &consoleOp{browser: e.browser(t), email: email, now: now}
+	op.get("/ops/bootstrap")
+	a := op.post("/ops/bootstrap", url.Values{"token": {e.bootstrapToken(t)}, "email": {email}, "password": {opsPassword}})
+	m := opsSecretRE.FindStringSubmatch(a.body)
+	if a.status != 200 || m == nil {
+		t.Fatalf("bootstrap: %d %s", a.status, a.body)
+	}
+	op.secret = m[1]
+	op.login()
+	return op
+}
+
+// code is the operator's TOTP code now.
+func (op *consoleOp) code() string {
+	op.t.Helper()
+	c, err := totp.Code(op.secret, op.now())
+	if err != nil {
+		op.t.Fatal(err)
+	}
+	return c
+}
+
+// login logs the operator in on the console and checks it lands on the
+// dashboard.
+func (op *consoleOp) login() {
+	op.t.Helper()
+	op.get("/ops/login")
+	a := op.post("/ops/login", url.Values{"email": {op.email}, "password": {opsPassword}, "code": {op.code()}})
+	if a.path != "/ops/" || a.status != 200 {
+		op.t.Fatalf("operator login ended on %s (%d): %s", a.path, a.status, a.body)
+	}
+}
+
+// session is the operator's live session, as the service knows it.
+func (op *consoleOp) session() ops.Session {
+	op.t.Helper()
+	c := op.jar.get(cookieOps)
+	if c == nil {
+		op.t.Fatal("no operator cookie")
+	}
+	s, err := op.e.app.Operators.Authenticate(context.Background(), c.Value)
+	if err != nil {
+		op.t.Fatal(err)
+	}
+	return s
+}
+
+// invite has admin invite email with roles (the service's call, as an
+// admin page would make it), then the invitee accepts on the console's
+// invitation page with the mailed token, and logs in.
+func (e *env) invite(t *testing.T, admin *consoleOp, email string, roles ...string) *consoleOp {
+	t.Helper()
+	inv, err := e.app.Operators.Invite(context.Background(), admin.session(), email, roles, "en")
+	if err != nil || inv.ApprovalID != "" {
+		t.Fatalf("invite: %+v %v", inv, err)
+	}
+	token := e.mail.match(t, email, inviteTokenRE)
+	op := &consoleOp{browser: e.browser(t), email: email, now: admin.now}
+	op.get("/ops/invite")
+	a := op.post("/ops/invite", url.Values{"token": {token}, "password": {opsPassword}})
+	m := opsSecretRE.FindStringSubmatch(a.body)
+	if a.status != 200 || m == nil {
+		t.Fatalf("accept the invitation: %d %s", a.status, a.body)
+	}
+	op.secret = m[1]
+	op.login()
+	return op
+}
+
+// approvalIDRE finds the first approval listed on /ops/approvals.
+var approvalIDRE = regexp.MustCompile(`id="approval-([^"]+)"`)
