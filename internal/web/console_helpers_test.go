@@ -21,7 +21,7 @@ const (
 )
 
 var (
-	opsSecretRE      = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+	opsSecretRE   = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
 	inviteTokenRE = regexp.MustCompile(`\b(opsi_[A-Za-z0-9_-]{43})\b`)
 )
 
