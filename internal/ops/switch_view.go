@@ -113,3 +113,18 @@ func (o *Operators) AuditPage(ctx context.Context, s Session, after int64, limit
 	}
 	return o.log.List(ctx, after, limit)
 }
+
+// VerifyAudit walks the whole audit chain and recomputes every link
+// (audit.Verify: it only reads, a page of entries at a time) for an
+// operator of any role, and audits the check. Its cost grows with the
+// log (one pass over it), so a console runs it when asked, not on every
+// page.
+func (o *Operators) VerifyAudit(ctx context.Context, s Session) (audit.Report, error) {
+	if err := o.require(ctx, s, RoleViewer, "audit.verify"); err != nil {
+		return audit.Report{}, err
+	}
+	if err := o.auditRead(ctx, s, "audit.verify", "audit", ""); err != nil {
+		return audit.Report{}, err
+	}
+	return audit.Verify(ctx, o.db, o.now())
+}

@@ -109,6 +109,21 @@ var consoleMessagesJA = map[string]string{
 	"console.review_kind_p2p":        "送金",
 	"console.recipient":              "受取人",
 
+	"console.nav_audit":          "監査ログ",
+	"console.audit_title":        "監査ログ",
+	"console.audit_chain":        "ハッシュチェーン",
+	"console.audit_chain_ok":     "チェーンは完全です(%d件を検証)。",
+	"console.audit_chain_broken": "チェーンが壊れています: 通し番号 %d(%s)",
+	"console.audit_unlinked":     "チェーンにまだ繋がれていない記録: %d件。",
+	"console.audit_stale":        "うち%d件は10分以上前のものです。チェーンのジョブが動いているか確認してください。",
+	"console.audit_verify":       "チェーンを検証する",
+	"console.audit_after":        "この通し番号より後を表示",
+	"console.audit_at":           "日時",
+	"console.audit_actor":        "実行者",
+	"console.audit_action":       "操作",
+	"console.audit_details":      "詳細",
+	"console.audit_hash":         "ハッシュ",
+
 	"pay.paused": "ただいま支払いを一時停止しています。再開までお待ちください。残高はそのまま安全に保管されています。",
 }
 
@@ -210,6 +225,21 @@ var consoleMessagesEN = map[string]string{
 	"console.review_kind_bank_topup": "Bank top-up",
 	"console.review_kind_p2p":        "Transfer",
 	"console.recipient":              "Recipient",
+
+	"console.nav_audit":          "Audit log",
+	"console.audit_title":        "Audit log",
+	"console.audit_chain":        "Hash chain",
+	"console.audit_chain_ok":     "The chain is whole (%d entries checked).",
+	"console.audit_chain_broken": "The chain is broken at seq %d (%s)",
+	"console.audit_unlinked":     "Entries not yet linked: %d.",
+	"console.audit_stale":        "%d of them are older than 10 minutes: is the chain job running?",
+	"console.audit_verify":       "Verify the chain",
+	"console.audit_after":        "Show entries after seq",
+	"console.audit_at":           "Time",
+	"console.audit_actor":        "Actor",
+	"console.audit_action":       "Action",
+	"console.audit_details":      "Details",
+	"console.audit_hash":         "Hash",
 
 	"pay.paused": "Payments are paused for now. Please wait until they resume; your balance is kept safe.",
 }

@@ -30,6 +30,8 @@ func (s *server) addConsoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/approvals", s.operator(s.consoleApprovals))
 	mux.Handle("POST /ops/approvals/{id}/approve", s.operator(s.consoleDecideApproval(true)))
 	mux.Handle("POST /ops/approvals/{id}/reject", s.operator(s.consoleDecideApproval(false)))
+	mux.Handle("GET /ops/audit", s.operator(s.consoleAudit))
+	mux.Handle("GET /ops/audit/verify", s.operator(s.consoleAuditVerify))
 	mux.Handle("GET /ops/reviews", s.operator(s.consoleReviews))
 	mux.Handle("POST /ops/reviews/{id}/approve", s.operator(s.consoleDecideReview(true)))
 	mux.Handle("POST /ops/reviews/{id}/reject", s.operator(s.consoleDecideReview(false)))
