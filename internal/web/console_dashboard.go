@@ -21,6 +21,8 @@ type dashboardData struct {
 	Reviews *queueSize
 	// Approvals is the four-eyes requests waiting.
 	Approvals queueSize
+	// Traffic is the last day per minute (nil without a risk engine).
+	Traffic *trafficView
 }
 
 // queueSize is how much waits: N items (More: at least), the oldest
@@ -58,6 +60,9 @@ func (s *server) consoleDashboard(w http.ResponseWriter, r *http.Request) error 
 	d.Approvals = queueSize{N: len(as), More: next != ""}
 	if len(as) > 0 {
 		d.Approvals.Oldest = as[len(as)-1].CreatedAt // newest first
+	}
+	if d.Traffic, err = s.traffic(r.Context(), st.op); err != nil {
+		return err
 	}
 	s.render(w, r, http.StatusOK, "console_dashboard", "console.dashboard_title", d, "")
 	return nil

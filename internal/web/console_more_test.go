@@ -10,6 +10,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -66,4 +67,24 @@ func TestConsoleRoles(t *testing.T) {
 			t.Errorf("the admin's dashboard shows no review count")
 		}
 	})
+}
+
+// TestConsoleTrafficCharts: the dashboard draws the last day's risk
+// decisions per minute as SVG charts, with their totals (here two
+// payments asked for, one of a top-up).
+func TestConsoleTrafficCharts(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	ctx := context.Background()
+	for _, kind := range []string{risk.KindPayment, risk.KindPayment, risk.KindCardTopup} {
+		if _, err := e.app.Risk.Decide(ctx, risk.Event{Kind: kind, Subject: risk.Subject{UserID: "usr_chart", Amount: 500}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := e.bootstrapAdmin(t, "charts@example.com", time.Now)
+	a := admin.get("/ops/")
+	for _, want := range []string{`id="chart-payments"`, `合計 2件`, `id="chart-topups"`, `合計 1件`, `<svg viewBox="0 0 1440 100"`} {
+		if !strings.Contains(a.body, want) {
+			t.Errorf("the dashboard lacks %s", want)
+		}
+	}
 }

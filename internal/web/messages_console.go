@@ -109,6 +109,15 @@ var consoleMessagesJA = map[string]string{
 	"console.review_kind_p2p":        "送金",
 	"console.recipient":              "受取人",
 
+	"console.traffic":        "直近24時間(1分ごと)",
+	"console.traffic_span":   "%s から %s まで",
+	"console.chart_payments": "支払い",
+	"console.chart_declines": "拒否",
+	"console.chart_holds":    "保留",
+	"console.chart_topups":   "チャージ",
+	"console.chart_total":    "合計 %d件",
+	"console.chart_peak":     "最大 %d件/分",
+
 	"console.nav_audit":          "監査ログ",
 	"console.audit_title":        "監査ログ",
 	"console.audit_chain":        "ハッシュチェーン",
@@ -225,6 +234,15 @@ var consoleMessagesEN = map[string]string{
 	"console.review_kind_bank_topup": "Bank top-up",
 	"console.review_kind_p2p":        "Transfer",
 	"console.recipient":              "Recipient",
+
+	"console.traffic":        "The last 24 hours (per minute)",
+	"console.traffic_span":   "from %s to %s",
+	"console.chart_payments": "Payments",
+	"console.chart_declines": "Declines",
+	"console.chart_holds":    "Holds",
+	"console.chart_topups":   "Top-ups",
+	"console.chart_total":    "%d in all",
+	"console.chart_peak":     "peak %d a minute",
 
 	"console.nav_audit":          "Audit log",
 	"console.audit_title":        "Audit log",
