@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,3 +89,56 @@ func TestConsoleTrafficCharts(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleRules: a risk operator drafts a rule (one that does not
+// compile is refused with the compiler's words, nothing saved), backtests
+// the draft, and asks for its publication; the draft goes live only when
+// a second risk operator approves.
+func TestConsoleRules(t *testing.T) {
+	storetest.Each(t, app.Migrations(), func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.bootstrapAdmin(t, "rules@example.com", time.Now)
+		second := e.invite(t, admin, "risk2@example.com", ops.RoleRisk)
+		a := admin.get("/ops/rules")
+		if a.status != 200 || !strings.Contains(a.body, `class="rule-live"`) {
+			t.Fatalf("the rules page: %d %s", a.status, a.body)
+		}
+		before := strings.Count(a.body, "<tr id=\"rule-")
+		draft := url.Values{"name": {"very big payments"}, "expression": {`amount >= `}, "action": {"hold"}, "reason": {"very big"}, "reason_ja": {"高額のため"}}
+		if a := admin.post("/ops/rules", draft); a.status != 400 || strings.Count(a.body, "<tr id=\"rule-") != before {
+			t.Errorf("a draft that does not compile = %d", a.status)
+		}
+		draft.Set("expression", `kind == "payment" && amount >= 900000`)
+		a = admin.post("/ops/rules", draft)
+		if !strings.Contains(a.body, `data-notice="console.rule_drafted"`) || strings.Count(a.body, "<tr id=\"rule-") != before+1 {
+			t.Fatalf("after the draft: %s", a.body)
+		}
+		m := draftRE.FindStringSubmatch(a.body)
+		if m == nil {
+			t.Fatalf("no draft listed: %s", a.body)
+		}
+		id, version := m[1], m[2]
+		if a := admin.get("/ops/rules/" + id + "/" + version + "/backtest?days=7"); a.status != 200 || !strings.Contains(a.body, `id="backtest"`) {
+			t.Errorf("the backtest: %d %s", a.status, a.body)
+		}
+		if a := admin.get("/ops/rules/" + id + "/" + version + "/backtest?days=400"); a.status != 400 {
+			t.Errorf("a backtest over 90 days = %d, want 400", a.status)
+		}
+		admin.get("/ops/rules")
+		if a := admin.post("/ops/rules/"+id+"/"+version+"/publish", url.Values{"reason": {"whale protection"}}); a.path != "/ops/approvals" || !strings.Contains(a.body, "risk.rule_publish") && !strings.Contains(a.body, "リスクルールの公開") {
+			t.Fatalf("after asking to publish: %s %s", a.path, a.body)
+		}
+		approval := approvalIDRE.FindStringSubmatch(admin.get("/ops/approvals").body)[1]
+		if a := admin.post("/ops/approvals/"+approval+"/approve", url.Values{"reason": {"mine"}}); a.status != 403 {
+			t.Errorf("the requester's own approval = %d", a.status)
+		}
+		second.get("/ops/approvals")
+		second.post("/ops/approvals/"+approval+"/approve", url.Values{"reason": {"backtest is clean"}})
+		if a := second.get("/ops/rules"); !strings.Contains(a.body, `<tr id="rule-`+id+`-v`+version+`" class="rule-live">`) {
+			t.Errorf("the approved draft is not live: %s", a.body)
+		}
+	})
+}
+
+// draftRE finds a draft on the rules page: its id and version.
+var draftRE = regexp.MustCompile(`<tr id="rule-([^"]+)-v(\d+)" class="rule-draft">`)
