@@ -142,3 +142,36 @@ func TestConsoleRules(t *testing.T) {
 
 // draftRE finds a draft on the rules page: its id and version.
 var draftRE = regexp.MustCompile(`<tr id="rule-([^"]+)-v(\d+)" class="rule-draft">`)
+
+// TestConsoleIncidentSearch: a risk operator searches for a pattern and
+// sees the users it finds; a compensation from a search with no money
+// event is refused by the service with its reason; a bad amount is a
+// clear error.
+func TestConsoleIncidentSearch(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	user := e.browser(t)
+	user.signUp("victim@example.com", "correct horse battery")
+	other := e.browser(t) // a second device
+	other.get("/login")
+	if a := other.post("/login", url.Values{"email": {"victim@example.com"}, "password": {"correct horse battery"}}); a.path != "/" {
+		t.Fatalf("login from a second device ended on %s", a.path)
+	}
+	if _, err := audit.New(e.app.DB).Chain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.bootstrapAdmin(t, "hunter@example.com", time.Now)
+	a := admin.get("/ops/search?events=login_new_device&within=24h")
+	if a.status != 200 || !strings.Contains(a.body, `id="search-result"`) || !strings.Contains(a.body, "victim@example.com") {
+		t.Fatalf("the search: %d %s", a.status, a.body)
+	}
+	if a := admin.get("/ops/search?events=login_new_device&min_amount=abc"); a.status != 400 || !strings.Contains(a.body, "金額は円単位") {
+		t.Errorf("a bad amount = %d", a.status)
+	}
+	a = admin.post("/ops/search/compensation", url.Values{"events": {"login_new_device"}, "within": {"24h"}, "reason": {"pay them back"}})
+	if a.status != 400 || !strings.Contains(a.body, "お金の動くイベント") {
+		t.Errorf("a compensation without a money event = %d: %s", a.status, a.body)
+	}
+	if a := admin.get("/ops/compensations/cmp_nope"); a.status != 404 {
+		t.Errorf("an unknown compensation = %d, want 404", a.status)
+	}
+}
