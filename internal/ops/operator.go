@@ -84,6 +84,8 @@ type OperatorsConfig struct {
 	// Risk is the risk engine whose rules operators draft, backtest and
 	// publish (nil: no rules routes).
 	Risk *risk.Engine
+	// Alerts are identity's credential-stuffing alerts (nil: none).
+	Alerts Alerts
 }
 
 // Operators runs operator accounts, their logins and sessions, and the

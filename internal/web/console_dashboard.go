@@ -23,7 +23,12 @@ type dashboardData struct {
 	Approvals queueSize
 	// Traffic is the last day per minute (nil without a risk engine).
 	Traffic *trafficView
+	// Alerts are the newest credential-stuffing alerts.
+	Alerts []ops.Alert
 }
+
+// dashboardAlertsMax is how many alerts the dashboard shows, newest first.
+const dashboardAlertsMax = 10
 
 // queueSize is how much waits: N items (More: at least), the oldest
 // since Oldest (zero when none).
@@ -62,6 +67,9 @@ func (s *server) consoleDashboard(w http.ResponseWriter, r *http.Request) error 
 		d.Approvals.Oldest = as[len(as)-1].CreatedAt // newest first
 	}
 	if d.Traffic, err = s.traffic(r.Context(), st.op); err != nil {
+		return err
+	}
+	if d.Alerts, err = s.d.Ops.StuffingAlerts(r.Context(), st.op, dashboardAlertsMax); err != nil && apperr.CodeOf(err) != apperr.Unavailable {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "console_dashboard", "console.dashboard_title", d, "")

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
@@ -173,5 +175,26 @@ func TestConsoleIncidentSearch(t *testing.T) {
 	}
 	if a := admin.get("/ops/compensations/cmp_nope"); a.status != 404 {
 		t.Errorf("an unknown compensation = %d, want 404", a.status)
+	}
+}
+
+// TestConsoleStuffingAlerts: failures against several accounts from one
+// address raise identity's alert, which the dashboard shows.
+func TestConsoleStuffingAlerts(t *testing.T) {
+	e := newEnvWith(t, storetest.Open(t, store.SQLite, app.Migrations()...), func(c *app.Config) {
+		c.IdentityLimits = &identity.Limits{StuffingAccounts: 3}
+	})
+	for i := range 3 {
+		e.browser(t).signUp(fmt.Sprintf("target%d@example.com", i), "correct horse battery")
+	}
+	attacker := e.browser(t)
+	attacker.get("/login")
+	for i := range 3 {
+		attacker.post("/login", url.Values{"email": {fmt.Sprintf("target%d@example.com", i)}, "password": {"wrong password 123"}})
+	}
+	admin := e.bootstrapAdmin(t, "watch@example.com", time.Now)
+	a := admin.get("/ops/")
+	if !strings.Contains(a.body, "<strong>IPアドレス</strong> <code>127.0.0.1</code>") {
+		t.Errorf("the dashboard shows no stuffing alert: %s", a.body)
 	}
 }

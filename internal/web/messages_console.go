@@ -170,6 +170,11 @@ var consoleMessagesJA = map[string]string{
 	"console.compensation_status_paid":             "支払い済み",
 	"console.compensation_status_rejected":         "却下",
 
+	"console.alerts": "クレデンシャルスタッフィングの警告",
+	"console.alert_credential_stuffing_address": "IPアドレス",
+	"console.alert_credential_stuffing_network": "ネットワーク",
+	"console.alert_credential_stuffing_global":  "サービス全体",
+
 	"console.nav_audit":          "監査ログ",
 	"console.audit_title":        "監査ログ",
 	"console.audit_chain":        "ハッシュチェーン",
@@ -347,6 +352,11 @@ var consoleMessagesEN = map[string]string{
 	"console.compensation_status_approved":         "paying",
 	"console.compensation_status_paid":             "paid",
 	"console.compensation_status_rejected":         "rejected",
+
+	"console.alerts": "Credential-stuffing alerts",
+	"console.alert_credential_stuffing_address": "Address",
+	"console.alert_credential_stuffing_network": "Network",
+	"console.alert_credential_stuffing_global":  "Whole service",
 
 	"console.nav_audit":          "Audit log",
 	"console.audit_title":        "Audit log",
