@@ -198,3 +198,50 @@ func TestConsoleStuffingAlerts(t *testing.T) {
 		t.Errorf("the dashboard shows no stuffing alert: %s", a.body)
 	}
 }
+
+// TestConsoleCases: an operator opens a case from a user's page (a second
+// one while it is open is refused), writes a note, starts investigating,
+// and closes it as confirmed fraud with a freeze: the user is frozen in
+// the same step, and the closed case takes no more notes.
+func TestConsoleCases(t *testing.T) {
+	storetest.Each(t, app.Migrations(), func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		user := e.browser(t)
+		user.signUp("suspect@example.com", "correct horse battery")
+		admin := e.bootstrapAdmin(t, "investigator@example.com", time.Now)
+		userPath := admin.get("/ops/users?email=suspect@example.com").path
+		uid := userID(userPath)
+		a := admin.post("/ops/cases", url.Values{"user_id": {uid}, "title": {"card testing from a new device"}})
+		if !strings.HasPrefix(a.path, "/ops/cases/") || !strings.Contains(a.body, "card testing from a new device") {
+			t.Fatalf("after opening: %s %s", a.path, a.body)
+		}
+		casePath := a.path
+		admin.get(userPath)
+		if a := admin.post("/ops/cases", url.Values{"user_id": {uid}, "title": {"again"}}); a.status != 409 {
+			t.Errorf("a second open case = %d, want 409", a.status)
+		}
+		admin.get(casePath)
+		if a := admin.post(casePath+"/notes", url.Values{"text": {"three cards in ten minutes"}}); !strings.Contains(a.body, "three cards in ten minutes") {
+			t.Errorf("the note is not on the timeline")
+		}
+		if a := admin.post(casePath+"/status", url.Values{"status": {"investigating"}, "reason": {"looking"}}); !strings.Contains(a.body, `id="case-status">調査中<`) {
+			t.Errorf("not investigating: %s", a.body)
+		}
+		if a := admin.post(casePath+"/status", url.Values{"status": {"closed"}, "outcome": {"false_positive"}, "freeze": {"1"}, "reason": {"x"}}); a.status != 400 {
+			t.Errorf("a freeze with a false positive = %d, want 400", a.status)
+		}
+		a = admin.post(casePath+"/status", url.Values{"status": {"closed"}, "outcome": {"confirmed_fraud"}, "freeze": {"1"}, "reason": {"the issuer confirmed"}})
+		if !strings.Contains(a.body, `id="case-status">完了<`) || strings.Contains(a.body, `id="note-form"`) {
+			t.Errorf("after closing: %s", a.body)
+		}
+		if err := e.app.Controls.CheckFrozen(context.Background(), uid); err == nil {
+			t.Error("the close with a freeze did not freeze the user")
+		}
+		if a := admin.post(casePath+"/notes", url.Values{"text": {"late"}}); a.status != 409 {
+			t.Errorf("a note on a closed case = %d, want 409", a.status)
+		}
+		if a := admin.get("/ops/cases?status=closed"); !strings.Contains(a.body, "card testing from a new device") {
+			t.Errorf("the closed case is not listed")
+		}
+	})
+}
