@@ -14,7 +14,6 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
-	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
 )
@@ -209,15 +208,14 @@ func TestBrowserConsoleFourEyes(t *testing.T) {
 	secretA := a.enrol(map[string]string{"token": e.bootstrapToken(t), "email": "lead@example.com", "password": opsPassword})
 	a.opsLogin(u, "lead@example.com", secretA)
 
-	// The admin invites the support operator (the service's call: the
-	// console has no invitation page yet).
-	sess, err := e.app.Operators.Authenticate(context.Background(), a.cookie(u, cookieOps).Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.app.Operators.Invite(context.Background(), sess, "support@example.com", []string{ops.RoleSupport}, "en"); err != nil {
-		t.Fatal(err)
-	}
+	a.run("invite the support operator",
+		chromedp.Navigate(u+"/ops/operators"),
+		chromedp.SendKeys(chromedp.CSS("#invite-email"), "support@example.com"),
+		chromedp.Click(chromedp.CSS(`input[name=roles][value=support]`)),
+		chromedp.Click(chromedp.CSS("#invite-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice[data-notice="console.invited"]`)),
+	)
+	a.clean("the operators page")
 	b := otherBrowser(t, a.ctx, 1280)
 	b.run("the invitation page", chromedp.Navigate(u+"/ops/invite"))
 	secretB := b.enrol(map[string]string{"token": e.mail.match(t, "support@example.com", inviteTokenRE), "password": opsPassword})

@@ -60,6 +60,16 @@ func TestConsoleRoles(t *testing.T) {
 		if err := e.app.Controls.CheckCapability(context.Background(), ops.CapPayment); err != nil {
 			t.Errorf("a refused switch changed it: %v", err)
 		}
+		if a := support.get("/ops/operators"); a.status != 403 {
+			t.Errorf("a support operator's operators page = %d, want 403", a.status)
+		}
+		if a := admin.get("/ops/operators"); !strings.Contains(a.body, "helper@example.com") {
+			t.Errorf("the operators page lacks the invited operator")
+		}
+		admin.get("/ops/operators")
+		if a := admin.post("/ops/operators", url.Values{"email": {"not-an-address"}, "roles": {"viewer"}}); a.status != 400 {
+			t.Errorf("an invitation to a bad address = %d, want 400", a.status)
+		}
 		if a := support.get("/ops/reviews"); a.status != 403 {
 			t.Errorf("a support operator's review queue = %d, want 403", a.status)
 		}

@@ -42,6 +42,8 @@ func (s *server) addConsoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/search", s.operator(s.consoleSearch))
 	mux.Handle("POST /ops/search/compensation", s.operator(s.consoleSearchCompensation))
 	mux.Handle("GET /ops/compensations/{id}", s.operator(s.consoleCompensation))
+	mux.Handle("GET /ops/operators", s.operator(s.consoleOperators))
+	mux.Handle("POST /ops/operators", s.operator(s.consoleInvite))
 	mux.Handle("GET /ops/audit", s.operator(s.consoleAudit))
 	mux.Handle("GET /ops/audit/verify", s.operator(s.consoleAuditVerify))
 	mux.Handle("GET /ops/reviews", s.operator(s.consoleReviews))
