@@ -255,3 +255,27 @@ func TestConsoleCases(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleLanguageAndNotFound: the console switches to English (its
+// own form, its own CSRF binding), before and after login; an unknown
+// console path is the console's HTML 404, and /ops goes to /ops/.
+func TestConsoleLanguageAndNotFound(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	anon := e.browser(t)
+	anon.get("/ops/login")
+	if a := anon.post("/ops/lang", url.Values{"lang": {"en"}, "next": {"/ops/login"}}); a.path != "/ops/login" || !strings.Contains(a.body, "Operator login") {
+		t.Errorf("the English login page: %s %s", a.path, a.body)
+	}
+	admin := e.bootstrapAdmin(t, "lang@example.com", time.Now)
+	admin.get("/ops/")
+	if a := admin.post("/ops/lang", url.Values{"lang": {"en"}, "next": {"/ops/"}}); !strings.Contains(a.body, "Kill switches") || !strings.Contains(a.body, `lang="en"`) {
+		t.Errorf("the English dashboard: %s", a.body)
+	}
+	a := admin.get("/ops/nothing-here")
+	if a.status != 404 || !strings.Contains(a.body, `href="/ops/"`) || !strings.Contains(a.header.Get("Content-Type"), "text/html") {
+		t.Errorf("an unknown console path = %d %s", a.status, a.body)
+	}
+	if a := admin.get("/ops"); a.path != "/ops/" {
+		t.Errorf("/ops ended on %s", a.path)
+	}
+}
