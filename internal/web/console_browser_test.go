@@ -180,6 +180,14 @@ func TestBrowserConsoleKillSwitch(t *testing.T) {
 		t.Errorf("the switch shows %q, want its reason", got)
 	}
 	op.shot("console-payments-off")
+	// On a phone (an incident does not wait for a desk) nothing is wider
+	// than the screen.
+	op.run("the dashboard on a phone", chromedp.EmulateViewport(360, 800, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#switch-payment.off")))
+	if w := op.read("width", chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`)); w != "360" {
+		t.Errorf("the dashboard is %s px wide on a 360 px screen", w)
+	}
+	op.shot("console-dashboard-phone")
+	op.run("back to the desk", chromedp.EmulateViewport(1280, 900))
 
 	user.run("/pay while paused", chromedp.Navigate(u+"/pay"), chromedp.WaitVisible(chromedp.CSS("#pay-paused")))
 	if n := user.read("the code button", chromedp.Evaluate[string](`String(document.querySelectorAll("form.cta").length)`)); n != "0" {
