@@ -18,7 +18,10 @@ type Switch struct {
 	Enabled    bool
 	Reason     string
 	UpdatedBy  string
-	UpdatedAt  time.Time // zero when never switched
+	// UpdatedByEmail is the address of the operator who switched it
+	// ("" for another actor, or through Controls).
+	UpdatedByEmail string
+	UpdatedAt      time.Time // zero when never switched
 }
 
 // Switches returns every capability's switch, in the order of
@@ -62,7 +65,22 @@ func (o *Operators) Switches(ctx context.Context, s Session) ([]Switch, error) {
 	if err := o.auditRead(ctx, s, "switches.read", "switches", ""); err != nil {
 		return nil, err
 	}
-	return o.controls.Switches(ctx)
+	out, err := o.controls.Switches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	actors := make([]string, 0, len(out))
+	for _, sw := range out {
+		actors = append(actors, sw.UpdatedBy)
+	}
+	emails, err := o.operatorEmails(ctx, actors)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].UpdatedByEmail = emails[out[i].UpdatedBy]
+	}
+	return out, nil
 }
 
 // SetSwitch turns a capability on or off for an operator with the risk

@@ -206,7 +206,7 @@ func TestConsoleSwitchPausesPaying(t *testing.T) {
 			t.Fatal("a refused switch changed it")
 		}
 		a := admin.post("/ops/switches/payment", url.Values{"enabled": {"0"}, "reason": {"incident 42: double charges"}})
-		if a.path != "/ops/" || !strings.Contains(a.body, "incident 42: double charges") || !strings.Contains(a.body, "operator:") {
+		if a.path != "/ops/" || !strings.Contains(a.body, "incident 42: double charges") || !strings.Contains(a.body, "switch@example.com が") {
 			t.Fatalf("the dashboard after switching off: %s", a.body)
 		}
 		p := user.get("/pay")
