@@ -12,10 +12,12 @@ import (
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestConsoleAuditLog: the audit log page lists the linked entries (the
@@ -277,5 +279,70 @@ func TestConsoleLanguageAndNotFound(t *testing.T) {
 	}
 	if a := admin.get("/ops"); a.path != "/ops/" {
 		t.Errorf("/ops ended on %s", a.path)
+	}
+}
+
+// TestConsoleReviews: a transfer the risk rules hold is in the review
+// queue with its amount and reason (and counted on the dashboard); a
+// risk operator rejects it with a reason, once: the money stays with the
+// sender, and a second decision is refused.
+func TestConsoleReviews(t *testing.T) {
+	e := newEnvWith(t, storetest.Open(t, store.SQLite, app.Migrations()...), func(c *app.Config) {
+		c.RiskRules = []risk.Rule{{ID: "hold_p2p", Version: 1, Name: "every transfer", Expression: `kind == "p2p"`,
+			Action: risk.Hold, Reason: "every transfer is looked at", ReasonJA: "確認のため"}}
+	})
+	ctx := context.Background()
+	kyc := func(b *browser, name string) {
+		t.Helper()
+		b.get("/kyc")
+		if a := b.post("/kyc", url.Values{"full_name": {name}, "birth_date": {"1990-04-01"}, "document_token": {"sandbox-approve"}}); a.status != 200 {
+			t.Fatalf("kyc: %d %s", a.status, a.body)
+		}
+	}
+	sender, recipient := e.browser(t), e.browser(t)
+	sender.signUp("sender@example.com", "correct horse battery")
+	recipient.signUp("recipient@example.com", "correct horse battery")
+	kyc(sender, "山田 太郎")
+	kyc(recipient, "鈴木 花子")
+	sess, err := e.app.Identity.Authenticate(ctx, sender.jar.get(cookieWallet).Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	money, _, err := e.app.Wallet.Accounts(ctx, sess.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := e.app.Wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Ledger.Commit(ctx, ledger.Request{Scope: "test", Key: "fund:sender", Transfers: []ledger.Transfer{
+		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: 10_000, Currency: "JPY"}}}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.app.Wallet.SendMoney(ctx, sess, "recipient@example.com", 3_000, "")
+	if err != nil || tr.Status != "held" {
+		t.Fatalf("the transfer: %+v %v, want held", tr, err)
+	}
+
+	admin := e.bootstrapAdmin(t, "reviewer@example.com", time.Now)
+	if a := admin.get("/ops/"); !strings.Contains(a.body, `id="review-count">1<`) {
+		t.Errorf("the dashboard does not count the held transfer")
+	}
+	a := admin.get("/ops/reviews")
+	if !strings.Contains(a.body, `id="review-`+tr.ID+`"`) || !strings.Contains(a.body, "3,000円") || !strings.Contains(a.body, "every transfer is looked at") {
+		t.Fatalf("the review queue: %s", a.body)
+	}
+	if a := admin.post("/ops/reviews/"+tr.ID+"/reject", url.Values{"reason": {""}}); a.status != 400 {
+		t.Errorf("a decision without a reason = %d, want 400", a.status)
+	}
+	if a := admin.post("/ops/reviews/"+tr.ID+"/reject", url.Values{"reason": {"the sender did not mean it"}}); !strings.Contains(a.body, `data-notice="console.review_done"`) || strings.Contains(a.body, `id="review-`+tr.ID+`"`) {
+		t.Errorf("after the rejection: %s", a.body)
+	}
+	if a := admin.post("/ops/reviews/"+tr.ID+"/approve", url.Values{"reason": {"changed my mind"}}); a.status != 409 {
+		t.Errorf("a second decision = %d, want 409", a.status)
+	}
+	if b, err := e.app.Wallet.Balance(ctx, sess.UserID); err != nil || b.Money != 10_000 {
+		t.Errorf("the sender's money after the rejection = %d (%v), want 10,000", b.Money, err)
 	}
 }
