@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/saifu-pay/saifu/internal/identity"
 	"github.com/saifu-pay/saifu/internal/identity/totp"
+	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/ops"
+	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // opsPassword is every test operator's password.
@@ -119,3 +122,44 @@ func (e *env) invite(t *testing.T, admin *consoleOp, email string, roles ...stri
 
 // approvalIDRE finds the first approval listed on /ops/approvals.
 var approvalIDRE = regexp.MustCompile(`id="approval-([^"]+)"`)
+
+// sendMoney signs two users up, verifies both (the sandbox's KYC), gives
+// the first 10,000 yen and has them send amount to the second: what the
+// risk rules of the env make of it. It returns the sender's session.
+func (e *env) sendMoney(t *testing.T, amount int64) (identity.Session, wallet.Transfer) {
+	t.Helper()
+	ctx := context.Background()
+	kyc := func(b *browser, name string) {
+		t.Helper()
+		b.get("/kyc")
+		if a := b.post("/kyc", url.Values{"full_name": {name}, "birth_date": {"1990-04-01"}, "document_token": {"sandbox-approve"}}); a.status != 200 {
+			t.Fatalf("kyc: %d %s", a.status, a.body)
+		}
+	}
+	sender, recipient := e.browser(t), e.browser(t)
+	sender.signUp("sender@example.com", "correct horse battery")
+	recipient.signUp("recipient@example.com", "correct horse battery")
+	kyc(sender, "山田 太郎")
+	kyc(recipient, "鈴木 花子")
+	sess, err := e.app.Identity.Authenticate(ctx, sender.jar.get(cookieWallet).Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	money, _, err := e.app.Wallet.Accounts(ctx, sess.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := e.app.Wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Ledger.Commit(ctx, ledger.Request{Scope: "test", Key: "fund:sender", Transfers: []ledger.Transfer{
+		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: 10_000, Currency: "JPY"}}}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.app.Wallet.SendMoney(ctx, sess, "recipient@example.com", amount, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess, tr
+}

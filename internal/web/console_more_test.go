@@ -12,12 +12,10 @@ import (
 	"github.com/saifu-pay/saifu/internal/app"
 	"github.com/saifu-pay/saifu/internal/audit"
 	"github.com/saifu-pay/saifu/internal/identity"
-	"github.com/saifu-pay/saifu/internal/ledger"
 	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/risk"
 	"github.com/saifu-pay/saifu/internal/store"
 	"github.com/saifu-pay/saifu/internal/store/storetest"
-	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
 // TestConsoleAuditLog: the audit log page lists the linked entries (the
@@ -292,37 +290,9 @@ func TestConsoleReviews(t *testing.T) {
 			Action: risk.Hold, Reason: "every transfer is looked at", ReasonJA: "確認のため"}}
 	})
 	ctx := context.Background()
-	kyc := func(b *browser, name string) {
-		t.Helper()
-		b.get("/kyc")
-		if a := b.post("/kyc", url.Values{"full_name": {name}, "birth_date": {"1990-04-01"}, "document_token": {"sandbox-approve"}}); a.status != 200 {
-			t.Fatalf("kyc: %d %s", a.status, a.body)
-		}
-	}
-	sender, recipient := e.browser(t), e.browser(t)
-	sender.signUp("sender@example.com", "correct horse battery")
-	recipient.signUp("recipient@example.com", "correct horse battery")
-	kyc(sender, "山田 太郎")
-	kyc(recipient, "鈴木 花子")
-	sess, err := e.app.Identity.Authenticate(ctx, sender.jar.get(cookieWallet).Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	money, _, err := e.app.Wallet.Accounts(ctx, sess.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bank, err := e.app.Wallet.SystemAccount(ctx, wallet.SystemBank("0001"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.app.Ledger.Commit(ctx, ledger.Request{Scope: "test", Key: "fund:sender", Transfers: []ledger.Transfer{
-		{Kind: "topup", Debit: bank.ID, Credit: money.ID, Amount: 10_000, Currency: "JPY"}}}); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := e.app.Wallet.SendMoney(ctx, sess, "recipient@example.com", 3_000, "")
-	if err != nil || tr.Status != "held" {
-		t.Fatalf("the transfer: %+v %v, want held", tr, err)
+	sess, tr := e.sendMoney(t, 3_000)
+	if tr.Status != "held" {
+		t.Fatalf("the transfer: %+v, want held", tr)
 	}
 
 	admin := e.bootstrapAdmin(t, "reviewer@example.com", time.Now)
@@ -344,5 +314,40 @@ func TestConsoleReviews(t *testing.T) {
 	}
 	if b, err := e.app.Wallet.Balance(ctx, sess.UserID); err != nil || b.Money != 10_000 {
 		t.Errorf("the sender's money after the rejection = %d (%v), want 10,000", b.Money, err)
+	}
+}
+
+// TestConsoleCompensationFromSearch: a risk operator finds the senders
+// of transfers with the incident search and asks to pay them back; the
+// compensation waits for a second risk operator, who approves it.
+func TestConsoleCompensationFromSearch(t *testing.T) {
+	e := newEnvWith(t, storetest.Open(t, store.SQLite, app.Migrations()...), func(c *app.Config) {
+		c.RiskRules = []risk.Rule{{ID: "never", Version: 1, Name: "never", Expression: `amount < 0`, Action: risk.Decline, Reason: "never"}}
+	})
+	_, tr := e.sendMoney(t, 3_000)
+	if tr.Status != "succeeded" {
+		t.Fatalf("the transfer: %+v", tr)
+	}
+	admin := e.bootstrapAdmin(t, "refunds@example.com", time.Now)
+	second := e.invite(t, admin, "refunds2@example.com", ops.RoleRisk)
+	a := admin.get("/ops/search?events=p2p")
+	if !strings.Contains(a.body, "sender@example.com") || !strings.Contains(a.body, "3,000円") {
+		t.Fatalf("the search: %s", a.body)
+	}
+	a = admin.post("/ops/search/compensation", url.Values{"events": {"p2p"}, "reason": {"incident 9: double transfers"}})
+	if !strings.HasPrefix(a.path, "/ops/compensations/") || !strings.Contains(a.body, "承認待ち") || !strings.Contains(a.body, "3,000円") {
+		t.Fatalf("the compensation: %s %s", a.path, a.body)
+	}
+	compPath := a.path
+	list := second.get("/ops/approvals")
+	id := approvalIDRE.FindStringSubmatch(list.body)
+	if id == nil || !strings.Contains(list.body, "補償の支払い") {
+		t.Fatalf("no compensation to approve: %s", list.body)
+	}
+	if a := second.post("/ops/approvals/"+id[1]+"/approve", url.Values{"reason": {"matches the incident"}}); !strings.Contains(a.body, `data-notice="console.approval_approved"`) {
+		t.Fatalf("the approval: %s", a.body)
+	}
+	if a := second.get(compPath); strings.Contains(a.body, "承認待ち") {
+		t.Errorf("the compensation still waits after its approval: %s", a.body)
 	}
 }
