@@ -303,7 +303,7 @@ func (a *App) buildControls(context.Context) error {
 func (a *App) buildOperators(context.Context) error {
 	var err error
 	a.opsUsers = &opsusers.Users{Identity: a.Identity}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Now: a.cfg.Now, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Alerts: a.opsUsers, Log: a.Log})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Now: a.cfg.Now, Outbox: a.Outbox, Controls: a.Controls, Users: a.opsUsers, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Logins: a.opsUsers, Log: a.Log})
 	return err
 }
 

@@ -16,11 +16,21 @@ type Alert struct {
 	At                        time.Time
 }
 
-// Alerts is where the alerts come from: identity's, which ops must not
-// import (internal/app implements it, package opsusers).
-type Alerts interface {
+// Logins is what ops reads of identity's watch on logins, which ops must
+// not import (internal/app implements it, package opsusers).
+type Logins interface {
 	// StuffingAlerts returns the newest alerts, at most limit.
 	StuffingAlerts(ctx context.Context, limit int) ([]Alert, error)
+	// FailedLoginsPerMinute returns the failed logins of the minutes
+	// from since to until (a day at most), per minute that had any.
+	FailedLoginsPerMinute(ctx context.Context, since, until time.Time) ([]MinuteCount, error)
+}
+
+// MinuteCount is how many events happened in the minute that starts at
+// Minute.
+type MinuteCount struct {
+	Minute time.Time
+	N      int64
 }
 
 // alertsPageMax bounds the alerts one read returns.
@@ -30,12 +40,12 @@ var errNoAlerts = apperr.E(apperr.Unavailable, "the alerts are not configured").
 
 // StuffingAlerts returns the newest credential-stuffing alerts, at most
 // limit (1…100), to an operator of any role, and audits the read.
-// Without an alert source it is apperr.Unavailable.
+// Without Logins it is apperr.Unavailable.
 func (o *Operators) StuffingAlerts(ctx context.Context, s Session, limit int) ([]Alert, error) {
 	if err := o.require(ctx, s, RoleViewer, "alerts.read"); err != nil {
 		return nil, err
 	}
-	if o.cfg.Alerts == nil {
+	if o.cfg.Logins == nil {
 		return nil, errNoAlerts
 	}
 	if limit < 1 || limit > alertsPageMax {
@@ -44,5 +54,5 @@ func (o *Operators) StuffingAlerts(ctx context.Context, s Session, limit int) ([
 	if err := o.auditRead(ctx, s, "alerts.read", "alerts", fmt.Sprintf("limit=%d", limit)); err != nil {
 		return nil, err
 	}
-	return o.cfg.Alerts.StuffingAlerts(ctx, limit)
+	return o.cfg.Logins.StuffingAlerts(ctx, limit)
 }

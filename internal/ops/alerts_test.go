@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
 	"github.com/saifu-pay/saifu/internal/ops"
@@ -17,6 +18,15 @@ func (a someAlerts) StuffingAlerts(_ context.Context, limit int) ([]ops.Alert, e
 	return a[:min(limit, len(a))], nil
 }
 
+// FailedLoginsPerMinute: one failure in every minute of the window.
+func (someAlerts) FailedLoginsPerMinute(_ context.Context, since, until time.Time) ([]ops.MinuteCount, error) {
+	var out []ops.MinuteCount
+	for m := since; m.Before(until); m = m.Add(time.Minute) {
+		out = append(out, ops.MinuteCount{Minute: m, N: 1})
+	}
+	return out, nil
+}
+
 // TestStuffingAlerts: any operator reads the alerts (audited), within the
 // page bound; without a source the call is unavailable.
 func TestStuffingAlerts(t *testing.T) {
@@ -24,7 +34,7 @@ func TestStuffingAlerts(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: now()}
 		src := someAlerts{{ID: "alr_1", Kind: "stuffing_network", Subject: "203.0.113.0/24", Detail: "1 of 40 logins succeeded", At: now()}}
-		o := newOperatorsCfg(t, db, c, ops.OperatorsConfig{Alerts: src})
+		o := newOperatorsCfg(t, db, c, ops.OperatorsConfig{Logins: src})
 		_, others := opsOf(t, o, db, c, ops.RoleViewer)
 		got, err := o.StuffingAlerts(ctx, others[0], 10)
 		if err != nil || len(got) != 1 || got[0].Subject != "203.0.113.0/24" {

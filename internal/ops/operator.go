@@ -84,8 +84,9 @@ type OperatorsConfig struct {
 	// Risk is the risk engine whose rules operators draft, backtest and
 	// publish (nil: no rules routes).
 	Risk *risk.Engine
-	// Alerts are identity's credential-stuffing alerts (nil: none).
-	Alerts Alerts
+	// Logins are identity's credential-stuffing alerts and failed-login
+	// counts (nil: none).
+	Logins Logins
 }
 
 // Operators runs operator accounts, their logins and sessions, and the

@@ -10,13 +10,15 @@ import (
 // TrafficMinutes is how many minutes Traffic covers: the last day.
 const TrafficMinutes = 24 * 60
 
-// Traffic is the last day of the risk engine's decisions, per minute,
-// oldest first (TrafficMinutes each): payments asked for, top-ups (card
-// and bank) asked for, and the decisions that declined or held anything.
-// Until is the end of the last minute (exclusive).
+// Traffic is the last day per minute, oldest first (TrafficMinutes
+// each): from the risk engine's decisions, payments asked for, top-ups
+// (card and bank) asked for, and the decisions that declined or held
+// anything; from identity, the failed logins (nil without Logins). Until
+// is the end of the last minute (exclusive).
 type Traffic struct {
 	Until                             time.Time
 	Payments, Topups, Declines, Holds []int64
+	FailedLogins                      []int64
 }
 
 // Traffic returns the last day's Traffic to an operator of any role, and
@@ -56,6 +58,18 @@ func (o *Operators) Traffic(ctx context.Context, s Session) (Traffic, error) {
 			t.Declines[i] += c.N
 		case risk.Hold:
 			t.Holds[i] += c.N
+		}
+	}
+	if o.cfg.Logins != nil {
+		failed, err := o.cfg.Logins.FailedLoginsPerMinute(ctx, since, until)
+		if err != nil {
+			return Traffic{}, err
+		}
+		t.FailedLogins = make([]int64, TrafficMinutes)
+		for _, m := range failed {
+			if i := int(m.Minute.Sub(since) / time.Minute); i >= 0 && i < TrafficMinutes {
+				t.FailedLogins[i] += m.N
+			}
 		}
 	}
 	return t, nil

@@ -14,8 +14,8 @@ import (
 
 // TestTraffic: the last day's decisions land in their minute's slot of
 // the series they belong to (payments, top-ups; declines and holds of any
-// kind); older ones are left out; without a risk engine the call is
-// unavailable.
+// kind); older ones are left out; the failed logins come from Logins;
+// without a risk engine the call is unavailable.
 func TestTraffic(t *testing.T) {
 	storetest.Each(t, append(operatorSets, risk.Migrations), func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -27,7 +27,7 @@ func TestTraffic(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		o := newOperatorsCfg(t, db, c, ops.OperatorsConfig{Risk: rk})
+		o := newOperatorsCfg(t, db, c, ops.OperatorsConfig{Risk: rk, Logins: someAlerts{}})
 		admin, others := opsOf(t, o, db, c, ops.RoleViewer)
 		decide := func(kind string, amount int64) {
 			t.Helper()
@@ -57,6 +57,9 @@ func TestTraffic(t *testing.T) {
 		if len(tr.Payments) != ops.TrafficMinutes || sum(tr.Payments) != 2 || sum(tr.Topups) != 2 || sum(tr.Declines) != 1 || sum(tr.Holds) != 1 {
 			t.Errorf("traffic: payments %d, top-ups %d, declines %d, holds %d; want 2, 2, 1, 1",
 				sum(tr.Payments), sum(tr.Topups), sum(tr.Declines), sum(tr.Holds))
+		}
+		if sum(tr.FailedLogins) != ops.TrafficMinutes {
+			t.Errorf("failed logins %d, want one in each of the %d minutes", sum(tr.FailedLogins), ops.TrafficMinutes)
 		}
 		if want := time.Date(2026, 12, 2, 10, 1, 0, 0, time.UTC); !tr.Until.Equal(want) { // read at 10:00:40
 			t.Errorf("until %v, want %v", tr.Until, want)

@@ -51,8 +51,11 @@ func (s *server) traffic(ctx context.Context, sess ops.Session) (*trafficView, e
 		{"console.chart_declines", "declines", t.Declines},
 		{"console.chart_holds", "holds", t.Holds},
 		{"console.chart_topups", "topups", t.Topups},
+		{"console.chart_failed_logins", "failed-logins", t.FailedLogins},
 	} {
-		v.Charts = append(v.Charts, drawChart(c.title, c.id, c.series))
+		if c.series != nil {
+			v.Charts = append(v.Charts, drawChart(c.title, c.id, c.series))
+		}
 	}
 	return v, nil
 }

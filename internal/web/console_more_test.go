@@ -83,8 +83,9 @@ func TestConsoleRoles(t *testing.T) {
 }
 
 // TestConsoleTrafficCharts: the dashboard draws the last day's risk
-// decisions per minute as SVG charts, with their totals (here two
-// payments asked for, one of a top-up).
+// decisions and identity's failed logins per minute as SVG charts, with
+// their totals (here two payments asked for, one top-up, three failed
+// logins).
 func TestConsoleTrafficCharts(t *testing.T) {
 	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
 	ctx := context.Background()
@@ -93,9 +94,14 @@ func TestConsoleTrafficCharts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	user := e.browser(t)
+	user.get("/login")
+	for range 3 {
+		user.post("/login", url.Values{"email": {"nobody@example.com"}, "password": {"guess guess guess"}})
+	}
 	admin := e.bootstrapAdmin(t, "charts@example.com", time.Now)
 	a := admin.get("/ops/")
-	for _, want := range []string{`id="chart-payments"`, `合計 2件`, `id="chart-topups"`, `合計 1件`, `<svg viewBox="0 0 1440 100"`} {
+	for _, want := range []string{`id="chart-payments"`, `合計 2件`, `id="chart-topups"`, `合計 1件`, `id="chart-failed-logins"`, `合計 3件`, `<svg viewBox="0 0 1440 100"`} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("the dashboard lacks %s", want)
 		}
