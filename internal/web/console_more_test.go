@@ -146,6 +146,10 @@ func TestConsoleRules(t *testing.T) {
 		if a := admin.post("/ops/rules/"+id+"/"+version+"/publish", url.Values{"reason": {"whale protection"}}); a.path != "/ops/approvals" || !strings.Contains(a.body, "risk.rule_publish") && !strings.Contains(a.body, "リスクルールの公開") {
 			t.Fatalf("after asking to publish: %s %s", a.path, a.body)
 		}
+		list := second.get("/ops/approvals")
+		if !strings.Contains(list.body, `{&#34;version&#34;:`+version+`}`) {
+			t.Errorf("the approval does not show the version to publish: %s", list.body)
+		}
 		approval := approvalIDRE.FindStringSubmatch(admin.get("/ops/approvals").body)[1]
 		if a := admin.post("/ops/approvals/"+approval+"/approve", url.Values{"reason": {"mine"}}); a.status != 403 {
 			t.Errorf("the requester's own approval = %d", a.status)
