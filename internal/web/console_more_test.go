@@ -361,3 +361,27 @@ func TestConsoleCompensationFromSearch(t *testing.T) {
 		t.Errorf("the compensation still waits after its approval: %s", a.body)
 	}
 }
+
+// TestConsoleRoleChange: an admin asks for an operator's roles to change
+// on the operators page; the change waits for a second admin (the lone
+// admin's request cannot be approved by itself).
+func TestConsoleRoleChange(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite, app.Migrations()...))
+	admin := e.bootstrapAdmin(t, "chief@example.com", time.Now)
+	support := e.invite(t, admin, "helpdesk@example.com", ops.RoleSupport)
+	a := admin.get("/ops/operators")
+	if !strings.Contains(a.body, `name="roles" value="support" checked`) {
+		t.Fatalf("the role form does not start from the operator's roles: %s", a.body)
+	}
+	id := support.session().Operator.ID
+	if a := admin.post("/ops/operators/"+id+"/roles", url.Values{"roles": {"risk"}, "reason": {"on call for risk"}}); a.path != "/ops/approvals" || !strings.Contains(a.body, "オペレーターの権限変更") || !strings.Contains(a.body, "risk") {
+		t.Fatalf("after asking: %s %s", a.path, a.body)
+	}
+	pending := approvalIDRE.FindStringSubmatch(admin.get("/ops/approvals").body)[1]
+	if a := admin.post("/ops/approvals/"+pending+"/approve", url.Values{"reason": {"mine"}}); a.status != 403 {
+		t.Errorf("the requester's own approval = %d, want 403", a.status)
+	}
+	if a := admin.post("/ops/operators/"+id+"/roles", url.Values{"roles": {"root"}, "reason": {"x"}}); a.status != 400 {
+		t.Errorf("an unknown role = %d, want 400", a.status)
+	}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 type consoleOperatorsData struct {
-	Items     []ops.OperatorInfo
+	Items     []operatorRow
 	Truncated bool
 	Roles     []string
 	// Notice: an invitation was mailed ("console.invited") or waits for
@@ -20,7 +20,22 @@ func (s *server) operatorsData(r *http.Request) (consoleOperatorsData, error) {
 	if err != nil {
 		return consoleOperatorsData{}, err
 	}
-	return consoleOperatorsData{Items: items, Truncated: truncated, Roles: ops.Roles}, nil
+	rows := make([]operatorRow, 0, len(items))
+	for _, it := range items {
+		row := operatorRow{OperatorInfo: it, Holds: map[string]bool{}}
+		for _, role := range it.Roles {
+			row.Holds[role] = true
+		}
+		rows = append(rows, row)
+	}
+	return consoleOperatorsData{Items: rows, Truncated: truncated, Roles: ops.Roles}, nil
+}
+
+// operatorRow is one operator of the list, with the roles it was given
+// (the role-change form starts from them).
+type operatorRow struct {
+	ops.OperatorInfo
+	Holds map[string]bool
 }
 
 // consoleOperators: GET /ops/operators — the operators and outstanding
@@ -63,5 +78,26 @@ func (s *server) consoleInvite(w http.ResponseWriter, r *http.Request) error {
 		done = "pending"
 	}
 	http.Redirect(w, r, "/ops/operators?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// consoleRoleChange: POST /ops/operators/{id}/roles {roles, reason} — a
+// four-eyes request: another admin approves it on /ops/approvals (the
+// service refuses a change that would leave no active admin).
+func (s *server) consoleRoleChange(w http.ResponseWriter, r *http.Request) error {
+	var roles []string
+	for _, role := range r.PostForm["roles"] {
+		if len(roles) < len(ops.Roles) {
+			roles = append(roles, role)
+		}
+	}
+	if _, err := s.d.Ops.RequestRoleChange(r.Context(), stateOf(r).op, r.PathValue("id"), roles, formValue(r, "reason")); err != nil {
+		d, rerr := s.operatorsData(r)
+		if rerr != nil {
+			return err
+		}
+		return s.formError(w, r, "console_operators", "console.operators_title", d, err)
+	}
+	http.Redirect(w, r, "/ops/approvals", http.StatusSeeOther)
 	return nil
 }

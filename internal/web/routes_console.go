@@ -44,6 +44,7 @@ func (s *server) addConsoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /ops/compensations/{id}", s.operator(s.consoleCompensation))
 	mux.Handle("GET /ops/operators", s.operator(s.consoleOperators))
 	mux.Handle("POST /ops/operators", s.operator(s.consoleInvite))
+	mux.Handle("POST /ops/operators/{id}/roles", s.operator(s.consoleRoleChange))
 	mux.Handle("GET /ops/audit", s.operator(s.consoleAudit))
 	mux.Handle("GET /ops/audit/verify", s.operator(s.consoleAuditVerify))
 	mux.Handle("GET /ops/reviews", s.operator(s.consoleReviews))
