@@ -219,7 +219,7 @@ func TestBrowserConsoleFourEyes(t *testing.T) {
 	a.run("invite the support operator",
 		chromedp.Navigate(u+"/ops/operators"),
 		chromedp.SendKeys(chromedp.CSS("#invite-email"), "support@example.com"),
-		chromedp.Click(chromedp.CSS(`input[name=roles][value=support]`)),
+		chromedp.Click(chromedp.CSS(`#invite-form input[name=roles][value=support]`)),
 		chromedp.Click(chromedp.CSS("#invite-form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice[data-notice="console.invited"]`)),
 	)
