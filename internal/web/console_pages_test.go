@@ -244,11 +244,14 @@ func TestConsoleFourEyesUnfreeze(t *testing.T) {
 			t.Errorf("an unknown address = %d, want 404", a.status)
 		}
 		admin.get(userPath)
-		if a := admin.post(userPath+"/freeze", url.Values{"reason": {"card testing"}}); !strings.Contains(a.body, `badge badge-off`) {
+		if a := admin.post(userPath+"/freeze", url.Values{"reason": {"card testing"}}); !strings.Contains(a.body, `badge badge-off`) || !strings.Contains(a.body, "lead@example.com が") {
 			t.Fatalf("after the freeze: %s", a.body)
 		}
 		if a := user.get("/"); a.path != "/login" {
 			t.Errorf("the frozen user's session still opens %s", a.path)
+		}
+		if a := admin.post(userPath+"/freeze", url.Values{"reason": {"again"}}); a.status != 409 {
+			t.Errorf("a second freeze = %d, want 409", a.status)
 		}
 		a = admin.post(userPath+"/unfreeze", url.Values{"reason": {"customer verified by phone"}})
 		if !strings.Contains(a.body, "凍結解除を申請しました") {
