@@ -315,7 +315,7 @@ func (a *App) buildOperators(context.Context) error {
 	if a.cfg.BrokenCompensation {
 		users = unkeyedPayer{a.opsUsers}
 	}
-	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Outbox: a.Outbox, Controls: a.Controls, Users: users, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Log: a.Log})
+	a.Operators, err = ops.NewOperators(a.DB, a.Hasher, a.Limiter, ops.OperatorsConfig{SealKey: a.keys.opsSeal, SessionIdle: a.cfg.OpsSessionIdle, Now: a.cfg.Now, Outbox: a.Outbox, Controls: a.Controls, Users: users, Reviews: a.opsUsers, Activity: a.opsUsers, Risk: a.Risk, Logins: a.opsUsers, Log: a.Log})
 	return err
 }
 

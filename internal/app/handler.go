@@ -10,13 +10,14 @@ import (
 )
 
 // apiPrefixes are the paths of the JSON API mux (internal/httpapi), the
-// operators' API and, in demo mode, the sandbox: they keep their JSON
-// answers, token authentication and no cookies. Every other path is the
-// browser mux's (internal/web), with its cookies, CSRF and CSP.
-var apiPrefixes = []string{"/api/", "/ops/", "/sandbox/"}
+// operators' API (/ops/api/) and, in demo mode, the sandbox: they keep
+// their JSON answers, token authentication and no cookies. Every other
+// path is the browser mux's (internal/web), with its cookies, CSRF and
+// CSP: the wallet, and the operator console under /ops/.
+var apiPrefixes = []string{"/api/", "/ops/api/", "/sandbox/"}
 
 // apiPaths are the API's exact paths outside those prefixes.
-var apiPaths = map[string]bool{"/healthz": true, "/readyz": true, "/api": true, "/ops": true, "/sandbox": true}
+var apiPaths = map[string]bool{"/healthz": true, "/readyz": true, "/api": true, "/ops/api": true, "/sandbox": true}
 
 // splitHandler sends each request to the JSON API or to the pages by its
 // path alone: the two muxes share no middleware, so a rule of one (the
@@ -43,9 +44,9 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// pages is the web wallet on the app's services. Its money forms keep
-// their Idempotency-Key records in the API's table (sealed with the same
-// key, under a scope of their own).
+// pages is the web wallet and the operator console on the app's services.
+// The wallet's money forms keep their Idempotency-Key records in the
+// API's table (sealed with the same key, under a scope of their own).
 func (a *App) pages() http.Handler {
 	recs, err := idem.New(a.DB, a.now, idem.Config{SealKey: a.keys.idemSeal, Lease: a.cfg.IdempotencyLease, Log: a.Log})
 	if err != nil {
@@ -63,6 +64,7 @@ func (a *App) pages() http.Handler {
 		Idem:           recs,
 		PublicURL:      a.cfg.PublicURL,
 		CardEntryURL:   cardEntry,
+		Ops:            a.Operators,
 		CSRFKey:        a.keys.webCSRF,
 		TrustedProxies: a.cfg.TrustedProxies,
 		Demo:           a.Mailbox != nil,

@@ -73,6 +73,9 @@ func (s *Service) recordAttemptTx(ctx context.Context, tx *store.Tx, key string,
 	if ok {
 		return nil
 	}
+	if err := countLoginFailure(ctx, tx, now); err != nil {
+		return err
+	}
 	if ip != "" {
 		byIP, err := stuffingCountsOf(ctx, tx, "ip", ip, since)
 		if err != nil {

@@ -39,6 +39,8 @@ func (s *Service) Sweep(ctx context.Context) (int64, error) {
 			[]any{now.Add(-guardMemory).UnixMilli(), sweepBatchMax}},
 		{"login attempts", `DELETE FROM login_attempts WHERE at < ?`, []any{now.Add(-s.lim.StuffingWindow).UnixMilli()}},
 		{"network flags", `DELETE FROM network_flags WHERE until_at <= ?`, []any{ms}},
+		// A minute's shards, one sweep's worth of minutes (a minute apart).
+		{"login failures", `DELETE FROM login_failures WHERE minute < ?`, []any{now.Add(-loginFailuresKept).UnixMilli() / 60000}},
 	}
 	var total int64
 	for _, st := range steps {

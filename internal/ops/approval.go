@@ -68,6 +68,9 @@ type Approval struct {
 	DecidedBy      string
 	DecidedAt      time.Time
 	DecisionReason string
+	// RequestedByEmail and DecidedByEmail are those operators' addresses
+	// (Approvals only).
+	RequestedByEmail, DecidedByEmail string
 }
 
 // ApprovalKind is one kind of four-eyes action.
@@ -432,10 +435,22 @@ func (o *Operators) Approvals(ctx context.Context, s Session, status, after stri
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("ops: list approvals: %w", err)
 	}
+	rows.Close() // before the next query: a connection back to the pool
 	if len(items) > limit {
 		items = items[:limit]
 		last := items[limit-1]
 		next = cursorOf(last.CreatedAt, last.ID)
+	}
+	var ids []string
+	for _, a := range items {
+		ids = append(ids, a.RequestedBy, a.DecidedBy)
+	}
+	emails, err := o.operatorEmails(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range items {
+		items[i].RequestedByEmail, items[i].DecidedByEmail = emails[items[i].RequestedBy], emails[items[i].DecidedBy]
 	}
 	return items, next, nil
 }

@@ -25,6 +25,9 @@ type FreezeState struct {
 	Reason    string
 	UpdatedBy string
 	UpdatedAt time.Time
+	// UpdatedByEmail is the address of the operator UpdatedBy names ("" for
+	// another actor; set on a user's page only).
+	UpdatedByEmail string
 }
 
 var errFrozen = apperr.E(apperr.AccountFrozen, "this account is frozen; contact support").JA("このアカウントは凍結されています。サポートにお問い合わせください")

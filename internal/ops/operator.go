@@ -84,6 +84,9 @@ type OperatorsConfig struct {
 	// Risk is the risk engine whose rules operators draft, backtest and
 	// publish (nil: no rules routes).
 	Risk *risk.Engine
+	// Logins are identity's credential-stuffing alerts and failed-login
+	// counts (nil: none).
+	Logins Logins
 }
 
 // Operators runs operator accounts, their logins and sessions, and the
@@ -166,6 +169,11 @@ func has(roles []string, role string) bool {
 	}
 	return false
 }
+
+// Has reports whether the operator's roles grant role (admin grants risk,
+// support and viewer; …): what a console shows it, never instead of the
+// service's own check.
+func (op Operator) Has(role string) bool { return has(op.Roles, role) }
 
 // require refuses a session whose operator lacks role, and audits the
 // refusal (an operator probing beyond their role is worth knowing of).

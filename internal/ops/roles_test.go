@@ -108,3 +108,26 @@ func TestRoleChange(t *testing.T) {
 		}
 	})
 }
+
+// TestOperatorHas: a role grants itself and every lesser role, nothing
+// above it; no role grants nothing.
+func TestOperatorHas(t *testing.T) {
+	tests := []struct {
+		roles []string
+		role  string
+		want  bool
+	}{
+		{[]string{ops.RoleAdmin}, ops.RoleViewer, true},
+		{[]string{ops.RoleAdmin}, ops.RoleRisk, true},
+		{[]string{ops.RoleSupport}, ops.RoleSupport, true},
+		{[]string{ops.RoleSupport}, ops.RoleRisk, false},
+		{[]string{ops.RoleViewer, ops.RoleRisk}, ops.RoleSupport, true},
+		{nil, ops.RoleViewer, false},
+		{[]string{"root"}, ops.RoleViewer, false},
+	}
+	for _, tt := range tests {
+		if got := (ops.Operator{Roles: tt.roles}).Has(tt.role); got != tt.want {
+			t.Errorf("%v.Has(%s) = %v, want %v", tt.roles, tt.role, got, tt.want)
+		}
+	}
+}

@@ -18,7 +18,10 @@ type Switch struct {
 	Enabled    bool
 	Reason     string
 	UpdatedBy  string
-	UpdatedAt  time.Time // zero when never switched
+	// UpdatedByEmail is the address of the operator who switched it
+	// ("" for another actor, or through Controls).
+	UpdatedByEmail string
+	UpdatedAt      time.Time // zero when never switched
 }
 
 // Switches returns every capability's switch, in the order of
@@ -62,7 +65,22 @@ func (o *Operators) Switches(ctx context.Context, s Session) ([]Switch, error) {
 	if err := o.auditRead(ctx, s, "switches.read", "switches", ""); err != nil {
 		return nil, err
 	}
-	return o.controls.Switches(ctx)
+	out, err := o.controls.Switches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	actors := make([]string, 0, len(out))
+	for _, sw := range out {
+		actors = append(actors, sw.UpdatedBy)
+	}
+	emails, err := o.operatorEmails(ctx, actors)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].UpdatedByEmail = emails[out[i].UpdatedBy]
+	}
+	return out, nil
 }
 
 // SetSwitch turns a capability on or off for an operator with the risk
@@ -133,4 +151,19 @@ func redactAudit(items []audit.Entry) {
 			items[i].Details, items[i].Redacted = "", true
 		}
 	}
+}
+
+// VerifyAudit walks the whole audit chain and recomputes every link
+// (audit.Verify: it only reads, a page of entries at a time) for an
+// operator of any role, and audits the check. Its cost grows with the
+// log (one pass over it), so a console runs it when asked, not on every
+// page.
+func (o *Operators) VerifyAudit(ctx context.Context, s Session) (audit.Report, error) {
+	if err := o.require(ctx, s, RoleViewer, "audit.verify"); err != nil {
+		return audit.Report{}, err
+	}
+	if err := o.auditRead(ctx, s, "audit.verify", "audit", ""); err != nil {
+		return audit.Report{}, err
+	}
+	return audit.Verify(ctx, o.db, o.now())
 }

@@ -225,6 +225,11 @@ func (o *Operators) page(ctx context.Context, s Session, id string) (UserPage, e
 	if p.Frozen, err = o.controls.Freeze(ctx, id); err != nil {
 		return UserPage{}, err
 	}
+	names, err := o.operatorEmails(ctx, []string{p.Frozen.UpdatedBy})
+	if err != nil {
+		return UserPage{}, err
+	}
+	p.Frozen.UpdatedByEmail = names[p.Frozen.UpdatedBy]
 	if p.Cases, err = o.userCases(ctx, id); err != nil {
 		return UserPage{}, err
 	}

@@ -4,12 +4,30 @@ import (
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ops"
 )
 
-// payStart: GET /pay — the button that shows a payment code. Issuing a
-// code is a POST (it is stored, and a cross-site page must not make one).
+type payStartData struct {
+	// Paused: an operator switched payments off; the page says so and
+	// offers no code.
+	Paused bool
+}
+
+// payStart: GET /pay — the button that shows a payment code, or, while
+// an operator has switched payments off, that paying is paused. Issuing
+// a code is a POST (it is stored, and a cross-site page must not make
+// one), which the wallet refuses while paused whatever this page said.
 func (s *server) payStart(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "pay", "pay.title", nil, "")
+	var d payStartData
+	if err := s.d.Wallet.CheckCapability(r.Context(), ops.CapPayment); err != nil {
+		if apperr.CodeOf(err) != apperr.CapabilityDisabled {
+			return err
+		}
+		d.Paused = true
+	}
+	s.render(w, r, http.StatusOK, "pay", "pay.title", d, "")
 	return nil
 }
 

@@ -10,18 +10,23 @@ import (
 	"unicode"
 
 	"github.com/saifu-pay/saifu/internal/apperr"
+	"github.com/saifu-pay/saifu/internal/ops"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
 // templates are the pages by name (the file name without .html), each
-// parsed with the layout and the parts every page may use (files named
-// _*.html, which are no pages).
+// parsed with its layout (the console's, console_layout.html, for the
+// console_*.html pages; layout.html for the wallet's) and the parts every
+// page may use (files named _*.html, which are no pages). Either layout
+// is executed as "layout.html".
 type templates map[string]*template.Template
 
 func mustParseTemplates() templates {
 	layout := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
+	console := template.Must(template.New("layout.html").Parse(mustRead("templates/console_layout.html")))
+	console = template.Must(console.ParseFS(templateFS, "templates/_*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -29,12 +34,24 @@ func mustParseTemplates() templates {
 	out := templates{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || strings.HasPrefix(name, "_") {
+		if name == "layout" || name == "console_layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
+		base := layout
+		if strings.HasPrefix(name, "console_") {
+			base = console
+		}
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
 	}
 	return out
+}
+
+func mustRead(name string) string {
+	b, err := fs.ReadFile(templateFS, name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // view is what every template gets.
@@ -48,12 +65,14 @@ type view struct {
 	// Error is a message to show above the page's form ("" for none).
 	Error string
 	Data  any
+	// Operator is the console's signed-in operator (zero elsewhere).
+	Operator ops.Operator
 }
 
 // render writes page name with status.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errMsg string) {
 	st := stateOf(r)
-	v := view{L: st.lang, CSRF: s.csrfToken(st.binding()), SignedIn: st.signedIn, Path: r.URL.Path, Title: title, Error: errMsg, Data: data}
+	v := view{L: st.lang, CSRF: s.csrfToken(st.binding()), SignedIn: st.signedIn, Path: r.URL.Path, Title: title, Error: errMsg, Data: data, Operator: st.op.Operator}
 	t, ok := s.tmpl[name]
 	if !ok {
 		panic("web: no template " + name)
@@ -71,8 +90,16 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderStatus writes the error page with the catalogue's message key.
 func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, status int, key string) {
-	st := stateOf(r)
-	s.render(w, r, status, "error", "error.title", struct{ Message string }{st.lang.T(key)}, "")
+	s.renderError(w, r, status, stateOf(r).lang.T(key))
+}
+
+// renderError writes the error page (the console's under /ops/) with msg.
+func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	name := "error"
+	if stateOf(r).console {
+		name = "console_error"
+	}
+	s.render(w, r, status, name, "error.title", struct{ Message string }{msg}, "")
 }
 
 // handler is a page: it returns an error to be shown (see fail).
@@ -102,11 +129,16 @@ func (s *server) user(h handler) http.Handler {
 // or, for an internal error, "internal error" (logged, never shown).
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if apperr.CodeOf(err) == apperr.Unauthenticated {
+		if stateOf(r).console {
+			clearCookie(w, cookieOps)
+			http.Redirect(w, r, "/ops/login", http.StatusSeeOther)
+			return
+		}
 		clearCookie(w, cookieSession)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, statusOf(err), "error", "error.title", struct{ Message string }{s.publicMessage(r, err)}, "")
+	s.renderError(w, r, statusOf(err), s.publicMessage(r, err))
 }
 
 // publicMessage is what the browser may be told of err.

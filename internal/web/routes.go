@@ -83,5 +83,8 @@ func (s *server) addRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /send", s.user(s.send))
 	mux.Handle("GET /transfers/{id}", s.user(s.transferShow))
 
+	// --- the operator console (routes_console.go) ---
+	s.addConsoleRoutes(mux)
+
 	mux.Handle("/", s.page(s.notFound))
 }

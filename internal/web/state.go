@@ -10,6 +10,7 @@ import (
 
 	"github.com/saifu-pay/saifu/internal/clientip"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 )
 
 // The cookies of the pages. All are __Host-: Secure, Path=/, no Domain,
@@ -45,15 +46,25 @@ type state struct {
 	token    string // the session token; "" when signed out
 	pre      string // the pre-login binding; "" when signed in
 	signedIn bool
+	// console: the request is the operator console's (console.go):
+	// signedIn, token and pre are then the operator's, op its session.
+	console bool
+	op      ops.Session
 }
 
 // binding is what the browser's CSRF token is an HMAC of.
+// The console's bindings have prefixes of their own, so that no token of
+// one area is ever a token of the other.
 func (st *state) binding() string {
+	signed, pre := "s:", "p:"
+	if st.console {
+		signed, pre = "o:", "q:"
+	}
 	if st.signedIn {
-		return "s:" + st.token
+		return signed + st.token
 	}
 	if st.pre != "" {
-		return "p:" + st.pre
+		return pre + st.pre
 	}
 	return ""
 }
@@ -66,7 +77,8 @@ func stateOf(r *http.Request) *state {
 }
 
 // withState reads the cookies once per request: the language, the
-// session (a dead one is cleared), and, when signed out, the pre-login
+// session (a dead one is cleared; under /ops/ the operator's session
+// only, readOperator), and, when signed out, the pre-login
 // binding (made on first sight, so that every form can carry a token).
 func (s *server) withState(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +91,11 @@ func (s *server) withState(next http.Handler) http.Handler {
 			return
 		}
 		st.client = identity.Client{IP: clientip.Resolve(r, s.d.TrustedProxies), UserAgent: r.UserAgent(), Lang: st.lang.code}
+		if isConsole(r) { // the operator's session, never the wallet's
+			s.readOperator(w, r, st)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+			return
+		}
 		if c, err := r.Cookie(cookieDevice); err == nil && len(c.Value) >= 16 && len(c.Value) <= 64 {
 			st.client.DeviceID = c.Value
 		}

@@ -1,10 +1,11 @@
 // Package web is saifu's wallet in the browser: server-rendered pages
 // (html/template, embedded with go:embed, one template per page) on the
-// same domain services as the JSON API (internal/httpapi). A page handler
-// reads a form, calls a service and renders; it checks no rule of its
-// own. The browser mux is separate from the JSON API mux (as Tailscale's
-// safeweb separates them); internal/app sends every path that is not the
-// API's (/api/, /ops/, /sandbox/, /healthz, /readyz) here.
+// same domain services as the JSON API (internal/httpapi) — and, under
+// /ops/, the operator console (console.go) on the operator service. A
+// page handler reads a form, calls a service and renders; it checks no
+// rule of its own. The browser mux is separate from the JSON API mux (as
+// Tailscale's safeweb separates them); internal/app sends every path that
+// is not the API's (/api/, /ops/api/, /sandbox/, /healthz, /readyz) here.
 //
 // What it promises (the security contract of every page):
 //   - Cookies are __Host- prefixed, HttpOnly, Secure and SameSite=Lax.
@@ -24,6 +25,12 @@
 //     'unsafe-inline' or any third-party origin (scripts and styles are
 //     the embedded files under /static/), frame-ancestors 'none',
 //     X-Frame-Options DENY, nosniff, Cache-Control no-store on pages.
+//   - The console has its own cookies (__Host-saifu_ops, the operator
+//     session token of package ops; __Host-saifu_ops_pre, its pre-login
+//     binding) and reads no other: a wallet session does not open the
+//     console and an operator session does not open the wallet. Its CSRF
+//     tokens are bound to those (with a prefix of their own), by the same
+//     check. Operator sessions idle out as package ops says.
 //     The Permissions-Policy forbids the camera everywhere but on the
 //     scan page of a merchant's code (scanPath).
 //   - Pages work with JavaScript off, except what cannot: the WebAuthn
@@ -53,6 +60,7 @@ import (
 	"github.com/saifu-pay/saifu/internal/funding"
 	"github.com/saifu-pay/saifu/internal/idem"
 	"github.com/saifu-pay/saifu/internal/identity"
+	"github.com/saifu-pay/saifu/internal/ops"
 	"github.com/saifu-pay/saifu/internal/wallet"
 )
 
@@ -76,6 +84,9 @@ type Deps struct {
 	// CardEntryURL is the acquirer's hosted card-entry page; "" offers no
 	// card registration.
 	CardEntryURL string
+	// Ops is the operator service of the console under /ops/ (nil: no
+	// console).
+	Ops *ops.Operators
 	// CSRFKey (≥ CSRFKeyBytesMin bytes, derived from the server secret
 	// with a label of its own) keys the CSRF tokens.
 	CSRFKey []byte
